@@ -1,0 +1,55 @@
+# One entry point for people and CI. `make test` is what .ci/run calls.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_VERSION := $(shell cat .python-version)
+# pyenv's shim honours .python-version; a machine without pyenv needs python3.13 on PATH.
+PYTHON ?= $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || echo python3)
+UV_VERSION := 0.13.9
+UV := .tools/uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup check test unit bench quote lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .tools/uv
+	.tools/uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-extras --python $(PYTHON)
+	@touch $@
+
+setup: $(VENV)/.synced  ## create .venv with the locked dependencies
+
+lock: | $(UV)  ## re-resolve uv.lock after a change to pyproject.toml
+	$(UV) lock --python $(PYTHON)
+
+check: setup  ## ruff (lint + format), mypy strict on shared/, cfn-lint on the template
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared/lending
+	$(BIN)/cfn-lint template.yaml
+
+unit: setup  ## the pytest suite only
+	$(BIN)/pytest -q
+
+test: check  ## everything CI runs: check, then the whole pytest suite
+	$(BIN)/pytest -q
+
+bench: setup  ## benchmarks; figures go into the README
+	$(BIN)/python -m infra.bench
+
+quote: setup  ## an example quote: 120,000 over 12 months at 12%
+	$(BIN)/lending quote --product business_instalment --amount 120000 --months 12 \
+		--annual-rate 0.12 --method equal_instalment --start 2026-01-15 --table
+
+clean:  ## remove the environments and caches
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis

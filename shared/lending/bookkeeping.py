@@ -1,0 +1,94 @@
+"""The ledger transactions of a loan's life, built from domain facts. Ids derive from business ids, so a retried
+step rebuilds the same transaction and the ledger treats it as the no-op it is.
+
+- Funding reservation (pending): Dr settlement cash / Cr each funding source's share.
+- Disbursement: Dr principal receivable / Cr settlement cash (what the borrower receives) and fee income.
+- Recognition (an instalment falls due, a day of penalty): Dr interest, fee, penalty receivable / Cr income.
+- Repayment: Dr settlement cash / Cr receivables, income paid ahead of its due date, and the borrower's credit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from lending.ledger import Account, AccountCode, Transaction
+from lending.loan import PaymentApplied, Recognised
+from lending.money import Money, total
+
+SETTLEMENT_CASH = Account(AccountCode.SETTLEMENT_CASH)
+INTEREST_INCOME = Account(AccountCode.INTEREST_INCOME)
+PENALTY_INCOME = Account(AccountCode.PENALTY_INCOME)
+FEE_INCOME = Account(AccountCode.FEE_INCOME)
+
+
+def of_loan(code: AccountCode, loan_id: str) -> Account:
+    """A loan's own sub-account (receivables, credit balance)."""
+    return Account(code, loan_id)
+
+
+def funding_source(source_id: str) -> Account:
+    """The account of one funding source: ``own_capital`` or ``partner:<bank>``."""
+    return Account(AccountCode.FUNDING, source_id)
+
+
+def funding_reservation(tx_id: str, loan_id: str, shares: Mapping[str, Money], on: date) -> Transaction:
+    """Phase one of funding: each source's share held for the loan's settlement (record with ``reserve``)."""
+    amount = total(shares.values())
+    legs = [(SETTLEMENT_CASH, amount)] + [(funding_source(s), -share) for s, share in shares.items()]
+    return Transaction.build(tx_id, "funding_reservation", on, legs, memo=f"loan {loan_id}")
+
+
+def disbursement(tx_id: str, loan_id: str, principal: Money, upfront_fee: Money, on: date) -> Transaction:
+    """The loan booked: principal receivable, the payout net of upfront fees, the fees earned."""
+    return Transaction.build(
+        tx_id,
+        "disbursement",
+        on,
+        [
+            (of_loan(AccountCode.PRINCIPAL_RECEIVABLE, loan_id), principal),
+            (SETTLEMENT_CASH, -(principal - upfront_fee)),
+            (FEE_INCOME, -upfront_fee),
+        ],
+        memo=f"loan {loan_id}",
+    )
+
+
+def recognition(tx_id: str, loan_id: str, recognised: Recognised, on: date) -> Transaction | None:
+    """Interest and fees fallen due and penalty accrued, as receivables; None when there is nothing."""
+    if not recognised:
+        return None
+    return Transaction.build(
+        tx_id,
+        "recognition",
+        on,
+        [
+            (of_loan(AccountCode.INTEREST_RECEIVABLE, loan_id), recognised.interest),
+            (INTEREST_INCOME, -recognised.interest),
+            (of_loan(AccountCode.FEE_RECEIVABLE, loan_id), recognised.fee),
+            (FEE_INCOME, -recognised.fee),
+            (of_loan(AccountCode.PENALTY_RECEIVABLE, loan_id), recognised.penalty),
+            (PENALTY_INCOME, -recognised.penalty),
+        ],
+        memo=f"loan {loan_id}",
+    )
+
+
+def repayment(tx_id: str, loan_id: str, applied: PaymentApplied, on: date) -> Transaction:
+    """Cash in, and every fen of it to the receivable, income or credit it paid."""
+    return Transaction.build(
+        tx_id,
+        "repayment",
+        on,
+        [
+            (SETTLEMENT_CASH, applied.allocation.payment),
+            (of_loan(AccountCode.PRINCIPAL_RECEIVABLE, loan_id), -applied.principal),
+            (of_loan(AccountCode.INTEREST_RECEIVABLE, loan_id), -applied.interest_receivable),
+            (INTEREST_INCOME, -applied.interest_earned),
+            (of_loan(AccountCode.FEE_RECEIVABLE, loan_id), -applied.fee_receivable),
+            (FEE_INCOME, -applied.fee_earned),
+            (of_loan(AccountCode.PENALTY_RECEIVABLE, loan_id), -applied.penalty),
+            (of_loan(AccountCode.BORROWER_CREDIT, loan_id), -applied.credit),
+        ],
+        memo=f"loan {loan_id}",
+    )

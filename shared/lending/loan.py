@@ -1,0 +1,285 @@
+"""The servicing state of an instalment loan: what is due, overdue and paid, penalty, prepayment and credit.
+
+Rules:
+- An instalment falls due on its due date and is overdue from the next day. Its interest and fee are recognised as
+  receivable on the due date; paid earlier, they are income when paid.
+- Penalty interest accrues daily on overdue principal at the penalty rate / day-count basis, each day's amount
+  rounded half up; the day a payment arrives counts as a day overdue.
+- A payment runs down the product's waterfall over overdue instalments (oldest first) and the current one (the
+  next not yet overdue); the rest prepays principal not yet due (the product chooses a shorter term or a smaller
+  instalment); anything beyond all principal becomes the borrower's credit balance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from lending.allocation import Allocation, allocate
+from lending.catalogue import DEFAULT_WATERFALL, Component, EarlyRepayment, Method
+from lending.errors import InvalidAmount
+from lending.money import Money, Rounding, total
+from lending.rates import daily_rate
+from lending.schedule import Instalment, Schedule, reschedule_after_prepayment
+
+_DAY = timedelta(days=1)
+
+#: For each component of an instalment: does it pay overdue rows or the current one, and which amount.
+_TARGETS: dict[Component, tuple[bool, str]] = {
+    Component.OVERDUE_FEE: (True, "fee"),
+    Component.OVERDUE_INTEREST: (True, "interest"),
+    Component.OVERDUE_PRINCIPAL: (True, "principal"),
+    Component.CURRENT_FEE: (False, "fee"),
+    Component.CURRENT_INTEREST: (False, "interest"),
+    Component.CURRENT_PRINCIPAL: (False, "principal"),
+}
+
+
+@dataclass(slots=True)
+class InstalmentState:
+    """A planned instalment and what is still unpaid on it (kept as running amounts: reads are hot)."""
+
+    plan: Instalment
+    due_date: date = field(init=False)
+    unpaid_principal: Money = field(init=False)
+    unpaid_interest: Money = field(init=False)
+    unpaid_fee: Money = field(init=False)
+    recognised: bool = False
+
+    def __post_init__(self) -> None:
+        self.due_date = self.plan.due_date
+        self.unpaid_principal = self.plan.principal
+        self.unpaid_interest = self.plan.interest
+        self.unpaid_fee = self.plan.fee
+
+    @property
+    def settled(self) -> bool:
+        return not (self.unpaid_principal.fen or self.unpaid_interest.fen or self.unpaid_fee.fen)
+
+
+@dataclass(frozen=True, slots=True)
+class Recognised:
+    """Interest, fee and penalty that became receivable while the loan advanced to a date."""
+
+    interest: Money = Money.ZERO
+    fee: Money = Money.ZERO
+    penalty: Money = Money.ZERO
+
+    def __bool__(self) -> bool:
+        return bool(self.interest or self.fee or self.penalty)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentApplied:
+    """How one payment changed the loan, split the way the ledger needs it."""
+
+    allocation: Allocation
+    principal: Money
+    interest_receivable: Money  # interest already recognised, now collected
+    interest_earned: Money  # interest paid before its due date: income on receipt
+    fee_receivable: Money
+    fee_earned: Money
+    penalty: Money
+    credit: Money
+
+
+@dataclass(slots=True)
+class InstalmentLoan:
+    """An instalment loan being serviced; advance it through time and apply payments in date order."""
+
+    loan_id: str
+    schedule: Schedule
+    penalty_annual_rate: Decimal
+    day_count_basis: int = 360
+    waterfall: tuple[Component, ...] = DEFAULT_WATERFALL
+    early_repayment: EarlyRepayment = EarlyRepayment.SHORTEN_TERM
+    grace_periods: int = 0
+    rows: list[InstalmentState] = field(init=False)
+    penalty_receivable: Money = field(init=False, default=Money.ZERO)
+    credit_balance: Money = field(init=False, default=Money.ZERO)
+    interest_receivable: Money = field(init=False, default=Money.ZERO)
+    fee_receivable: Money = field(init=False, default=Money.ZERO)
+    as_of: date = field(init=False)
+    _open_from: int = field(init=False, default=0)  # every row before this index is settled
+
+    def __post_init__(self) -> None:
+        self.rows = [InstalmentState(i) for i in self.schedule.instalments]
+        self.as_of = self.schedule.start
+
+    def _open_rows(self) -> list[InstalmentState]:
+        """The rows from the first unsettled one on (a custom waterfall may settle a later row first)."""
+        while self._open_from < len(self.rows) and self.rows[self._open_from].settled:
+            self._open_from += 1
+        return self.rows[self._open_from :]
+
+    # What the loan owes
+
+    @property
+    def principal_outstanding(self) -> Money:
+        return total(r.unpaid_principal for r in self._open_rows())
+
+    @property
+    def is_closed(self) -> bool:
+        """Every instalment settled and no penalty left."""
+        return not self._open_rows() and not self.penalty_receivable
+
+    def days_past_due(self, on: date | None = None) -> int:
+        """Days since the oldest unsettled instalment fell due (0 when nothing is overdue)."""
+        on = on or self.as_of
+        open_rows = self._open_rows()
+        return max((on - open_rows[0].due_date).days, 0) if open_rows else 0
+
+    def _position(self, on: date) -> tuple[list[InstalmentState], InstalmentState | None, list[InstalmentState]]:
+        """Unsettled rows overdue on ``on`` (oldest first), the current row, and the rows after it."""
+        overdue: list[InstalmentState] = []
+        rows = self._open_rows()
+        for index, row in enumerate(rows):
+            if row.settled:
+                continue
+            if row.due_date < on:
+                overdue.append(row)
+            else:
+                return overdue, row, rows[index + 1 :]
+        return overdue, None, []
+
+    def dues(self, on: date) -> dict[Component, Money]:
+        """What is owed on ``on`` by waterfall component (call :meth:`advance_to` first)."""
+        overdue, current, _ = self._position(on)
+        return self._dues(overdue, current)
+
+    def _dues(self, overdue: list[InstalmentState], current: InstalmentState | None) -> dict[Component, Money]:
+        return {
+            Component.OVERDUE_PENALTY: self.penalty_receivable,
+            Component.OVERDUE_FEE: total(r.unpaid_fee for r in overdue),
+            Component.OVERDUE_INTEREST: total(r.unpaid_interest for r in overdue),
+            Component.OVERDUE_PRINCIPAL: total(r.unpaid_principal for r in overdue),
+            Component.CURRENT_FEE: current.unpaid_fee if current else Money.ZERO,
+            Component.CURRENT_INTEREST: current.unpaid_interest if current else Money.ZERO,
+            Component.CURRENT_PRINCIPAL: current.unpaid_principal if current else Money.ZERO,
+        }
+
+    def principal_not_due(self, on: date) -> Money:
+        """Principal of instalments after the current one: what a prepayment can reduce."""
+        return total(r.unpaid_principal for r in self._position(on)[2])
+
+    # Time
+
+    def advance_to(self, on: date) -> Recognised:
+        """Recognise instalments falling due up to ``on`` and accrue penalty through ``on``; idempotent per date."""
+        if on < self.as_of:
+            raise ValueError(f"loan {self.loan_id} is already at {self.as_of}; events must be applied in date order")
+        penalty = self._accrue_penalty(self.as_of + _DAY, on)
+        interest = fee = Money.ZERO
+        for row in self._open_rows():
+            if row.due_date > on:
+                break
+            if not row.recognised:
+                row.recognised = True
+                interest += row.unpaid_interest
+                fee += row.unpaid_fee
+        self.interest_receivable += interest
+        self.fee_receivable += fee
+        self.penalty_receivable += penalty
+        self.as_of = on
+        return Recognised(interest, fee, penalty)
+
+    def _accrue_penalty(self, first_day: date, last_day: date) -> Money:
+        """Daily penalty on overdue principal, by spans over which the overdue principal is constant."""
+        rate = daily_rate(self.penalty_annual_rate, self.day_count_basis)
+        accrued = Money.ZERO
+        rows = self._open_rows()
+        if not rows or rows[0].due_date >= last_day:
+            return accrued  # nothing is overdue on any of these days
+        day = first_day
+        while day <= last_day:
+            overdue = total(r.unpaid_principal for r in rows if r.due_date < day)
+            next_change = min((r.due_date + _DAY for r in rows if r.due_date >= day), default=last_day + _DAY)
+            span_end = min(last_day, next_change - _DAY)
+            days = (span_end - day).days + 1
+            if overdue:
+                accrued += Money(overdue.times(rate, Rounding.HALF_UP).fen * days)
+            day = span_end + _DAY
+        return accrued
+
+    # Payments
+
+    def apply_payment(self, amount: Money, on: date) -> tuple[Recognised, PaymentApplied]:
+        """Advance to ``on``, then apply a payment by the waterfall; returns what was recognised and applied."""
+        if not amount.is_positive:
+            raise InvalidAmount("a payment must be positive")
+        recognised = self.advance_to(on)
+        overdue, current, later = self._position(on)
+        not_due = total(r.unpaid_principal for r in later)
+        allocation = allocate(amount, self._dues(overdue, current), not_due, self.waterfall)
+        current_rows = [current] if current else []
+        principal = interest_recv = interest_earned = fee_recv = fee_earned = Money.ZERO
+        for component, part in allocation.applied:
+            if component is Component.OVERDUE_PENALTY:
+                self.penalty_receivable -= part
+                continue
+            is_overdue, kind = _TARGETS[component]
+            rows = overdue if is_overdue else current_rows
+            for row, paid in self._spread(rows, kind, part):
+                if kind == "principal":
+                    row.unpaid_principal -= paid
+                    principal += paid
+                elif kind == "interest":
+                    row.unpaid_interest -= paid
+                    if row.recognised:
+                        interest_recv += paid
+                    else:
+                        interest_earned += paid
+                else:
+                    row.unpaid_fee -= paid
+                    if row.recognised:
+                        fee_recv += paid
+                    else:
+                        fee_earned += paid
+        self.interest_receivable -= interest_recv
+        self.fee_receivable -= fee_recv
+        if allocation.prepaid_principal:
+            self._prepay(allocation.prepaid_principal, later)
+            principal += allocation.prepaid_principal
+        self.credit_balance += allocation.credit
+        return recognised, PaymentApplied(
+            allocation,
+            principal,
+            interest_recv,
+            interest_earned,
+            fee_recv,
+            fee_earned,
+            allocation.to(Component.OVERDUE_PENALTY),
+            allocation.credit,
+        )
+
+    @staticmethod
+    def _spread(rows: Sequence[InstalmentState], kind: str, amount: Money) -> Iterator[tuple[InstalmentState, Money]]:
+        """Split ``amount`` of one kind over rows, oldest first."""
+        left = amount
+        for row in rows:
+            if not left:
+                return
+            unpaid = getattr(row, f"unpaid_{kind}")
+            part = min(left, unpaid)
+            if part:
+                left -= part
+                yield row, part
+        if left:
+            raise AssertionError(f"{left} of {kind} had no instalment to go to")
+
+    def _prepay(self, amount: Money, future: list[InstalmentState]) -> None:
+        """Reduce principal not yet due and re-plan the instalments after the current one."""
+        index = len(self.rows) - len(future)
+        balance = total(r.unpaid_principal for r in future) - amount
+        grace_left = sum(1 for r in future if r.plan.number <= self.grace_periods)
+        replanned = reschedule_after_prepayment(
+            balance,
+            self.schedule.annual_rate,
+            self.schedule.method if self.schedule.method is not Method.INTEREST_ONLY_GRACE else Method.EQUAL_INSTALMENT,
+            [r.plan for r in future],
+            self.early_repayment,
+            grace_periods=grace_left,
+        )
+        self.rows[index:] = [InstalmentState(i) for i in replanned]

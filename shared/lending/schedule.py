@@ -1,0 +1,214 @@
+"""Repayment schedules of instalment loans: equal instalments, equal principal, interest-only grace.
+
+Conventions (how Chinese lenders quote instalment loans):
+- A regular monthly period charges ``balance × annual / 12``; a broken first period (fixed repayment day) charges
+  ``balance × annual / basis × days``. Interest is rounded half up to the fen in each period.
+- Equal instalments: the instalment is the annuity ``B·r / (1 − (1 + r)^−n)`` rounded half up; each period's principal
+  is the instalment less the period's regular interest. Equal principal: ``B / n`` rounded down.
+- The last instalment takes whatever principal is left, so principal always sums exactly to the amount: the rounding
+  remainder lands there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from lending.calendar import fixed_day_due_dates, monthly_due_dates
+from lending.catalogue import EarlyRepayment, Method
+from lending.errors import ProductRuleViolation
+from lending.money import CONTEXT, Money, Rounding, total
+from lending.rates import daily_rate, monthly_rate
+
+_ONE = Decimal(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Instalment:
+    """One due date of a schedule: principal, interest and any per-instalment fee."""
+
+    number: int
+    due_date: date
+    principal: Money
+    interest: Money
+    fee: Money = Money.ZERO
+
+    @property
+    def total(self) -> Money:
+        return self.principal + self.interest + self.fee
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A loan's instalments from a start date (disbursement, or the last settled due date)."""
+
+    principal: Money
+    annual_rate: Decimal
+    method: Method
+    start: date
+    instalments: tuple[Instalment, ...]
+
+    @property
+    def total_interest(self) -> Money:
+        return total(i.interest for i in self.instalments)
+
+    @property
+    def total_fees(self) -> Money:
+        return total(i.fee for i in self.instalments)
+
+    @property
+    def total_repayable(self) -> Money:
+        return total(i.total for i in self.instalments)
+
+
+def annuity_instalment(balance: Money, periodic_rate: Decimal, periods: int) -> Money:
+    """The level instalment that repays ``balance`` over ``periods`` at ``periodic_rate``, rounded half up."""
+    if periods < 1:
+        raise ValueError("an annuity needs at least one period")
+    if periodic_rate == 0:
+        return Money.from_decimal(CONTEXT.divide(balance.to_decimal(), Decimal(periods)), Rounding.HALF_UP)
+    growth = CONTEXT.power(CONTEXT.add(_ONE, periodic_rate), periods)
+    numerator = CONTEXT.multiply(CONTEXT.multiply(balance.to_decimal(), periodic_rate), growth)
+    return Money.from_decimal(CONTEXT.divide(numerator, CONTEXT.subtract(growth, _ONE)), Rounding.HALF_UP)
+
+
+def build_schedule(
+    principal: Money,
+    annual_rate: Decimal,
+    months: int,
+    method: Method,
+    start: date,
+    *,
+    grace_months: int = 0,
+    repayment_day: int | None = None,
+    day_count_basis: int = 360,
+    per_instalment_fee: Money = Money.ZERO,
+) -> Schedule:
+    """The schedule of a new loan disbursed on ``start``; due on its day each month, or on ``repayment_day``."""
+    if not principal.is_positive:
+        raise ProductRuleViolation("the principal must be positive")
+    if months < 1:
+        raise ProductRuleViolation("the term must be at least one month")
+    if method is Method.INTEREST_ONLY_GRACE:
+        if not 1 <= grace_months < months:
+            raise ProductRuleViolation("the grace period must be at least one month and shorter than the term")
+    elif grace_months:
+        raise ProductRuleViolation(f"{method} has no grace period")
+    if repayment_day is None:
+        due_dates = monthly_due_dates(start, months)
+        first_period_days = None
+    else:
+        due_dates = fixed_day_due_dates(start, months, repayment_day)
+        first_period_days = (due_dates[0] - start).days
+    instalments = amortise(
+        principal,
+        annual_rate,
+        due_dates,
+        method,
+        grace_periods=grace_months,
+        first_period_days=first_period_days,
+        day_count_basis=day_count_basis,
+        per_instalment_fee=per_instalment_fee,
+    )
+    return Schedule(principal, annual_rate, method, start, tuple(instalments))
+
+
+def amortise(
+    balance: Money,
+    annual_rate: Decimal,
+    due_dates: Sequence[date],
+    method: Method,
+    *,
+    grace_periods: int = 0,
+    first_period_days: int | None = None,
+    day_count_basis: int = 360,
+    per_instalment_fee: Money = Money.ZERO,
+    level_amount: Money | None = None,
+    first_number: int = 1,
+) -> list[Instalment]:
+    """Instalments that repay ``balance`` on ``due_dates``.
+
+    ``grace_periods`` leading periods pay interest only. ``first_period_days`` makes the first period broken
+    (charged at the daily rate). ``level_amount`` fixes the instalment (equal instalments) or the principal part
+    (equal principal) instead of deriving it from the dates: used after a prepayment to shorten the term, in which
+    case the schedule stops as soon as the balance is repaid.
+    """
+    rate = monthly_rate(annual_rate)
+    amortising = len(due_dates) - grace_periods
+    if amortising < 1:
+        raise ProductRuleViolation("no period left to repay the principal")
+    if level_amount is not None:
+        level = level_amount
+    elif method is Method.EQUAL_PRINCIPAL:
+        level = balance.split(amortising)[0]
+    else:
+        level = annuity_instalment(balance, rate, amortising)
+
+    instalments: list[Instalment] = []
+    remaining = balance
+    for index, due_date in enumerate(due_dates):
+        regular_interest = remaining.times(rate, Rounding.HALF_UP)
+        if index == 0 and first_period_days is not None:
+            interest = remaining.times(
+                CONTEXT.multiply(daily_rate(annual_rate, day_count_basis), Decimal(first_period_days)),
+                Rounding.HALF_UP,
+            )
+        else:
+            interest = regular_interest
+        is_last = index == len(due_dates) - 1
+        if index < grace_periods:
+            part = Money.ZERO
+        elif is_last:
+            part = remaining
+        elif method is Method.EQUAL_PRINCIPAL:
+            part = level
+        else:
+            part = level - regular_interest
+        part = min(max(part, Money.ZERO), remaining)
+        remaining -= part
+        instalments.append(Instalment(first_number + index, due_date, part, interest, per_instalment_fee))
+        if level_amount is not None and not remaining and index >= grace_periods:
+            break
+    return instalments
+
+
+def reschedule_after_prepayment(
+    balance: Money,
+    annual_rate: Decimal,
+    method: Method,
+    remaining: Sequence[Instalment],
+    mode: EarlyRepayment,
+    *,
+    grace_periods: int = 0,
+) -> list[Instalment]:
+    """The instalments after a prepayment left ``balance`` of principal, keeping the remaining due dates.
+
+    ``shorten_term`` keeps the instalment (or, for equal principal, the principal part) and drops the periods no
+    longer needed; ``reduce_instalment`` keeps the number of periods and lowers each instalment.
+    """
+    if not remaining or not balance.is_positive:
+        return []
+    due_dates = [i.due_date for i in remaining]
+    fee = remaining[0].fee
+    first_number = remaining[0].number
+    level: Money | None = None
+    if mode is EarlyRepayment.SHORTEN_TERM:
+        amortising = list(remaining[grace_periods:])
+        if amortising:
+            sample = amortising[0]
+            level = sample.principal if method is Method.EQUAL_PRINCIPAL else sample.principal + sample.interest
+        if level is not None and not level.is_positive:
+            level = None
+    amortising_method = Method.EQUAL_INSTALMENT if method is Method.INTEREST_ONLY_GRACE else method
+    return amortise(
+        balance,
+        annual_rate,
+        due_dates,
+        amortising_method,
+        grace_periods=grace_periods,
+        per_instalment_fee=fee,
+        level_amount=level,
+        first_number=first_number,
+    )
