@@ -5,7 +5,10 @@ SHELL := /bin/bash
 PYTHON_VERSION := $(shell cat .python-version)
 # pyenv's shim honours .python-version; a machine without pyenv needs python3.13 on PATH.
 PYTHON ?= $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || echo python3)
+PYTHON_BIN_DIR := $(dir $(shell $(PYTHON) -c 'import sys; print(sys.executable)'))
 UV_VERSION := 0.13.9
+SAM_VERSION := 1.170.0
+SAM := .tools/sam/bin/sam
 UV := .tools/uv/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup check test unit bench quote lock clean
+.PHONY: help setup check test unit bench quote lock clean sam
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,6 +41,15 @@ check: setup  ## ruff (lint + format), mypy strict on shared/, cfn-lint on the t
 	$(BIN)/mypy shared/lending
 	$(BIN)/cfn-lint template.yaml
 
+# aws-sam-cli pins an older boto3 than moto wants: it gets a tool environment of its own.
+$(SAM): | $(UV)
+	$(PYTHON) -m venv .tools/sam
+	$(UV) pip install --quiet --python .tools/sam/bin/python aws-sam-cli==$(SAM_VERSION)
+
+sam: $(SAM)  ## sam validate --lint and sam build (no container), as a deploy would run them
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=ap-east-1 $(SAM) validate --lint
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=ap-east-1 PATH="$(PYTHON_BIN_DIR):$$PATH" $(SAM) build --build-dir .aws-sam/build
+
 unit: setup  ## the pytest suite only
 	$(BIN)/pytest -q
 
@@ -52,4 +64,4 @@ quote: setup  ## an example quote: 120,000 over 12 months at 12%
 		--annual-rate 0.12 --method equal_instalment --start 2026-01-15 --table
 
 clean:  ## remove the environments and caches
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .tools .aws-sam .local .pytest_cache .mypy_cache .ruff_cache .hypothesis

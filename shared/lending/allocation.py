@@ -24,9 +24,9 @@ class Allocation:
     credit: Money
 
     def __post_init__(self) -> None:
-        accounted = total(amount for _, amount in self.applied) + self.prepaid_principal + self.credit
-        if accounted != self.payment:
-            raise AssertionError(f"allocation lost {self.payment - accounted} of {self.payment}")
+        accounted = sum([amount.fen for _, amount in self.applied]) + self.prepaid_principal.fen + self.credit.fen
+        if accounted != self.payment.fen:
+            raise AssertionError(f"allocation lost {self.payment.fen - accounted} fen of {self.payment}")
 
     def to(self, component: Component) -> Money:
         """The part of the payment applied to one component."""
@@ -40,16 +40,18 @@ def allocate(
     waterfall: Sequence[Component] = DEFAULT_WATERFALL,
 ) -> Allocation:
     """Apply ``payment`` to ``dues`` in waterfall order; the rest prepays principal, then becomes credit."""
-    if payment.is_negative:
+    if payment.fen < 0:
         raise InvalidAmount("a payment cannot be negative")
-    if principal_not_due.is_negative or any(amount.is_negative for amount in dues.values()):
+    if principal_not_due.fen < 0 or any(amount.fen < 0 for amount in dues.values()):
         raise InvalidAmount("amounts due cannot be negative")
-    left = payment
+    left = payment.fen  # integer fen in the loop: this runs on every repayment
     applied: list[tuple[Component, Money]] = []
     for component in waterfall:
-        part = min(left, dues.get(component, Money.ZERO))
-        if part:
-            applied.append((component, part))
-            left -= part
-    prepaid = min(left, principal_not_due)
-    return Allocation(payment, tuple(applied), prepaid, left - prepaid)
+        due = dues.get(component)
+        if due is None or not due.fen or not left:
+            continue
+        part = min(left, due.fen)
+        applied.append((component, Money(part)))
+        left -= part
+    prepaid = min(left, principal_not_due.fen)
+    return Allocation(payment, tuple(applied), Money(prepaid), Money(left - prepaid))

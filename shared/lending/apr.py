@@ -14,7 +14,7 @@ from decimal import Decimal
 from lending.money import CONTEXT
 
 _ONE = Decimal(1)
-_TOLERANCE = Decimal("1e-24")
+_TOLERANCE = 1e-16
 _MAX_ITERATIONS = 200
 
 
@@ -35,61 +35,56 @@ class AnnualisedRate:
     effective_annual_rate: Decimal
 
 
-def _discount(rate: Decimal, months: Decimal) -> Decimal:
-    base = CONTEXT.add(_ONE, rate)
-    if months == months.to_integral_value():
-        return CONTEXT.power(base, -int(months))
-    return CONTEXT.power(base, CONTEXT.minus(months))
+def net_present_value(flows: Sequence[CashFlow], monthly_rate: float) -> float:
+    """Σ amount × (1 + r)^−months, in binary floating point (see :func:`monthly_irr`)."""
+    base = 1.0 + monthly_rate
+    return sum((float(f.amount) * base ** -float(f.months) for f in flows), 0.0)
 
 
-def net_present_value(flows: Sequence[CashFlow], monthly_rate: Decimal) -> Decimal:
-    """Σ amount × (1 + r)^−months."""
-    result = Decimal(0)
-    for flow in flows:
-        result = CONTEXT.add(result, CONTEXT.multiply(flow.amount, _discount(monthly_rate, flow.months)))
-    return result
-
-
-def _npv_derivative(flows: Sequence[CashFlow], monthly_rate: Decimal) -> Decimal:
-    base = CONTEXT.add(_ONE, monthly_rate)
-    result = Decimal(0)
-    for flow in flows:
-        term = CONTEXT.multiply(CONTEXT.multiply(flow.amount, flow.months), _discount(monthly_rate, flow.months))
-        result = CONTEXT.subtract(result, CONTEXT.divide(term, base))
-    return result
-
-
-def monthly_irr(flows: Sequence[CashFlow], guess: Decimal = Decimal("0.01")) -> Decimal:
+def monthly_irr(flows: Sequence[CashFlow], guess: float = 0.01) -> Decimal:
     """The monthly rate at which the flows' present value is zero.
 
+    The amounts are exact; the root is found in binary floating point, which resolves a rate to about 1e-15, far
+    finer than the four places an APR is disclosed and capped at (a Decimal search cost ~50x more for nothing).
     A loan's flows change sign once (money in, then payments out), so the present value is monotonic in the rate
-    and the root is unique. Newton's method converges in a handful of steps; bisection takes over if a step would
-    leave the bracket.
+    and the root is unique: Newton's method converges in a handful of steps, and bisection takes over if a step
+    would leave the bracket.
     """
     if not flows or all(f.amount >= 0 for f in flows) or all(f.amount <= 0 for f in flows):
         raise ValueError("an IRR needs money in both directions")
-    low, high = Decimal("-0.99"), Decimal(10)
-    f_low = net_present_value(flows, low)
-    if f_low * net_present_value(flows, high) > 0:
+    amounts = [float(f.amount) for f in flows]
+    times = [float(f.months) for f in flows]
+
+    def value_and_slope(rate: float) -> tuple[float, float]:
+        base = 1.0 + rate
+        value = slope = 0.0
+        for amount, months in zip(amounts, times, strict=True):
+            discounted = amount * base**-months
+            value += discounted
+            slope -= months * discounted / base
+        return value, slope
+
+    low, high = -0.99, 10.0
+    f_low = value_and_slope(low)[0]
+    if f_low * value_and_slope(high)[0] > 0:
         raise ValueError("no IRR between -99% and 1000% a month")
     rate = guess
     for _ in range(_MAX_ITERATIONS):
-        value = net_present_value(flows, rate)
+        value, slope = value_and_slope(rate)
         if value == 0:
-            return rate
+            break
         if (value < 0) == (f_low < 0):
             low, f_low = rate, value
         else:
             high = rate
-        slope = _npv_derivative(flows, rate)
-        step = CONTEXT.divide(value, slope) if slope != 0 else Decimal(0)
-        candidate = CONTEXT.subtract(rate, step)
-        if slope == 0 or not low < candidate < high:
-            candidate = CONTEXT.divide(CONTEXT.add(low, high), Decimal(2))
-        if abs(CONTEXT.subtract(candidate, rate)) < _TOLERANCE:
-            return candidate
+        candidate = rate - value / slope if slope else (low + high) / 2
+        if not low < candidate < high:
+            candidate = (low + high) / 2
+        if abs(candidate - rate) < _TOLERANCE:
+            rate = candidate
+            break
         rate = candidate
-    return rate
+    return Decimal(repr(rate))
 
 
 def annualise(flows: Sequence[CashFlow]) -> AnnualisedRate:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 
 from lending.ledger import Account, AccountCode, Transaction
 from lending.loan import PaymentApplied, Recognised
@@ -22,6 +23,7 @@ PENALTY_INCOME = Account(AccountCode.PENALTY_INCOME)
 FEE_INCOME = Account(AccountCode.FEE_INCOME)
 
 
+@lru_cache(maxsize=4096)
 def of_loan(code: AccountCode, loan_id: str) -> Account:
     """A loan's own sub-account (receivables, credit balance)."""
     return Account(code, loan_id)
@@ -34,9 +36,9 @@ def funding_source(source_id: str) -> Account:
 
 def funding_reservation(tx_id: str, loan_id: str, shares: Mapping[str, Money], on: date) -> Transaction:
     """Phase one of funding: each source's share held for the loan's settlement (record with ``reserve``)."""
-    amount = total(shares.values())
-    legs = [(SETTLEMENT_CASH, amount)] + [(funding_source(s), -share) for s, share in shares.items()]
-    return Transaction.build(tx_id, "funding_reservation", on, legs, memo=f"loan {loan_id}")
+    credits = [(funding_source(source), share) for source, share in shares.items()]
+    debits = [(SETTLEMENT_CASH, total(shares.values()))]
+    return Transaction.build(tx_id, "funding_reservation", on, debits, credits, memo=f"loan {loan_id}")
 
 
 def disbursement(tx_id: str, loan_id: str, principal: Money, upfront_fee: Money, on: date) -> Transaction:
@@ -45,11 +47,8 @@ def disbursement(tx_id: str, loan_id: str, principal: Money, upfront_fee: Money,
         tx_id,
         "disbursement",
         on,
-        [
-            (of_loan(AccountCode.PRINCIPAL_RECEIVABLE, loan_id), principal),
-            (SETTLEMENT_CASH, -(principal - upfront_fee)),
-            (FEE_INCOME, -upfront_fee),
-        ],
+        [(of_loan(AccountCode.PRINCIPAL_RECEIVABLE, loan_id), principal)],
+        [(SETTLEMENT_CASH, principal - upfront_fee), (FEE_INCOME, upfront_fee)],
         memo=f"loan {loan_id}",
     )
 
@@ -64,12 +63,10 @@ def recognition(tx_id: str, loan_id: str, recognised: Recognised, on: date) -> T
         on,
         [
             (of_loan(AccountCode.INTEREST_RECEIVABLE, loan_id), recognised.interest),
-            (INTEREST_INCOME, -recognised.interest),
             (of_loan(AccountCode.FEE_RECEIVABLE, loan_id), recognised.fee),
-            (FEE_INCOME, -recognised.fee),
             (of_loan(AccountCode.PENALTY_RECEIVABLE, loan_id), recognised.penalty),
-            (PENALTY_INCOME, -recognised.penalty),
         ],
+        [(INTEREST_INCOME, recognised.interest), (FEE_INCOME, recognised.fee), (PENALTY_INCOME, recognised.penalty)],
         memo=f"loan {loan_id}",
     )
 
@@ -80,15 +77,15 @@ def repayment(tx_id: str, loan_id: str, applied: PaymentApplied, on: date) -> Tr
         tx_id,
         "repayment",
         on,
+        [(SETTLEMENT_CASH, applied.allocation.payment)],
         [
-            (SETTLEMENT_CASH, applied.allocation.payment),
-            (of_loan(AccountCode.PRINCIPAL_RECEIVABLE, loan_id), -applied.principal),
-            (of_loan(AccountCode.INTEREST_RECEIVABLE, loan_id), -applied.interest_receivable),
-            (INTEREST_INCOME, -applied.interest_earned),
-            (of_loan(AccountCode.FEE_RECEIVABLE, loan_id), -applied.fee_receivable),
-            (FEE_INCOME, -applied.fee_earned),
-            (of_loan(AccountCode.PENALTY_RECEIVABLE, loan_id), -applied.penalty),
-            (of_loan(AccountCode.BORROWER_CREDIT, loan_id), -applied.credit),
+            (of_loan(AccountCode.PRINCIPAL_RECEIVABLE, loan_id), applied.principal),
+            (of_loan(AccountCode.INTEREST_RECEIVABLE, loan_id), applied.interest_receivable),
+            (INTEREST_INCOME, applied.interest_earned),
+            (of_loan(AccountCode.FEE_RECEIVABLE, loan_id), applied.fee_receivable),
+            (FEE_INCOME, applied.fee_earned),
+            (of_loan(AccountCode.PENALTY_RECEIVABLE, loan_id), applied.penalty),
+            (of_loan(AccountCode.BORROWER_CREDIT, loan_id), applied.credit),
         ],
         memo=f"loan {loan_id}",
     )

@@ -100,9 +100,11 @@ class Transaction:
             raise UnbalancedTransaction("a transaction needs an id")
         if len(self.postings) < 2:
             raise UnbalancedTransaction(f"{self.id}: a transaction needs at least two postings")
-        if any(not p.amount for p in self.postings):
-            raise UnbalancedTransaction(f"{self.id}: a posting of zero says nothing; leave it out")
-        imbalance = sum(p.amount.fen for p in self.postings)
+        imbalance = 0
+        for posting in self.postings:
+            if not posting.amount.fen:
+                raise UnbalancedTransaction(f"{self.id}: a posting of zero says nothing; leave it out")
+            imbalance += posting.amount.fen
         if imbalance:
             raise UnbalancedTransaction(f"{self.id}: postings are off balance by {Money(imbalance)}")
 
@@ -112,16 +114,22 @@ class Transaction:
         id: str,
         kind: str,
         effective_on: date,
-        legs: Iterable[tuple[Account, Money]],
+        debits: Iterable[tuple[Account, Money]],
+        credits: Iterable[tuple[Account, Money]] = (),
         memo: str = "",
     ) -> Transaction:
-        """A transaction from (account, signed amount) legs; zero legs are dropped, equal accounts merged.
+        """A transaction from debit and credit legs (amounts as positive Money); zero legs are dropped and legs on
+        the same account merged.
 
         The postings keep the legs' order, so building the same business fact twice gives equal transactions.
         """
         merged: dict[Account, int] = {}
-        for account, amount in legs:
-            merged[account] = merged.get(account, 0) + amount.fen
+        for account, amount in debits:
+            if amount.fen:
+                merged[account] = merged.get(account, 0) + amount.fen
+        for account, amount in credits:
+            if amount.fen:
+                merged[account] = merged.get(account, 0) - amount.fen
         postings = tuple(Posting(a, Money(f)) for a, f in merged.items() if f)
         return cls(id, kind, effective_on, postings, memo)
 
@@ -137,7 +145,7 @@ class Transaction:
         memo: str = "",
     ) -> Transaction:
         """The simplest transaction: ``amount`` from ``credit`` to ``debit``."""
-        return cls.build(id, kind, effective_on, [(debit, amount), (credit, -amount)], memo)
+        return cls.build(id, kind, effective_on, [(debit, amount)], [(credit, amount)], memo)
 
 
 EntryKind = Literal["posted", "pending", "post_pending", "void_pending"]

@@ -103,10 +103,12 @@ class InstalmentLoan:
     fee_receivable: Money = field(init=False, default=Money.ZERO)
     as_of: date = field(init=False)
     _open_from: int = field(init=False, default=0)  # every row before this index is settled
+    _penalty_daily_rate: Decimal = field(init=False)
 
     def __post_init__(self) -> None:
         self.rows = [InstalmentState(i) for i in self.schedule.instalments]
         self.as_of = self.schedule.start
+        self._penalty_daily_rate = daily_rate(self.penalty_annual_rate, self.day_count_basis)
 
     def _open_rows(self) -> list[InstalmentState]:
         """The rows from the first unsettled one on (a custom waterfall may settle a later row first)."""
@@ -187,7 +189,7 @@ class InstalmentLoan:
 
     def _accrue_penalty(self, first_day: date, last_day: date) -> Money:
         """Daily penalty on overdue principal, by spans over which the overdue principal is constant."""
-        rate = daily_rate(self.penalty_annual_rate, self.day_count_basis)
+        rate = self._penalty_daily_rate
         accrued = Money.ZERO
         rows = self._open_rows()
         if not rows or rows[0].due_date >= last_day:

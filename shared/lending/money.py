@@ -10,7 +10,6 @@ import decimal
 from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
-from functools import total_ordering
 from typing import Any, ClassVar
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -64,7 +63,6 @@ def _exact_decimal(value: object) -> Decimal:
     return result
 
 
-@total_ordering
 class Money:
     """An amount of CNY, exact to the fen. Serialises as a two-place decimal string: ``"120000.00"``.
 
@@ -99,6 +97,21 @@ class Money:
     def __lt__(self, other: Money) -> bool:
         if other.__class__ is Money:
             return self.fen < other.fen
+        return NotImplemented
+
+    def __le__(self, other: Money) -> bool:
+        if other.__class__ is Money:
+            return self.fen <= other.fen
+        return NotImplemented
+
+    def __gt__(self, other: Money) -> bool:
+        if other.__class__ is Money:
+            return self.fen > other.fen
+        return NotImplemented
+
+    def __ge__(self, other: Money) -> bool:
+        if other.__class__ is Money:
+            return self.fen >= other.fen
         return NotImplemented
 
     def __hash__(self) -> int:
@@ -202,4 +215,4 @@ Money.ZERO = Money(0)
 
 def total(amounts: Iterable[Money]) -> Money:
     """Sum an iterable of Money (the empty sum is zero)."""
-    return Money(sum(amount.fen for amount in amounts))
+    return Money(sum([amount.fen for amount in amounts]))

@@ -30,17 +30,21 @@ def test_layer_requirements_match_the_project_dependencies() -> None:
     assert _requirement_names(layer) == _requirement_names(project)
 
 
-def test_template_builds_the_layer_from_shared_with_the_function_runtime() -> None:
+def test_template_builds_the_layer_from_shared_for_the_function_runtime() -> None:
     # Given the SAM template
     template = cfn_yaml.load(str(ROOT / "template.yaml"))
 
     # When we look at the layer
     layer = template["Resources"]["LendingLayer"]
 
-    # Then it is built from shared/ for python3.13, the runtime pinned in .python-version
+    # Then it is built from shared/ by its Makefile, for the runtime pinned in .python-version
+    runtime = f"python{(ROOT / '.python-version').read_text().strip()}"
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "shared/"
-    assert layer["Metadata"]["BuildMethod"] == f"python{(ROOT / '.python-version').read_text().strip()}"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Properties"]["CompatibleRuntimes"] == [runtime]
+    assert template["Globals"]["Function"]["Runtime"] == runtime
+    assert "build-LendingLayer:" in (ROOT / "shared" / "Makefile").read_text()
 
 
 def test_the_catalogue_ships_inside_the_layer_package() -> None:

@@ -23,11 +23,13 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The command tree: every subcommand registers its arguments here."""
-    from lending.cli import quote
+    from lending.cli import model, quote, score
 
     parser = _Parser(prog="lending", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     quote.register(commands)
+    score.register(commands)
+    model.register(commands)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""The local stack: template.yaml deployed into moto, functions run in-process, an HTTP front, sandbox vendors."""

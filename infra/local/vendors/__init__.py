@@ -1,0 +1,129 @@
+"""Sandbox vendors: real HTTP servers on loopback that behave as the sandbox tables of the API contract say.
+
+``SandboxVendors`` starts the identity vendor, the credit bureau, the bank and tax data vendor and the payout
+provider, each on its own port (ephemeral by default), in background threads::
+
+    with SandboxVendors(identity_secret=secret) as vendors:
+        vendors.urls.identity  # http://127.0.0.1:54321
+        vendors.payouts.payouts(reference="app-1")
+
+Outcomes follow the applicant's data (phone, ID number, bank account); see each module. Personal data is never
+logged: the servers log references only, and never a request line.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from types import TracebackType
+
+from infra.local.vendors.bank_data import SandboxBankData
+from infra.local.vendors.bureau import SandboxCreditBureau
+from infra.local.vendors.identity import Delivery, SandboxIdentityVendor
+from infra.local.vendors.payouts import SandboxPayout, SandboxPayoutProvider
+from infra.local.vendors.server import SandboxServer
+
+__all__ = [
+    "Delivery",
+    "SandboxBankData",
+    "SandboxCreditBureau",
+    "SandboxIdentityVendor",
+    "SandboxPayout",
+    "SandboxPayoutProvider",
+    "SandboxVendors",
+    "VendorUrls",
+]
+
+
+@dataclass(frozen=True)
+class VendorUrls:
+    """The bound base URLs, one per vendor (the template's vendor URL parameters take these)."""
+
+    identity: str
+    credit_bureau: str
+    bank_data: str
+    payouts: str
+
+    def as_parameters(self) -> dict[str, str]:
+        """The template Parameters that name the vendors, set to these URLs."""
+        return {
+            "IdentityVendorUrl": self.identity,
+            "CreditBureauUrl": self.credit_bureau,
+            "BankDataUrl": self.bank_data,
+            "PayoutProviderUrl": self.payouts,
+        }
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SandboxVendors:
+    """All four sandbox vendors, started and stopped together."""
+
+    def __init__(
+        self,
+        *,
+        identity_secret: bytes | str | None = None,
+        host: str = "127.0.0.1",
+        api_key: str | None = None,
+        callback_delay: float = 0.2,
+        callback_attempts: int = 4,
+        callback_backoff: float = 0.2,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.identity = SandboxIdentityVendor(
+            identity_secret if identity_secret is not None else secrets.token_urlsafe(36),
+            host=host,
+            api_key=api_key,
+            callback_delay=callback_delay,
+            callback_attempts=callback_attempts,
+            callback_backoff=callback_backoff,
+            clock=clock,
+        )
+        self.bureau = SandboxCreditBureau(host=host, api_key=api_key, clock=clock)
+
+        def today() -> date:
+            return clock().astimezone(UTC).date()
+
+        self.bank_data = SandboxBankData(host=host, api_key=api_key, today=today)
+        self.payouts = SandboxPayoutProvider(host=host, api_key=api_key, clock=clock)
+
+    @property
+    def servers(self) -> tuple[SandboxServer, ...]:
+        return (self.identity, self.bureau, self.bank_data, self.payouts)
+
+    @property
+    def identity_secret(self) -> bytes:
+        """The secret the identity vendor signs its callbacks with."""
+        return self.identity.secret
+
+    @property
+    def urls(self) -> VendorUrls:
+        """Base URLs of the running vendors."""
+        return VendorUrls(self.identity.url, self.bureau.url, self.bank_data.url, self.payouts.url)
+
+    def start(self) -> SandboxVendors:
+        """Start every vendor (any that fails to bind stops the ones already started)."""
+        try:
+            for server in self.servers:
+                server.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every vendor, pending identity callbacks included."""
+        for server in reversed(self.servers):
+            server.stop()
+
+    def __enter__(self) -> SandboxVendors:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()

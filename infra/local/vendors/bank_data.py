@@ -1,0 +1,73 @@
+"""The sandbox open-banking and tax data vendor: statements and filings from :mod:`infra.local.vendors.profiles`.
+
+The wire contract is :mod:`lending.adapters.vendors.bank_data`'s. The applicant's phone and ID number pick the
+profile, as at the bureau, so the three vendors tell one consistent story about an applicant; the data is a pure
+function of the applicant and of today's date (the window is the last whole months before it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from http import HTTPStatus
+
+from infra.local.vendors.profiles import profile_for, statement, tax_filings
+from infra.local.vendors.server import Answer, Request, SandboxServer, invalid, require_text
+
+logger = logging.getLogger(__name__)
+
+MAX_MONTHS = 24
+TAX_FILING_MONTHS = 12
+
+
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+class SandboxBankData(SandboxServer):
+    """Bank statements and tax filings on loopback."""
+
+    name = "bank_data"
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        today: Callable[[], date] = _utc_today,
+    ) -> None:
+        super().__init__(host=host, port=port, api_key=api_key)
+        self._today = today
+        self.route("GET", "/v1/statements", self._statements)
+        self.route("GET", "/v1/tax-filings", self._tax_filings)
+
+    def _statements(self, request: Request) -> Answer:
+        problems: dict[str, str] = {}
+        account = require_text(request.query, "account", problems)
+        id_number = require_text(request.query, "id_number", problems)
+        phone = require_text(request.query, "phone", problems)
+        if account and not account.isdigit():
+            problems["account"] = "digits"
+        months_text = request.query.get("months", "12")
+        months = int(months_text) if months_text.isdigit() else 0
+        if not 1 <= months <= MAX_MONTHS:
+            problems["months"] = f"a whole number from 1 to {MAX_MONTHS}"
+        if problems:
+            raise invalid(problems)
+        profile = profile_for(phone, id_number)
+        logger.info("bank statement of %d months (profile %s)", months, profile.name)
+        return Answer(HTTPStatus.OK, statement(profile, id_number, self._today(), months))
+
+    def _tax_filings(self, request: Request) -> Answer:
+        problems: dict[str, str] = {}
+        id_number = require_text(request.query, "id_number", problems)
+        phone = require_text(request.query, "phone", problems)
+        if "tax_id" in request.query and not request.query["tax_id"].strip():
+            problems["tax_id"] = "non-empty when given"
+        if problems:
+            raise invalid(problems)
+        profile = profile_for(phone, id_number)
+        logger.info("tax filings (profile %s)", profile.name)
+        return Answer(HTTPStatus.OK, {"filings": tax_filings(profile, self._today(), TAX_FILING_MONTHS)})

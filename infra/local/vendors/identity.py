@@ -1,0 +1,243 @@
+"""The sandbox identity vendor: accepts checks, then calls our webhook back, signed, after a short delay.
+
+Decided by the applicant's phone: ending ``0000`` the check fails (low face match, no liveness); ending ``0009``
+the vendor never calls back; anything else passes, with a face match of 0.90–0.99 fixed by the ID number.
+The wire contract is :mod:`lending.adapters.vendors.identity`'s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from http import HTTPStatus
+from typing import Any
+
+from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text
+from lending.webhooks import SIGNATURE_HEADER, sign
+
+logger = logging.getLogger(__name__)
+
+FAILING_PHONE_SUFFIX = "0000"
+SILENT_PHONE_SUFFIX = "0009"
+FAILED_FACE_MATCH = Decimal("0.31")
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    """A check the sandbox accepted; ``body`` is None for one it will never answer."""
+
+    check_id: str
+    reference: str
+    applicant_fingerprint: str
+    callback_url: str
+    body: bytes | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt to deliver a result: HTTP status of our webhook's answer, or None when it did not answer."""
+
+    reference: str
+    event_id: str
+    attempt: int
+    status: int | None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SandboxIdentityVendor(SandboxServer):
+    """Identity checks on loopback, with signed callbacks retried on 5xx or no answer."""
+
+    name = "identity"
+
+    def __init__(
+        self,
+        secret: bytes | str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        callback_delay: float = 0.2,
+        callback_attempts: int = 4,
+        callback_backoff: float = 0.2,
+        callback_timeout: float = 2.0,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        super().__init__(host=host, port=port, api_key=api_key)
+        self.secret = secret
+        self.callback_delay = callback_delay
+        self.callback_attempts = callback_attempts
+        self.callback_backoff = callback_backoff
+        self.callback_timeout = callback_timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._checks: dict[str, IdentityCheck] = {}
+        self._deliveries: list[Delivery] = []
+        self._workers: set[threading.Thread] = set()
+        self._stopping = threading.Event()
+        # Callbacks go straight to the given URL, never through a proxy named in the environment.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.route("POST", "/v1/checks", self._request_check)
+
+    @property
+    def secret(self) -> bytes:
+        """The shared secret the callbacks are signed with (settable: the local stack may create it later)."""
+        return self._secret
+
+    @secret.setter
+    def secret(self, value: bytes | str) -> None:
+        secret = value.encode() if isinstance(value, str) else bytes(value)
+        if not secret:
+            raise ValueError("the identity webhook secret must not be empty")
+        self._secret = secret
+
+    def start(self) -> None:
+        self._stopping.clear()
+        super().start()
+
+    def stop(self) -> None:
+        """Stop accepting checks, abandon pending callbacks and wait for the delivery threads."""
+        self._stopping.set()
+        super().stop()
+        with self._lock:
+            workers = list(self._workers)
+        for worker in workers:
+            worker.join(timeout=self.callback_timeout + 1)
+
+    def deliveries(self, reference: str | None = None) -> list[Delivery]:
+        """Callback attempts so far, oldest first (all, or for one reference)."""
+        with self._lock:
+            return [d for d in self._deliveries if reference is None or d.reference == reference]
+
+    def check(self, reference: str) -> IdentityCheck | None:
+        """The check accepted under ``reference``, if any."""
+        with self._lock:
+            return self._checks.get(reference)
+
+    # ------------------------------------------------------------------------------------------------------ routes
+
+    def _request_check(self, request: Request) -> Answer:
+        body = request.body
+        problems: dict[str, str] = {}
+        reference = require_text(body, "reference", problems)
+        callback_url = require_text(body, "callback_url", problems)
+        applicant = body.get("applicant") if body is not None else None
+        if not isinstance(applicant, dict):
+            problems["applicant"] = "required object"
+            applicant = {}
+        name = require_text(applicant, "name", problems, prefix="applicant.")
+        id_number = require_text(applicant, "id_number", problems, prefix="applicant.")
+        phone = require_text(applicant, "phone", problems, prefix="applicant.")
+        if len(reference) > 255:
+            problems["reference"] = "at most 255 characters"
+        parts = urllib.parse.urlsplit(callback_url)
+        if callback_url and (parts.scheme not in ("http", "https") or not parts.netloc):
+            problems["callback_url"] = "an absolute http(s) URL"
+        if problems:
+            raise invalid(problems)
+
+        fingerprint = hashlib.sha256(f"{name}\x1f{id_number}\x1f{phone}".encode()).hexdigest()
+        with self._lock:
+            check = self._checks.get(reference)
+            if check is None:
+                check = IdentityCheck(
+                    check_id=f"chk_{uuid.uuid4().hex[:24]}",
+                    reference=reference,
+                    applicant_fingerprint=fingerprint,
+                    callback_url=callback_url,
+                    body=self._result(reference, id_number, phone),
+                )
+                self._checks[reference] = check
+            elif check.applicant_fingerprint != fingerprint:
+                raise SandboxError(
+                    HTTPStatus.CONFLICT,
+                    "idempotency_conflict",
+                    "This reference was used for a check of another applicant.",
+                )
+            if check.body is not None:
+                self._schedule(reference, callback_url, check.body)
+        logger.info("identity check %s accepted for reference %s", check.check_id, reference)
+        return Answer(HTTPStatus.ACCEPTED, {"check_id": check.check_id, "reference": reference, "status": "pending"})
+
+    def _result(self, reference: str, id_number: str, phone: str) -> bytes | None:
+        """The callback body the check will deliver, or None when this applicant's vendor never answers."""
+        if phone.endswith(SILENT_PHONE_SUFFIX):
+            return None
+        passed = not phone.endswith(FAILING_PHONE_SUFFIX)
+        spread = hashlib.sha256(id_number.encode()).digest()[0] % 10
+        face_match = Decimal("0.90") + Decimal(spread) / 100 if passed else FAILED_FACE_MATCH
+        result: dict[str, Any] = {
+            "event_id": f"evt_{uuid.uuid4().hex}",
+            "reference": reference,
+            "result": "passed" if passed else "failed",
+            "face_match": float(face_match),
+            "liveness": passed,
+            "checked_at": _rfc3339(self._clock()),
+        }
+        return json.dumps(result, separators=(",", ":")).encode()
+
+    # -------------------------------------------------------------------------------------------------- callbacks
+
+    def _schedule(self, reference: str, callback_url: str, body: bytes) -> None:
+        """Deliver ``body`` from a worker thread after the delay (called with the lock held)."""
+        worker = threading.Thread(
+            target=self._deliver, args=(reference, callback_url, body), name=f"identity-callback-{reference}"
+        )
+        worker.daemon = True
+        self._workers.add(worker)
+        worker.start()
+
+    def _deliver(self, reference: str, callback_url: str, body: bytes) -> None:
+        event_id = json.loads(body)["event_id"]
+        try:
+            if self._stopping.wait(self.callback_delay):
+                return
+            for attempt in range(1, self.callback_attempts + 1):
+                status = self._post(callback_url, body)
+                with self._lock:
+                    self._deliveries.append(Delivery(reference, event_id, attempt, status))
+                logger.info("identity callback for reference %s, attempt %d: %s", reference, attempt, status)
+                if status is not None and status < 500:
+                    return  # 2xx: delivered; 4xx: refused, and resending the same thing will not change that
+                if attempt < self.callback_attempts and self._stopping.wait(self.callback_backoff * 2 ** (attempt - 1)):
+                    return
+            logger.warning("identity callback for reference %s gave up", reference)
+        finally:
+            with self._lock:
+                self._workers.discard(threading.current_thread())
+
+    def _post(self, callback_url: str, body: bytes) -> int | None:
+        """POST the signed result; the webhook's HTTP status, or None if it did not answer."""
+        signature = sign(self.secret, body, int(time.time()))
+        request = urllib.request.Request(
+            callback_url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature},
+        )
+        try:
+            with self._opener.open(request, timeout=self.callback_timeout) as response:
+                response.read()
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            error.close()
+            return int(error.code)
+        except (urllib.error.URLError, OSError):
+            return None

@@ -1,0 +1,20 @@
+"""Clients of the outside vendors, over HTTP with the standard library only.
+
+One module per vendor, each documenting its wire contract in its docstring:
+
+- :mod:`.identity` — identity check (face match, liveness, ID number); the result comes back as a signed webhook.
+- :mod:`.bureau` — credit report: behaviour data for the scoring model.
+- :mod:`.bank_data` — bank statements and tax filings for the business review.
+- :mod:`.payouts` — payouts to the borrower's bank account, idempotent by key.
+
+Common to all: JSON bodies; money as two-place decimal strings; times RFC 3339 UTC; an optional API key sent as
+``Authorization: Bearer <key>``; error bodies ``{"error": {"code", "message"}}``. Each client takes a base URL
+and a timeout, and raises :class:`VendorUnavailable` (transient: retry) or :class:`VendorRejected` (permanent, with
+the vendor's reason code) from :mod:`.errors`. Personal data goes over the wire and nowhere else: not into
+logs, not into exception messages, not into reprs.
+"""
+
+from lending.adapters.vendors.applicant import Applicant
+from lending.adapters.vendors.errors import VendorError, VendorRejected, VendorUnavailable
+
+__all__ = ["Applicant", "VendorError", "VendorRejected", "VendorUnavailable"]

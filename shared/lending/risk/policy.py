@@ -1,0 +1,156 @@
+"""The decision policy as validated data: score cut-offs, identity thresholds, review tolerances, referral rules.
+
+The policy is a versioned JSON file shipped in the layer (``lending/data/policy.json``), loaded once per process.
+Changing a cut-off is a change to that file, reviewed like code, and every decision records the version it used.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lending.catalogue import Catalogue
+from lending.errors import LendingError
+from lending.money import Money
+from lending.risk.review import Finding, Severity
+
+#: A share of something: more than nothing, at most all of it.
+Share = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
+#: A non-negative ratio.
+Ratio = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+
+
+class PolicyError(LendingError, ValueError):
+    """The decision policy is malformed, or does not fit the catalogue it is used with."""
+
+    code = "policy_error"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScoreCutoffs(_Strict):
+    """Approve at or above one score, decline below another; scores in between go to a person."""
+
+    approve_at_or_above: int
+    decline_below: int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.decline_below > self.approve_at_or_above:
+            raise ValueError("decline_below must not be above approve_at_or_above")
+        return self
+
+
+class IdentityPolicy(_Strict):
+    """What the identity vendor's result must show beyond 'passed'."""
+
+    min_face_match: Decimal = Field(ge=0, le=1, allow_inf_nan=False)
+    liveness_required: bool
+
+
+class CashFlowPolicy(_Strict):
+    """How the limit follows what the cash flow can service."""
+
+    # Below this share of the amount sought, a smaller counter-offer would not serve the purpose the business
+    # asked for, so the application is declined on coverage instead.
+    min_counter_offer_share: Share
+    # Limits bounded by cash flow are rounded down to this step, so an offer never reads like a computed figure.
+    limit_step: Money
+
+    @model_validator(mode="after")
+    def _positive_step(self) -> Self:
+        if not self.limit_step.is_positive:
+            raise ValueError("limit_step must be positive")
+        return self
+
+
+class ReviewPolicy(_Strict):
+    """Tolerances of the bank-statement and tax review."""
+
+    window_months: int = Field(ge=1, le=24)
+    min_history_months: int = Field(ge=1)
+    max_revenue_cv: Ratio
+    max_monthly_decline: Ratio
+    max_negative_net_flow_months: int = Field(ge=0)
+    max_tax_mismatch: Ratio
+    non_operating_categories: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _history_fits_window(self) -> Self:
+        if self.min_history_months > self.window_months:
+            raise ValueError("min_history_months cannot exceed window_months")
+        return self
+
+
+class ElectricityPolicy(_Strict):
+    """When the premises' electricity use says something about the business."""
+
+    window_months: int = Field(ge=2, le=24)
+    recent_months: int = Field(ge=1)
+    min_months: int = Field(ge=2)
+    drop_share: Share
+    correlated_industries: tuple[str, ...]
+    min_correlation: Decimal = Field(ge=-1, le=1, allow_inf_nan=False)
+    min_revenue_for_correlation: Money
+
+    @model_validator(mode="after")
+    def _fits_window(self) -> Self:
+        if not self.recent_months < self.window_months or self.min_months > self.window_months:
+            raise ValueError("recent_months must be shorter than window_months, and min_months within it")
+        return self
+
+
+class ReferralPolicy(_Strict):
+    """Which review findings send an application to an underwriter."""
+
+    refer_at_severity: Severity
+    # Per source: whether its findings at or above the severity refer. A source not named here refers, so that a
+    # new source is looked at by a person until the policy says otherwise.
+    sources: dict[str, bool]
+
+    def refers(self, finding: Finding) -> bool:
+        """Whether this finding alone sends the application to a person."""
+        return finding.severity.rank >= self.refer_at_severity.rank and self.sources.get(finding.source, True)
+
+
+class DecisionPolicy(_Strict):
+    """The whole policy, validated at load."""
+
+    version: str = Field(min_length=1)
+    score: ScoreCutoffs
+    identity: IdentityPolicy
+    cash_flow: CashFlowPolicy
+    review: ReviewPolicy
+    electricity: ElectricityPolicy
+    referral: ReferralPolicy
+
+
+def check_policy_fits(policy: DecisionPolicy, catalogue: Catalogue) -> None:
+    """Refuse a policy that names industries the catalogue does not know."""
+    unknown = sorted(set(policy.electricity.correlated_industries) - set(catalogue.industries))
+    if unknown:
+        raise PolicyError(f"policy {policy.version} names industries not in the catalogue: {', '.join(unknown)}")
+
+
+def parse_policy(raw: str | bytes) -> DecisionPolicy:
+    """Validate a policy document; any problem is one PolicyError that names the fields."""
+    try:
+        return DecisionPolicy.model_validate(json.loads(raw))
+    except (ValidationError, json.JSONDecodeError) as exc:
+        raise PolicyError(f"invalid decision policy: {exc}") from None
+
+
+@cache
+def load_policy(path: str | None = None) -> DecisionPolicy:
+    """The policy shipped in the layer, or one at ``path``; parsed once per process."""
+    if path is not None:
+        return parse_policy(Path(path).read_bytes())
+    return parse_policy(resources.files("lending").joinpath("data/policy.json").read_bytes())

@@ -1,0 +1,40 @@
+"""One applicant through the model: raw inputs in, the decision's ScoreOutcome out."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from lending.money import Money
+from lending.risk.decision import Reason, ScoreOutcome
+from lending.scoring.features import BureauFacts, raw_inputs
+from lending.scoring.model import CreditModel, ModelScore
+
+
+def to_outcome(result: ModelScore) -> ScoreOutcome:
+    """The model's result in the decision's terms (PD as an exact six-place decimal)."""
+    return ScoreOutcome(
+        probability_of_default=Decimal(f"{result.probability_of_default:.6f}"),
+        score=result.score,
+        grade=result.grade,
+        reasons=tuple(Reason(f"model_{r.feature}", r.text, r.points) for r in result.reasons),
+    )
+
+
+def score_applicant(
+    model: CreditModel, amount: Money, term_months: int, age_years: int, report: Any
+) -> tuple[ScoreOutcome, ModelScore]:
+    """Score one applicant from the requested amount and term, their age and their bureau report."""
+    result = model.score(raw_inputs(amount, term_months, age_years, BureauFacts.from_report(report)))
+    return to_outcome(result), result
+
+
+def score_json(result: ModelScore) -> dict[str, Any]:
+    """A JSON line for analysts and for the application record."""
+    return {
+        "model_id": result.model_id,
+        "probability_of_default": f"{result.probability_of_default:.6f}",
+        "score": result.score,
+        "grade": result.grade,
+        "reasons": [{"code": f"model_{r.feature}", "message": r.text, "points": str(r.points)} for r in result.reasons],
+    }

@@ -1,0 +1,186 @@
+"""The credit model behind its card: one onnxruntime session per process, scores, grades and reason codes.
+
+A model is a directory with ``card.json`` and the ONNX files the card lists with their SHA-256; a file that does
+not match its card is refused. Which model scores is configuration (``CREDIT_MODEL_ID``), never code. Two kinds:
+
+- ``gbdt``: ``model.onnx`` gives P(bad); ``contributions.onnx`` gives each feature's contribution to the log-odds
+  (path contributions), so reason codes need no LightGBM at run time.
+- ``scorecard``: ``model.onnx`` gives P(bad) and the points per feature; reason codes are the points a feature
+  lost against its best bin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from lending.errors import LendingError
+
+DEFAULT_MODEL_ID = "credit_gbdt_v1"
+REASON_COUNT = 4
+
+#: Each feature in words a borrower understands: what would help.
+REASON_TEXT: Mapping[str, str] = {
+    "seniority_years": "Time with your current employer or in your current business is short.",
+    "term_months": "The repayment term you asked for is long for the amount.",
+    "age_years": "Your age band carries higher repayment risk in our data.",
+    "expenses": "Your monthly expenses are high.",
+    "income": "Your monthly income is low for the loan you asked for.",
+    "assets": "You hold few assets.",
+    "debt": "You already owe a lot of other debt.",
+    "amount": "The amount you asked for is large.",
+    "price": "The total spending this loan would finance is large.",
+    "home": "Your housing situation carries higher repayment risk in our data.",
+    "marital": "Your household situation carries higher repayment risk in our data.",
+    "records": "The credit bureau reports past arrears.",
+    "job": "Your type of employment carries higher repayment risk in our data.",
+    "amount_to_price": "The loan would finance a large share of what you spend.",
+    "instalment_to_income": "The instalments would take a large share of your income.",
+    "debt_to_income": "Your existing debt is high compared with your income.",
+    "expenses_to_income": "Your expenses take a large share of your income.",
+}
+
+
+class ModelCardMismatch(LendingError):
+    """A model file that is not the one its card describes (or a card that is incomplete)."""
+
+    code = "model_card_mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelReason:
+    """A feature that lowered the score: its name, words for the borrower, and the points it cost."""
+
+    feature: str
+    text: str
+    points: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ModelScore:
+    probability_of_default: float
+    score: int
+    grade: str
+    reasons: tuple[ModelReason, ...]
+    model_id: str
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _session(path: Path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # one Lambda vCPU's worth; more threads only contend
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # the LightGBM graph warns on every run otherwise
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+class CreditModel:
+    """A verified model and its sessions."""
+
+    def __init__(self, directory: Path) -> None:
+        card_path = directory / "card.json"
+        if not card_path.is_file():
+            raise ModelCardMismatch(f"no card.json in {directory}")
+        self.card: dict[str, Any] = json.loads(card_path.read_text())
+        files: dict[str, Any] = self.card.get("files") or {}
+        if "model.onnx" not in files:
+            raise ModelCardMismatch("the card lists no model.onnx")
+        for name, spec in files.items():
+            path = directory / name
+            if not path.is_file() or _sha256(path) != spec.get("sha256"):
+                raise ModelCardMismatch(f"{name} does not match the SHA-256 in its card; refusing to score with it")
+        self.model_id: str = self.card["model_id"]
+        self.kind: str = self.card["kind"]
+        self.features: list[dict[str, Any]] = sorted(self.card["features"], key=lambda f: f["index"])
+        self.names = [f["name"] for f in self.features]
+        scale = self.card["score_scale"]
+        self.factor = float(scale["factor"])
+        self.offset = float(scale["offset"])
+        cutoffs: dict[str, int | None] = self.card["grades"]["cutoffs"]
+        self.cutoffs = sorted(
+            ((grade, minimum) for grade, minimum in cutoffs.items() if minimum is not None), key=lambda g: -g[1]
+        )
+        self.floor_grade = next(grade for grade, minimum in cutoffs.items() if minimum is None)
+        self.input_name: str = self.card["input"]["name"]
+        self._model = _session(directory / "model.onnx")
+        self._contributions = _session(directory / "contributions.onnx") if "contributions.onnx" in files else None
+        if self.kind == "scorecard":
+            table = self.card["scorecard"]["points_table"]
+            self._best_points = {row["feature"]: max(b["points"] for b in row["bins"]) for row in table}
+            self._selected: list[str] = self.card["scorecard"]["selected"]
+
+    def vector(self, raw: Mapping[str, Any]) -> np.ndarray:
+        """The float32 input row from raw fields, by the card's rules (codes, ratios, NaN for missing)."""
+        values: dict[str, float] = {}
+        row = np.empty((1, len(self.features)), dtype=np.float32)
+        for feature in self.features:
+            name, kind = feature["name"], feature["kind"]
+            if kind == "numeric":
+                value = raw.get(name)
+                number = math.nan if value is None else float(value)
+            elif kind == "categorical":
+                code = feature["codes"].get(raw.get(name))
+                number = math.nan if code is None else float(code)
+            else:  # ratio: left to right in float64 on the raw values
+                inputs = [values.get(i, math.nan) for i in feature["inputs"]]
+                number = inputs[0]
+                for denominator in inputs[1:]:
+                    number = number / denominator if denominator > 0 else math.nan
+            values[name] = number
+            row[0, feature["index"]] = number
+        return row
+
+    def score_of(self, p_bad: float) -> int:
+        """Points on the card's scale (points to double the odds), rounded half up to a whole point."""
+        p = min(max(p_bad, 1e-12), 1 - 1e-12)
+        return math.floor(self.offset - self.factor * math.log(p / (1 - p)) + 0.5)
+
+    def grade_of(self, score: int) -> str:
+        """The best grade whose minimum the score reaches."""
+        return next((grade for grade, minimum in self.cutoffs if score >= minimum), self.floor_grade)
+
+    def predict(self, row: np.ndarray) -> tuple[float, dict[str, float]]:
+        """P(bad) and, per feature, the score points it cost (positive: it lowered the score)."""
+        if self.kind == "scorecard":
+            probabilities, points = self._model.run(["probabilities", "points"], {self.input_name: row})
+            cost = {name: self._best_points[name] - float(p) for name, p in zip(self._selected, points[0], strict=True)}
+            return float(probabilities[0, 1]), cost
+        (probabilities,) = self._model.run(["probabilities"], {self.input_name: row})
+        cost = {}
+        if self._contributions is not None:
+            (contributions,) = self._contributions.run(["contributions"], {self.input_name: row})
+            cost = {name: self.factor * float(c) for name, c in zip(self.names, contributions[0], strict=False)}
+        return float(probabilities[0, 1]), cost
+
+    def score(self, raw: Mapping[str, Any]) -> ModelScore:
+        """Everything the decision needs from the model for one applicant."""
+        p_bad, cost = self.predict(self.vector(raw))
+        score = self.score_of(p_bad)
+        adverse = sorted(((c, n) for n, c in cost.items() if c > 0), reverse=True)[:REASON_COUNT]
+        reasons = tuple(ModelReason(name, REASON_TEXT[name], Decimal(f"{points:.1f}")) for points, name in adverse)
+        return ModelScore(p_bad, score, self.grade_of(score), reasons, self.model_id)
+
+
+def model_directory(model_id: str) -> Path:
+    """Where a shipped model lives in the layer."""
+    return Path(str(resources.files("lending").joinpath("models", model_id)))
+
+
+@cache
+def load_model(model_id: str = DEFAULT_MODEL_ID) -> CreditModel:
+    """The model, verified and with its sessions, once per process."""
+    return CreditModel(model_directory(model_id))
