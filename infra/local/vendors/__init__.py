@@ -23,7 +23,7 @@ from infra.local.vendors.bank_data import SandboxBankData
 from infra.local.vendors.bureau import SandboxCreditBureau
 from infra.local.vendors.identity import Delivery, SandboxIdentityVendor
 from infra.local.vendors.payouts import SandboxPayout, SandboxPayoutProvider
-from infra.local.vendors.server import SandboxServer
+from infra.local.vendors.server import SandboxServer, utc_now
 
 __all__ = [
     "Delivery",
@@ -56,10 +56,6 @@ class VendorUrls:
         }
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class SandboxVendors:
     """All four sandbox vendors, started and stopped together."""
 
@@ -72,7 +68,7 @@ class SandboxVendors:
         callback_delay: float = 0.2,
         callback_attempts: int = 4,
         callback_backoff: float = 0.2,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.identity = SandboxIdentityVendor(
             identity_secret if identity_secret is not None else secrets.token_urlsafe(36),

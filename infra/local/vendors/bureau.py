@@ -13,13 +13,9 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 
 from infra.local.vendors.profiles import credit_report_fields, profile_for
-from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text
+from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text, utc_now
 
 logger = logging.getLogger(__name__)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SandboxCreditBureau(SandboxServer):
@@ -33,7 +29,7 @@ class SandboxCreditBureau(SandboxServer):
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__(host=host, port=port, api_key=api_key)
         self._clock = clock

@@ -23,7 +23,7 @@ from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
-from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text
+from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text, utc_now
 from lending.webhooks import SIGNATURE_HEADER, sign
 
 logger = logging.getLogger(__name__)
@@ -54,10 +54,6 @@ class Delivery:
     status: int | None
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -78,7 +74,7 @@ class SandboxIdentityVendor(SandboxServer):
         callback_attempts: int = 4,
         callback_backoff: float = 0.2,
         callback_timeout: float = 2.0,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__(host=host, port=port, api_key=api_key)
         self.secret = secret

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text
+from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text, utc_now
 from lending.errors import InvalidAmount
 from lending.money import Money
 
@@ -59,10 +59,6 @@ class SandboxPayout:
         }
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class SandboxPayoutProvider(SandboxServer):
     """Payouts on loopback, idempotent by key, with an in-memory record of every payout made."""
 
@@ -74,7 +70,7 @@ class SandboxPayoutProvider(SandboxServer):
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__(host=host, port=port, api_key=api_key)
         self._clock = clock

@@ -12,6 +12,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -19,6 +20,11 @@ from typing import Any, ClassVar
 MAX_BODY_BYTES = 64 * 1024
 
 logger = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    """The sandbox vendors' default clock (tests pass their own)."""
+    return datetime.now(UTC)
 
 
 class SandboxError(Exception):
