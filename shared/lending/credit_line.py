@@ -68,14 +68,14 @@ class CreditLine:
         return interest
 
     def draw(self, amount: Money, on: date) -> Money:
-        """Draw ``amount`` on ``on``; returns the interest accrued up to that day."""
+        """Draw ``amount`` on ``on``; returns the interest accrued up to that day. A refused one changes nothing."""
         if not amount.is_positive:
             raise InvalidAmount("a drawdown must be positive")
         if self.frozen:
             raise DrawdownRefused(f"line {self.line_id} is frozen: no drawdowns until it is brought up to date")
-        interest = self.accrue_to(on)
-        if amount > self.available_limit:
+        if amount > self.available_limit:  # checked first: a refused drawdown changes nothing, accrual included
             raise DrawdownRefused(f"{amount} is over the available limit of {self.available_limit}")
+        interest = self.accrue_to(on)
         self.principal_outstanding += amount
         return interest
 

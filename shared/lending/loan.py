@@ -95,7 +95,7 @@ class InstalmentLoan:
     day_count_basis: int = 360
     waterfall: tuple[Component, ...] = DEFAULT_WATERFALL
     early_repayment: EarlyRepayment = EarlyRepayment.SHORTEN_TERM
-    grace_periods: int = 0
+    grace_periods: int | None = None  # None: read from the schedule (its leading interest-only months)
     rows: list[InstalmentState] = field(init=False)
     penalty_receivable: Money = field(init=False, default=Money.ZERO)
     credit_balance: Money = field(init=False, default=Money.ZERO)
@@ -108,6 +108,12 @@ class InstalmentLoan:
     def __post_init__(self) -> None:
         self.rows = [InstalmentState(i) for i in self.schedule.instalments]
         self.as_of = self.schedule.start
+        if self.grace_periods is None:
+            self.grace_periods = 0
+        if self.schedule.method is Method.INTEREST_ONLY_GRACE and not self.grace_periods:
+            self.grace_periods = next(
+                (n for n, i in enumerate(self.schedule.instalments) if i.principal), len(self.schedule.instalments)
+            )
         self._penalty_daily_rate = daily_rate(self.penalty_annual_rate, self.day_count_basis)
 
     def _open_rows(self) -> list[InstalmentState]:
@@ -275,7 +281,7 @@ class InstalmentLoan:
         """Reduce principal not yet due and re-plan the instalments after the current one."""
         index = len(self.rows) - len(future)
         balance = total(r.unpaid_principal for r in future) - amount
-        grace_left = sum(1 for r in future if r.plan.number <= self.grace_periods)
+        grace_left = sum(1 for r in future if r.plan.number <= (self.grace_periods or 0))
         replanned = reschedule_after_prepayment(
             balance,
             self.schedule.annual_rate,

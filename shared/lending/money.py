@@ -27,6 +27,8 @@ CONTEXT = decimal.Context(
 )
 
 FEN_PER_YUAN = 100
+_MAX_DIGITS = 20  # digits of fen an amount may have: far beyond any balance, well inside CONTEXT's 34
+_MAX_FEN = 10**_MAX_DIGITS
 _ONE_FEN = Decimal("0.01")
 _WHOLE = Decimal(1)
 AMOUNT_PATTERN = r"^-?\d{1,13}(\.\d{1,2})?$"
@@ -120,17 +122,30 @@ class Money:
     @classmethod
     def of(cls, value: str | int | Decimal) -> Money:
         """Parse an exact amount in yuan (``"12.34"``, ``12``, ``Decimal("12.3")``); more than 2 places is an error."""
-        amount = _exact_decimal(value)
-        fen = CONTEXT.multiply(amount, Decimal(FEN_PER_YUAN))
-        if fen != fen.to_integral_value(rounding=decimal.ROUND_DOWN):
-            raise InvalidAmount(f"{value} has more than two decimal places; say how to round it")
-        return cls(int(fen))
+        sign, digits, exponent = _exact_decimal(value).as_tuple()
+        assert isinstance(exponent, int)  # finite: _exact_decimal refused the rest
+        coefficient = int("".join(map(str, digits)) or "0")
+        shift = exponent + 2  # from the decimal's exponent to fen
+        if shift >= 0:
+            if shift > _MAX_DIGITS:
+                raise InvalidAmount(f"{value} is too large to be an amount")
+            fen = coefficient * 10**shift
+        else:
+            fen, rest = divmod(coefficient, 10**-shift) if -shift <= 2 * _MAX_DIGITS else (0, coefficient)
+            if rest:
+                raise InvalidAmount(f"{value} has more than two decimal places; say how to round it")
+        if fen > _MAX_FEN:
+            raise InvalidAmount(f"{value} is too large to be an amount")
+        return cls(-fen if sign else fen)
 
     @classmethod
     def from_decimal(cls, value: Decimal, rounding: Rounding) -> Money:
         """Round a yuan amount of any precision to the fen with the named mode."""
-        fen = CONTEXT.multiply(_exact_decimal(value), Decimal(FEN_PER_YUAN))
-        return cls(int(fen.quantize(_WHOLE, rounding=rounding.value)))
+        try:
+            fen = CONTEXT.multiply(_exact_decimal(value), Decimal(FEN_PER_YUAN))
+            return cls(int(fen.quantize(_WHOLE, rounding=rounding.value, context=CONTEXT)))
+        except (decimal.Overflow, decimal.InvalidOperation):
+            raise InvalidAmount(f"{value} is too large to be an amount") from None
 
     @classmethod
     def zero(cls) -> Money:
@@ -138,12 +153,12 @@ class Money:
 
     def to_decimal(self) -> Decimal:
         """The amount in yuan as an exact two-place Decimal."""
-        return Decimal(self.fen).scaleb(-2).quantize(_ONE_FEN)
+        return Decimal(self.fen).scaleb(-2, context=CONTEXT).quantize(_ONE_FEN, context=CONTEXT)
 
     def times(self, factor: Decimal | int, rounding: Rounding) -> Money:
         """Multiply by an exact factor (a rate, a share) and round to the fen with the named mode."""
         product = CONTEXT.multiply(Decimal(self.fen), _exact_decimal(factor))
-        return Money(int(product.quantize(_WHOLE, rounding=rounding.value)))
+        return Money(int(product.quantize(_WHOLE, rounding=rounding.value, context=CONTEXT)))
 
     def split(self, parts: int) -> list[Money]:
         """Split into ``parts`` equal amounts rounded down to the fen; the remainder lands in the last part."""
@@ -200,7 +215,7 @@ class Money:
                 raise ValueError(str(exc)) from None
 
         return core_schema.no_info_plain_validator_function(
-            validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
+            validate, serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json")
         )
 
     @classmethod

@@ -33,8 +33,9 @@ def parse_rate(value: object) -> Decimal:
 
 
 def format_rate(rate: Decimal) -> str:
-    """The contract's rate string: four places, half up (``Decimal("0.12")`` → ``"0.1200"``)."""
-    return str(rate.quantize(DISCLOSURE_PLACES, rounding=Rounding.HALF_UP.value))
+    """The contract's rate string: four places, half up (``Decimal("0.12")`` → ``"0.1200"``); never ``-0.0000``."""
+    disclosed = rate.quantize(DISCLOSURE_PLACES, rounding=Rounding.HALF_UP.value, context=CONTEXT)
+    return str(disclosed.copy_abs() if disclosed.is_zero() else disclosed)
 
 
 def monthly_rate(annual_rate: Decimal) -> Decimal:

@@ -24,9 +24,9 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lending.scoring.engine import score_applicant, score_json
-    from lending.scoring.model import DEFAULT_MODEL_ID, load_model
+    from lending.scoring.model import load_model
 
-    model = load_model(args.model or DEFAULT_MODEL_ID)
+    model = load_model(args.model)
     stream = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
     failures = 0
     with stream:
@@ -35,15 +35,17 @@ def run(args: argparse.Namespace) -> int:
                 continue
             try:
                 applicant = json.loads(line)
+                if not isinstance(applicant, dict):
+                    raise TypeError("each line must be a JSON object")
                 _, result = score_applicant(
                     model,
-                    Money.of(str(applicant["amount"])),
-                    int(applicant["term_months"]),
-                    int(applicant["age_years"]),
+                    Money.of(applicant["amount"]),
+                    applicant["term_months"],
+                    applicant["age_years"],
                     applicant["bureau"],
                 )
                 out: dict[str, Any] = {"line": number, **score_json(result)}
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
                 failures += 1
                 out = {"line": number, "error": f"{type(exc).__name__}: {exc}"}
             print(json.dumps(out))

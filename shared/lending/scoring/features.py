@@ -14,13 +14,46 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
+
+from lending.errors import LendingError
 from lending.money import Money
 
 FEATURE_MAP_VERSION = "2026-11-28.1"
 MODEL_UNIT = Decimal(100)  # yuan per unit of credit_data's money fields
 ASSUMED_FINANCED_SHARE = Decimal("0.80")
+
+
+class ScoringInputError(LendingError, ValueError):
+    """An applicant the model cannot be given: a field of the wrong type or out of range."""
+
+    code = "invalid_scoring_input"
+
+
+class _BureauInput(BaseModel):
+    """A bureau report given as JSON (an analyst's file): typed strictly, absent fields allowed."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    seniority_years: StrictInt | None = Field(default=None, ge=0, le=80)
+    home: StrictStr | None = None
+    marital: StrictStr | None = None
+    derogatory_records: StrictBool | None = None
+    job: StrictStr | None = None
+    monthly_expenses: Money | None = None
+    monthly_income: Money | None = None
+    assets: Money | None = None
+    debt: Money | None = None
+
+    @field_validator("monthly_expenses", "monthly_income", "assets", "debt")
+    @classmethod
+    def _not_negative(cls, value: Money | None) -> Money | None:
+        if value is not None and value.is_negative:
+            raise ValueError("bureau amounts are never negative")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,26 +72,19 @@ class BureauFacts:
 
     @classmethod
     def from_report(cls, report: Any) -> BureauFacts:
-        """Read a bureau report object or its JSON dict; absent fields are None."""
-
-        def get(name: str) -> Any:
-            return report.get(name) if isinstance(report, dict) else getattr(report, name, None)
-
-        def money(name: str) -> Money | None:
-            value = get(name)
-            return None if value is None else value if isinstance(value, Money) else Money.of(str(value))
-
-        return cls(
-            seniority_years=get("seniority_years"),
-            home=get("home"),
-            marital=get("marital"),
-            derogatory_records=get("derogatory_records"),
-            job=get("job"),
-            monthly_expenses=money("monthly_expenses"),
-            monthly_income=money("monthly_income"),
-            assets=money("assets"),
-            debt=money("debt"),
-        )
+        """Read a bureau report (the client's validated model, or its JSON) strictly; absent fields are None."""
+        if not isinstance(report, dict):
+            report = report.model_dump() if hasattr(report, "model_dump") else None
+        if report is None:
+            raise ScoringInputError("a bureau report must be an object")
+        try:
+            facts = _BureauInput.model_validate(
+                {k: (str(v) if isinstance(v, StrEnum) else v) for k, v in report.items()}
+            )
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+            raise ScoringInputError(f"bureau report: invalid {fields}") from None
+        return cls(**facts.model_dump())
 
 
 def _units(amount: Money | None) -> float:
@@ -67,6 +93,12 @@ def _units(amount: Money | None) -> float:
 
 def raw_inputs(amount: Money, term_months: int, age_years: int, bureau: BureauFacts) -> dict[str, Any]:
     """The model's raw fields by the card's feature names (before categorical codes and ratios)."""
+    if not amount.is_positive:
+        raise ScoringInputError("the amount must be positive")
+    if type(term_months) is not int or not 1 <= term_months <= 36:
+        raise ScoringInputError("the term must be 1 to 36 months")
+    if type(age_years) is not int or not 18 <= age_years <= 100:
+        raise ScoringInputError("the applicant's age must be 18 to 100")
     return {
         "seniority_years": math.nan if bureau.seniority_years is None else float(bureau.seniority_years),
         "term_months": float(term_months),

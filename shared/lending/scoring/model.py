@@ -99,6 +99,9 @@ class CreditModel:
         files: dict[str, Any] = self.card.get("files") or {}
         if "model.onnx" not in files:
             raise ModelCardMismatch("the card lists no model.onnx")
+        companion = (self.card.get("reason_codes") or {}).get("file")
+        if self.card.get("kind") == "gbdt" and (companion is None or companion not in files):
+            raise ModelCardMismatch("a gradient-boosted model needs its reason-code companion listed in its card")
         for name, spec in files.items():
             path = directory / name
             if not path.is_file() or _sha256(path) != spec.get("sha256"):
@@ -180,7 +183,11 @@ def model_directory(model_id: str) -> Path:
     return Path(str(resources.files("lending").joinpath("models", model_id)))
 
 
+def load_model(model_id: str | None = None) -> CreditModel:
+    """The model (default: the champion), verified and with its sessions, once per process."""
+    return _load(model_id or DEFAULT_MODEL_ID)
+
+
 @cache
-def load_model(model_id: str = DEFAULT_MODEL_ID) -> CreditModel:
-    """The model, verified and with its sessions, once per process."""
+def _load(model_id: str) -> CreditModel:
     return CreditModel(model_directory(model_id))
