@@ -17,7 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup check test unit bench quote lock clean sam
+.PHONY: help setup check test unit bench quote lock clean sam run
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -53,8 +53,11 @@ sam: $(SAM)  ## sam validate --lint and sam build (no container), as a deploy wo
 unit: setup  ## the pytest suite only
 	$(BIN)/pytest -q
 
-test: check  ## everything CI runs: check, then the whole pytest suite
+test: check sam  ## everything CI runs: check, sam validate + build, then the whole pytest suite
 	$(BIN)/pytest -q
+
+run: setup  ## the platform locally from template.yaml: the API on http://127.0.0.1:3000 (Ctrl-C stops it)
+	$(BIN)/python -m infra.local
 
 bench: setup  ## benchmarks; figures go into the README
 	$(BIN)/python -m infra.bench

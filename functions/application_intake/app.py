@@ -1,0 +1,84 @@
+"""POST /v1/applications: validate, encrypt personal data, store, start the origination workflow."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.pii import encrypt_fields
+from lending.adapters.settings import settings
+from lending.adapters.workflow import start_origination
+from lending.api.http import HttpError, borrower_id, make_resolver
+from lending.api.models import ApplicationAccepted, ApplicationRequest
+from lending.steps.intake import submit_application
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = make_resolver()
+
+#: Same key and body within 24 h: the first answer again; same key, other body: 409.
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[borrower_id, idempotency_key]",
+    payload_validation_jmespath="body",
+    expires_after_seconds=24 * 3600,
+)
+
+
+def _submit(request: dict[str, Any]) -> dict[str, str]:
+    config = settings()
+    return submit_application(
+        ApplicationRequest.model_validate(request["body"]),
+        request["borrower_id"],
+        request["idempotency_key"],
+        applications=ApplicationRepository(config.applications_table),
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        encrypt=lambda record_id, values: encrypt_fields(config.pii_key_id, record_id, values),
+        start_workflow=lambda application_id: start_origination(config.state_machine_arn, application_id),
+    )
+
+
+@app.post("/v1/applications", summary="Apply for a loan or a credit line", responses={202: {"description": "accepted"}})
+def apply(
+    request: ApplicationRequest,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> Response[ApplicationAccepted]:
+    """Store the application and start its origination; answer at once with the id to poll."""
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
+    submit = idempotent_function(
+        _submit, data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY
+    )
+    data = {"borrower_id": borrower_id(app), "idempotency_key": idempotency_key, "body": request.fingerprint()}
+    try:
+        accepted = submit(request=data)
+    except IdempotencyValidationError:
+        raise HttpError(
+            HTTPStatus.CONFLICT, "idempotency_conflict", "this Idempotency-Key was used with another body"
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise HttpError(HTTPStatus.CONFLICT, "request_in_progress", "this request is still being processed") from None
+    metrics.add_metric(name="ApplicationReceived", unit=MetricUnit.Count, value=1)
+    return Response(HTTPStatus.ACCEPTED, content_type="application/json", body=ApplicationAccepted(**accepted))
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    IDEMPOTENCY.register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,40 @@
+"""Workflow step: post the funding, book the loan and its schedule in the ledger, or open a credit line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.ledger_store import DynamoLedgerStore
+from lending.adapters.loans import LoanRepository
+from lending.adapters.settings import settings
+from lending.catalogue import load_catalogue
+from lending.steps.money import book, capped_catalogue
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event["application_id"])
+    config = settings()
+    booked = book(
+        event["application_id"],
+        applications=ApplicationRepository(config.applications_table),
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        ledger=DynamoLedgerStore(config.ledger_table, client("dynamodb")),
+        loans=LoanRepository(config.loans_table),
+        catalogue=capped_catalogue(load_catalogue(), config.rate_cap_annual),
+    )
+    metrics.add_metric(name="LoanBooked", unit=MetricUnit.Count, value=1)
+    return booked

@@ -1,0 +1,35 @@
+"""Workflow step: 12 months of bank statements and the tax filings into the business review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.pii import decrypt_fields
+from lending.adapters.settings import settings
+from lending.adapters.vendors.bank_data import BankDataClient
+from lending.risk.policy import load_policy
+from lending.steps.assessment import review_cash_flow
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event["application_id"])
+    config = settings()
+    return review_cash_flow(
+        event["application_id"],
+        applications=ApplicationRepository(config.applications_table),
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        bank_data=BankDataClient(config.bank_data_url),
+        decrypt=decrypt_fields,
+        policy=load_policy(),
+    )

@@ -1,0 +1,36 @@
+"""Workflow step: the bureau report and behaviour data through the ONNX credit model (one session per process)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.pii import decrypt_fields
+from lending.adapters.settings import settings
+from lending.adapters.vendors.bureau import CreditBureauClient
+from lending.scoring.model import load_model
+from lending.steps.assessment import score_credit
+
+logger = Logger()
+tracer = Tracer()
+load_model()  # the session is built during the init phase, once per execution environment
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event["application_id"])
+    config = settings()
+    return score_credit(
+        event["application_id"],
+        applications=ApplicationRepository(config.applications_table),
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        bureau=CreditBureauClient(config.credit_bureau_url),
+        decrypt=decrypt_fields,
+        model=load_model(),
+    )

@@ -1,0 +1,42 @@
+"""Workflow step: policy rules, score cut-offs and the business review into approve, decline or refer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.pii import decrypt_fields
+from lending.adapters.settings import settings
+from lending.catalogue import load_catalogue
+from lending.risk.policy import load_policy
+from lending.steps.assessment import make_decision
+from lending.steps.money import capped_catalogue
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event["application_id"])
+    config = settings()
+    decision = make_decision(
+        event["application_id"],
+        event["identity"],
+        applications=ApplicationRepository(config.applications_table),
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        decrypt=decrypt_fields,
+        catalogue=capped_catalogue(load_catalogue(), config.rate_cap_annual),
+        policy=load_policy(),
+    )
+    metrics.add_metric(name=f"Decision{decision.outcome.value.title()}", unit=MetricUnit.Count, value=1)
+    return {"outcome": decision.outcome.value, "rule": decision.rule.value}

@@ -1,0 +1,41 @@
+"""Workflow step: pay out through the provider, exactly once per application whatever retries happen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.pii import decrypt_fields
+from lending.adapters.settings import settings
+from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
+from lending.adapters.vendors.payouts import PayoutClient
+from lending.steps.money import disburse
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event["application_id"])
+    config = settings()
+    payout = disburse(
+        event["application_id"],
+        applications=ApplicationRepository(config.applications_table),
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        payouts=PayoutClient(config.payout_provider_url),
+        decrypt=decrypt_fields,
+        unavailable=VendorUnavailable,
+        rejected=VendorRejected,
+    )
+    metrics.add_metric(name="LoanPaidOut", unit=MetricUnit.Count, value=1)
+    return payout

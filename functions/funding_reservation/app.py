@@ -1,0 +1,47 @@
+"""Workflow step: reserve the loan's funding from own capital and partner quotas (a pending transfer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.ledger_store import DynamoLedgerStore
+from lending.adapters.settings import settings
+from lending.bookkeeping import funding_source
+from lending.funding import allocate_funding, load_funding_sources
+from lending.money import Money
+from lending.steps.money import reserve_funding
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    application_id = event["application_id"]
+    logger.append_keys(application_id=application_id)
+    config = settings()
+    applications = ApplicationRepository(config.applications_table)
+    ledger = DynamoLedgerStore(config.ledger_table, client("dynamodb"))
+    sources = load_funding_sources()
+    quotas = sources.quotas()
+    # A source's use is its credit balance, posted and pending (funding accounts are credit-normal).
+    used = {
+        source: -(ledger.balance(funding_source(source)) + ledger.pending_balance(funding_source(source)))
+        for source in quotas
+    }
+    principal = Money.of(applications.get(application_id)["offer"]["limit"])
+    return reserve_funding(
+        application_id,
+        lambda: allocate_funding(principal, sources, used),
+        quotas,
+        applications=applications,
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        ledger=ledger,
+    )

@@ -1,0 +1,35 @@
+"""Workflow step: send the identity check to the vendor, keeping the task token the webhook will resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.pii import decrypt_fields
+from lending.adapters.settings import settings
+from lending.adapters.vendors.identity import IdentityVendorClient
+from lending.steps.identity import request_check
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event["application_id"])
+    config = settings()
+    return request_check(
+        event["application_id"],
+        event["task_token"],
+        applications=ApplicationRepository(config.applications_table),
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        vendor=IdentityVendorClient(config.identity_vendor_url),
+        decrypt=decrypt_fields,
+        callback_url=config.identity_callback_url,
+    )

@@ -1,0 +1,58 @@
+"""POST /v1/webhooks/identity: check the signature first, then record the result and resume the workflow."""
+
+from __future__ import annotations
+
+import time
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parameters import get_secret
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.settings import settings
+from lending.adapters.vendors.identity import IdentityResult
+from lending.adapters.workflow import resume
+from lending.api.http import HttpError, make_resolver
+from lending.steps.identity import record_result
+from lending.webhooks import SIGNATURE_HEADER, verify
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = make_resolver()
+
+
+@app.post("/v1/webhooks/identity", summary="The identity vendor's signed result")
+def identity_result() -> dict[str, Any]:
+    """Signed with the vendor's shared secret (X-Signature); a bad or stale signature is 401 and changes nothing."""
+    config = settings()
+    body = (app.current_event.body or "").encode()
+    secret = str(get_secret(config.identity_webhook_secret_arn, max_age=300))
+    verify(app.current_event.headers.get(SIGNATURE_HEADER), body, [secret.encode()], int(time.time()))
+    try:
+        result = IdentityResult.model_validate_json(body)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"invalid: {fields}") from None
+    logger.append_keys(application_id=result.reference)
+    outcome = record_result(
+        result,
+        applications=ApplicationRepository(config.applications_table),
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        resume=resume,
+    )
+    metrics.add_metric(name="IdentityResultReceived", unit=MetricUnit.Count, value=1)
+    return outcome
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

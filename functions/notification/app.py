@@ -1,0 +1,35 @@
+"""Workflow step: tell the borrower the outcome through the notifications topic (no personal data in it)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.aws import client
+from lending.adapters.settings import settings
+from lending.steps.outcomes import notification_for
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event["application_id"])
+    config = settings()
+    application = ApplicationRepository(config.applications_table).get(event["application_id"])
+    message = notification_for(application)
+    if message is None:
+        return {"sent": False}
+    client("sns").publish(
+        TopicArn=config.notifications_topic_arn,
+        Message=json.dumps(message),
+        # Deduplication is the subscriber's: the same application and status is the same news.
+        MessageAttributes={"status": {"DataType": "String", "StringValue": message["status"]}},
+    )
+    return {"sent": True, "status": message["status"]}

@@ -1,0 +1,31 @@
+"""Workflow step: the offer (limit, term, rate, APR) from the approved terms, within the rate cap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.settings import settings
+from lending.catalogue import load_catalogue
+from lending.steps.money import capped_catalogue, price_offer
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event["application_id"])
+    config = settings()
+    return price_offer(
+        event["application_id"],
+        applications=ApplicationRepository(config.applications_table),
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        catalogue=capped_catalogue(load_catalogue(), config.rate_cap_annual),
+    )

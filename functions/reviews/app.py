@@ -1,0 +1,53 @@
+"""GET /v1/reviews and POST /v1/reviews/{application_id}: the underwriters' queue and their decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.applications import ApplicationRepository
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.aws import client
+from lending.adapters.settings import settings
+from lending.adapters.workflow import resume
+from lending.api.http import make_resolver, require_underwriter
+from lending.api.models import ReviewDecision, ReviewList
+from lending.steps.underwriting import decide_review, review_item
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = make_resolver()
+
+
+@app.get("/v1/reviews", summary="Applications waiting for an underwriter, oldest first")
+def list_reviews() -> ReviewList:
+    require_underwriter(app)
+    queue = ApplicationRepository(settings().applications_table).review_queue()
+    return ReviewList(reviews=[review_item(a) for a in queue])
+
+
+@app.post("/v1/reviews/<application_id>", summary="Approve or decline a referred application (once)")
+def decide(application_id: str, request: ReviewDecision) -> dict[str, str]:
+    underwriter = require_underwriter(app)
+    config = settings()
+    result = decide_review(
+        application_id,
+        request,
+        underwriter,
+        applications=ApplicationRepository(config.applications_table),
+        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        resume=resume,
+    )
+    metrics.add_metric(name=f"Underwriter{request.decision.title()}", unit=MetricUnit.Count, value=1)
+    return {"application_id": result["application_id"], "status": str(result["status"])}
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

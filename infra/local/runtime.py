@@ -1,0 +1,195 @@
+"""Run the template's Lambda functions in this process, underneath moto's own invoke path.
+
+moto runs Lambda code in Docker, which this machine does not have. Its single private seam,
+``LambdaFunction._invoke_lambda(self, event) -> (payload, errored, logs)`` (same signature in moto 4.2–5.2; moto is
+pinned), is replaced by :class:`InProcessRuntime`; everything above it stays moto's: ``lambda.invoke``, Step
+Functions tasks, event source mappings. Each invocation sees its own environment (the template's, as moto resolved
+it) through :func:`lending.adapters.environment.provided_environment`, so concurrent invocations never share
+``os.environ``.
+
+State machines created by moto's CloudFormation land in moto's plain Step Functions backend, which never runs
+them; :func:`executing_state_machines` makes CloudFormation create them in the backend that executes ASL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+from infra.local.template import FunctionSpec
+from lending.adapters.environment import provided_environment
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of AWS's context object that handlers and Powertools read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self._deadline - time.monotonic()) * 1000), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One finished invocation, kept for tests and the benchmark's accounting."""
+
+    function: str  # logical id
+    started: float
+    seconds: float
+    errored: bool
+    error_type: str | None
+
+
+class InProcessRuntime:
+    """Maps moto's functions (by physical name) to the template's code and runs their handlers here."""
+
+    def __init__(self, specs: dict[str, FunctionSpec]) -> None:
+        self._specs = specs
+        self._by_name: dict[str, FunctionSpec] = {}
+        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self._lock = threading.Lock()
+        # A Lambda container runs one invocation at a time; here every function shares one interpreter, whose
+        # module globals (a resolver's current event, Powertools' and boto3's process state) two concurrent
+        # invocations would share. So invocations take turns. Nothing waits inside a handler for another
+        # function (task tokens resume executions on moto's own threads), so turns cannot deadlock.
+        self._turn = threading.Lock()
+        self.invocations: list[Invocation] = []
+        self.last_error = ""
+
+    def bind(self, physical_names: dict[str, str]) -> None:
+        """Tell the runtime which deployed function name is which template function."""
+        for logical_id, name in physical_names.items():
+            if logical_id in self._specs:
+                self._by_name[name] = self._specs[logical_id]
+
+    def handler_for(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+        """Import a function's module once, under a name of its own, and return its handler."""
+        with self._lock:
+            if spec.logical_id not in self._handlers:
+                module_name, _, attribute = spec.handler.rpartition(".")
+                path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
+                module_spec = importlib.util.spec_from_file_location(f"lambda_{spec.logical_id}", path)
+                if module_spec is None or module_spec.loader is None:
+                    raise ImportError(f"cannot load {path}")
+                module: ModuleType = importlib.util.module_from_spec(module_spec)
+                module_spec.loader.exec_module(module)
+                self._handlers[spec.logical_id] = getattr(module, attribute)
+            return self._handlers[spec.logical_id]
+
+    def invoke(self, function: Any, event: Any) -> tuple[str, bool, str]:
+        """Run the handler behind moto's ``function`` with ``event``; the result in moto's own shape."""
+        spec = self._by_name.get(function.function_name)
+        if spec is None:
+            payload = {"errorType": "ResourceNotFound", "errorMessage": f"no local code for {function.function_name}"}
+            return json.dumps(payload), True, ""
+        if isinstance(event, str | bytes):
+            event = json.loads(event) if event else {}
+        environment = {
+            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+            "AWS_REGION": function.region,
+            **{k: str(v) for k, v in (function.environment_vars or {}).items()},
+        }
+        context = LambdaContext(
+            function.function_name, function.function_arn, int(function.memory_size), int(function.timeout)
+        )
+        handler = self.handler_for(spec)
+        started = time.perf_counter()
+        error_type = None
+        try:
+            with self._turn, provided_environment(environment):
+                result = handler(event, context)
+            payload, errored = json.dumps(result), False
+        except Exception as exc:  # a Lambda function error: reported in the payload, as AWS does
+            error_type = type(exc).__name__
+            self.last_error = "".join(traceback.format_exception(exc))
+            payload = json.dumps(
+                {
+                    "errorType": error_type,
+                    "errorMessage": str(exc),
+                    "stackTrace": traceback.format_exception(exc)[-5:],
+                }
+            )
+            errored = True
+        self.invocations.append(
+            Invocation(spec.logical_id, started, time.perf_counter() - started, errored, error_type)
+        )
+        return payload, errored, ""
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """Replace moto's Docker invoke with this runtime for the duration of the block."""
+        from moto.awslambda.models import LambdaFunction
+
+        runtime = self
+
+        def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+            return runtime.invoke(self, event)
+
+        with mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_lambda):
+            yield
+
+
+@contextlib.contextmanager
+def serialised_dynamodb() -> Iterator[None]:
+    """One DynamoDB request at a time, as each is atomic in AWS.
+
+    moto's DynamoDB is not thread-safe (measured on 5.2.5: TransactWriteItems deep-copies tables for rollback
+    without a lock, so concurrent requests crash, apply a conditional write twice, or roll back other writes).
+    Requests still interleave between each other, which is where real races live.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    handle = DynamoHandler.call_action
+    lock = threading.Lock()
+
+    def one_at_a_time(self: Any) -> Any:
+        with lock:
+            return handle(self)
+
+    with mock.patch.object(DynamoHandler, "call_action", one_at_a_time):
+        yield
+
+
+@contextlib.contextmanager
+def executing_state_machines() -> Iterator[None]:
+    """Make moto's CloudFormation create state machines in the Step Functions backend that executes them."""
+    from moto.stepfunctions.models import StateMachine
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    def create(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **_: Any
+    ) -> Any:
+        properties = cloudformation_json["Properties"]
+        backend = stepfunctions_parser_backends[account_id][region_name]
+        return backend.create_state_machine(
+            properties.get("StateMachineName", resource_name),
+            properties["DefinitionString"],
+            properties["RoleArn"],
+            sm_type=properties.get("StateMachineType", "STANDARD"),
+        )
+
+    with mock.patch.object(StateMachine, "create_from_cloudformation_json", classmethod(create)):
+        yield

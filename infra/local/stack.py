@@ -1,0 +1,368 @@
+"""template.yaml deployed into moto: the local stack.
+
+The template is transformed offline with samtranslator, then created by moto's CloudFormation, with these
+adjustments and no others (each one names why):
+
+- code: every ``CodeUri``/``ContentUri`` folder is zipped into moto's S3 first (samtranslator wants S3 URIs).
+- state machines: the ASL file is read from ``DefinitionUri`` and its ``DefinitionSubstitutions`` are folded into
+  an ``Fn::Sub`` on ``DefinitionString`` as ``${Resource}``/``${Resource.Attr}`` references (moto ignores
+  substitutions, and its ``Fn::Sub`` with a mapping turns ASL's ``$$`` into ``$``).
+- REST API: given a ``Name`` and no ``Body``; its ``Deployment``, ``Stage`` and ``Authorizer`` are left out. moto
+  can neither build methods from an OpenAPI body nor invoke proxy integrations: :mod:`infra.local.api` routes
+  requests from the template's ``Events: Api`` and verifies tokens as the Cognito authorizer would.
+- created through their own moto API, because moto's CloudFormation skips them: ``AWS::Cognito::UserPool``,
+  ``UserPoolClient``, ``UserPoolGroup``, ``AWS::SecretsManager::Secret``. References to them are replaced by the
+  physical values.
+- left out locally, with everything that refers to them, because moto cannot create them and nothing local reads
+  them: ``AWS::CloudWatch::Alarm`` (no metrics locally), ``AWS::Scheduler::Schedule`` (moto fires no schedules:
+  the local runtime triggers scheduled functions itself).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import secrets
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.local.runtime import InProcessRuntime, executing_state_machines, serialised_dynamodb
+from infra.local.template import (
+    FUNCTION,
+    LAYER,
+    ROOT,
+    ApiRoute,
+    FunctionSpec,
+    api_routes,
+    functions,
+    load_template,
+    parameter_defaults,
+    state_machines,
+)
+
+REGION = "ap-east-1"  # Hong Kong: the nearest region with every service the template uses (Cognito included)
+ACCOUNT_ID = "123456789012"
+CODE_BUCKET = "lending-local-code"
+STACK_NAME = "lending-local"
+
+LEFT_OUT = {
+    "AWS::ApiGateway::Deployment": "moto cannot create API deployments; infra.local.api serves the routes",
+    "AWS::ApiGateway::Stage": "moto cannot create API stages; infra.local.api serves the routes",
+    "AWS::ApiGateway::Authorizer": "infra.local.api verifies Cognito tokens itself",
+    "AWS::CloudWatch::Alarm": "no CloudWatch metrics locally",
+    "AWS::Scheduler::Schedule": "moto fires no schedules; scheduled functions are triggered by the local runtime",
+}
+CREATED_BY_API = ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup")
+SECRET = "AWS::SecretsManager::Secret"
+
+
+@dataclass
+class DeployedStack:
+    """What the local stack made: physical ids, outputs, the user pool, secrets and the routes to serve."""
+
+    region: str
+    physical_ids: dict[str, str]
+    outputs: dict[str, str]
+    parameters: dict[str, str]
+    functions: dict[str, FunctionSpec]
+    routes: list[ApiRoute]
+    user_pool_id: str = ""
+    user_pool_client_id: str = ""
+    secret_values: dict[str, str] = field(default_factory=dict)  # logical id → value
+    left_out: dict[str, str] = field(default_factory=dict)  # logical id → why
+
+
+class _Resolver:
+    """Resolves the few intrinsics the API-created resources use: Ref, Fn::Sub, Fn::GetAtt on known values."""
+
+    def __init__(self, parameters: dict[str, str], region: str) -> None:
+        self.values: dict[str, str] = {
+            **parameters,
+            "AWS::Region": region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": STACK_NAME,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        self.attributes: dict[tuple[str, str], str] = {}
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref" and argument in self.values:
+                return self.values[argument]
+            if key == "Fn::GetAtt":
+                name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+                if (name, attribute) in self.attributes:
+                    return self.attributes[(name, attribute)]
+            if key == "Fn::Sub" and isinstance(argument, str):
+                return self._substitute(argument)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    def _substitute(self, text: str) -> Any:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if "." in name:
+                resource, attribute = name.split(".", 1)
+                return self.attributes.get((resource, attribute), match.group(0))
+            return self.values.get(name, match.group(0))
+
+        substituted = re.sub(r"\$\{([\w:.]+)\}", replace, text)
+        return substituted if "${" not in substituted else {"Fn::Sub": substituted}
+
+    def known(self, name: str) -> bool:
+        return name in self.values
+
+
+def _zip_folder(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def _references(value: Any) -> set[str]:
+    """Logical ids a piece of template refers to (Ref, GetAtt, ${...} in Sub)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, argument in value.items():
+            if key == "Ref" and isinstance(argument, str):
+                found.add(argument)
+            elif key == "Fn::GetAtt":
+                found.add(argument[0] if isinstance(argument, list) else argument.split(".", 1)[0])
+            elif key == "Fn::Sub":
+                text = argument if isinstance(argument, str) else argument[0]
+                found.update(m.split(".", 1)[0] for m in re.findall(r"\$\{([\w:.]+)\}", text))
+                found.update(_references(argument))
+            else:
+                found.update(_references(argument))
+    elif isinstance(value, list):
+        for item in value:
+            found.update(_references(item))
+    return found
+
+
+def _fold_substitutions(text: str, substitutions: dict[str, Any]) -> dict[str, Any]:
+    """ASL text with each ``${Name}`` replaced by the reference it stands for, inside one ``Fn::Sub``."""
+    for name, value in substitutions.items():
+        if isinstance(value, str):
+            replacement = value
+        elif isinstance(value, dict) and "Ref" in value:
+            replacement = "${" + value["Ref"] + "}"
+        elif isinstance(value, dict) and "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            replacement = "${" + (".".join(target) if isinstance(target, list) else target) + "}"
+        else:
+            raise ValueError(f"substitution {name}: only strings, Ref and Fn::GetAtt are supported locally")
+        text = text.replace("${" + name + "}", replacement)
+    leftover = re.findall(r"\$\{(\w+)\}", text)
+    unknown = [name for name in leftover if name not in substitutions]
+    if unknown:
+        raise ValueError(f"ASL placeholders without a substitution: {sorted(set(unknown))}")
+    return {"Fn::Sub": text}
+
+
+class LocalDeployer:
+    """Deploys the template into an active moto mock; see the module docstring for every adjustment."""
+
+    def __init__(self, root: Path = ROOT, parameters: dict[str, str] | None = None, region: str = REGION) -> None:
+        self.root = root
+        self.region = region
+        self.template = load_template(root / "template.yaml")
+        self.parameters = {**parameter_defaults(self.template), **(parameters or {})}
+
+    def deploy(self, runtime: InProcessRuntime) -> DeployedStack:
+        import boto3
+        from samtranslator.translator.transform import transform
+
+        s3 = boto3.client("s3", region_name=self.region)
+        s3.create_bucket(Bucket=CODE_BUCKET, CreateBucketConfiguration={"LocationConstraint": self.region})
+        template = json.loads(json.dumps(self.template))  # a copy we may change
+        resources: dict[str, Any] = template["Resources"]
+        machines = state_machines(template, self.root)
+        specs = functions(template, self.root)
+        self._package_code(s3, template)
+        for logical_id in machines:
+            properties = resources[logical_id]["Properties"]
+            properties.pop("DefinitionUri", None)
+            properties["Definition"] = {
+                "StartAt": "Placeholder",
+                "States": {"Placeholder": {"Type": "Pass", "End": True}},
+            }
+
+        resolver = _Resolver(self.parameters, self.region)
+        stack = DeployedStack(self.region, {}, {}, dict(self.parameters), specs, api_routes(template))
+        self._create_by_api(template, resolver, stack)
+
+        class _NoManagedPolicies:
+            def load(self) -> dict[str, str]:
+                return {}
+
+        cfn = transform(template, dict(self.parameters), _NoManagedPolicies())
+        cfn_resources: dict[str, Any] = cfn["Resources"]
+        for logical_id, machine in machines.items():
+            properties = cfn_resources[logical_id]["Properties"]
+            properties.pop("DefinitionSubstitutions", None)
+            properties["DefinitionString"] = _fold_substitutions(machine.definition_text, machine.substitutions)
+        for resource in cfn_resources.values():
+            if resource["Type"] == "AWS::ApiGateway::RestApi":
+                properties = resource.setdefault("Properties", {})
+                properties.pop("Body", None)
+                properties.setdefault("Name", f"{STACK_NAME}-api")
+        self._leave_out(cfn, stack)
+        cfn = resolver.resolve(cfn)
+
+        client = boto3.client("cloudformation", region_name=self.region)
+        client.create_stack(
+            StackName=STACK_NAME,
+            TemplateBody=json.dumps(cfn),
+            Parameters=[
+                {"ParameterKey": k, "ParameterValue": v}
+                for k, v in self.parameters.items()
+                if k in cfn.get("Parameters", {})
+            ],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        description = client.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+        if description["StackStatus"] != "CREATE_COMPLETE":
+            raise RuntimeError(f"local stack: {description['StackStatus']} {description.get('StackStatusReason')}")
+        summaries = client.list_stack_resources(StackName=STACK_NAME)["StackResourceSummaries"]
+        stack.physical_ids.update({s["LogicalResourceId"]: s["PhysicalResourceId"] for s in summaries})
+        stack.outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+        runtime.bind({logical: stack.physical_ids[logical] for logical in specs if logical in stack.physical_ids})
+        return stack
+
+    def _package_code(self, s3: Any, template: dict[str, Any]) -> None:
+        """Zip each function's and layer's folder into S3 and point the template at it."""
+        code_uri_global = template.get("Globals", {}).get("Function", {}).pop("CodeUri", None)
+        for logical_id, resource in template["Resources"].items():
+            properties = resource.setdefault("Properties", {})
+            if resource["Type"] == FUNCTION:
+                key = "CodeUri"
+                folder = properties.get(key, code_uri_global)
+            elif resource["Type"] == LAYER:
+                key = "ContentUri"
+                folder = properties.get(key)
+            else:
+                continue
+            s3.put_object(Bucket=CODE_BUCKET, Key=f"{logical_id}.zip", Body=_zip_folder(self.root / folder))
+            properties[key] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+
+    def _create_by_api(self, template: dict[str, Any], resolver: _Resolver, stack: DeployedStack) -> None:
+        """Cognito and Secrets Manager resources, made through their own moto APIs from the template's properties."""
+        import boto3
+
+        resources: dict[str, Any] = template["Resources"]
+        order = [*list(CREATED_BY_API), SECRET]
+        for resource_type in order:
+            for logical_id in [k for k, v in resources.items() if v["Type"] == resource_type]:
+                properties = resolver.resolve(resources.pop(logical_id).get("Properties", {}))
+                if resource_type == "AWS::Cognito::UserPool":
+                    self._user_pool(
+                        boto3.client("cognito-idp", region_name=self.region), logical_id, properties, resolver, stack
+                    )
+                elif resource_type == "AWS::Cognito::UserPoolClient":
+                    client = boto3.client("cognito-idp", region_name=self.region).create_user_pool_client(
+                        UserPoolId=properties["UserPoolId"],
+                        ClientName=properties.get("ClientName", logical_id),
+                        ExplicitAuthFlows=properties.get("ExplicitAuthFlows", []),
+                        GenerateSecret=False,
+                    )["UserPoolClient"]
+                    resolver.values[logical_id] = client["ClientId"]
+                    stack.user_pool_client_id = client["ClientId"]
+                elif resource_type == "AWS::Cognito::UserPoolGroup":
+                    boto3.client("cognito-idp", region_name=self.region).create_group(
+                        GroupName=properties["GroupName"],
+                        UserPoolId=properties["UserPoolId"],
+                        Description=properties.get("Description", ""),
+                    )
+                    resolver.values[logical_id] = properties["GroupName"]
+                else:
+                    value = properties.get("SecretString") or secrets.token_hex(32)
+                    arn = boto3.client("secretsmanager", region_name=self.region).create_secret(
+                        Name=properties.get("Name", logical_id), SecretString=value
+                    )["ARN"]
+                    resolver.values[logical_id] = arn
+                    resolver.attributes[(logical_id, "Id")] = arn
+                    stack.secret_values[logical_id] = value
+
+    def _user_pool(
+        self, cognito: Any, logical_id: str, properties: dict[str, Any], resolver: _Resolver, stack: DeployedStack
+    ) -> None:
+        pool = cognito.create_user_pool(
+            PoolName=properties.get("UserPoolName", logical_id),
+            Policies=properties.get("Policies", {}),
+            UsernameAttributes=properties.get("UsernameAttributes", []),
+            AutoVerifiedAttributes=properties.get("AutoVerifiedAttributes", []),
+        )["UserPool"]
+        resolver.values[logical_id] = pool["Id"]
+        resolver.attributes[(logical_id, "Arn")] = pool["Arn"]
+        resolver.attributes[(logical_id, "ProviderURL")] = (
+            f"https://cognito-idp.{self.region}.amazonaws.com/{pool['Id']}"
+        )
+        stack.user_pool_id = pool["Id"]
+
+    def _leave_out(self, cfn: dict[str, Any], stack: DeployedStack) -> None:
+        """Drop the resources moto cannot create, and whatever refers to them, saying why."""
+        resources: dict[str, Any] = cfn["Resources"]
+        for logical_id, resource in list(resources.items()):
+            if resource["Type"] in LEFT_OUT:
+                stack.left_out[logical_id] = LEFT_OUT[resource["Type"]]
+                del resources[logical_id]
+        changed = True
+        while changed:
+            changed = False
+            for logical_id, resource in list(resources.items()):
+                dropped = _references(resource) & set(stack.left_out)
+                if dropped:
+                    stack.left_out[logical_id] = f"refers to {', '.join(sorted(dropped))}, left out locally"
+                    del resources[logical_id]
+                    changed = True
+        for name, output in list(cfn.get("Outputs", {}).items()):
+            if _references(output) & set(stack.left_out):
+                del cfn["Outputs"][name]
+
+
+def moto_environment(region: str = REGION) -> dict[str, str]:
+    """Process settings that keep boto3 inside moto and away from real credentials."""
+    return {
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "MOTO_ACCOUNT_ID": ACCOUNT_ID,
+    }
+
+
+@contextmanager
+def local_stack(
+    parameters: dict[str, str] | None = None, root: Path = ROOT
+) -> Iterator[tuple[DeployedStack, InProcessRuntime]]:
+    """moto started, the template deployed into it, functions running in-process; torn down on exit."""
+    from moto import mock_aws
+
+    os.environ.update(moto_environment())
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    deployer = LocalDeployer(root, parameters)
+    runtime = InProcessRuntime(functions(deployer.template, root))
+    with ExitStack() as stack:
+        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        stack.enter_context(executing_state_machines())
+        stack.enter_context(serialised_dynamodb())
+        stack.enter_context(runtime.installed())
+        yield deployer.deploy(runtime), runtime

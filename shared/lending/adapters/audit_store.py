@@ -1,0 +1,123 @@
+"""Audit hash chains in DynamoDB (AuditTable): one partition per subject, one item per link, keyed by ``seq``.
+
+Each event's fields are plain attributes (``seq`` is the event's index; ``data`` is its canonical JSON, so it reads
+back exactly as it was hashed). Appending is a conditional put on the next ``seq``: two writers that read the same
+head cannot both take the next link; the loser reads the new head and builds its event on it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from lending.audit import AuditEvent, canonical_json, next_event, verify
+from lending.errors import LendingError
+
+#: How often an append re-reads the head after losing the next link to another writer.
+APPEND_ATTEMPTS = 8
+
+
+class AuditContention(LendingError):
+    """Other writers kept taking the next link of a chain; the append did not happen and may be retried."""
+
+    code = "audit_contention"
+
+
+def _to_item(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "subject": {"S": event.subject},
+        "seq": {"N": str(event.index)},
+        "kind": {"S": event.kind},
+        "occurred_at": {"S": event.occurred_at},
+        "data": {"S": canonical_json(event.data).decode()},
+        "prev_hash": {"S": event.prev_hash},
+        "hash": {"S": event.hash},
+    }
+
+
+def _from_item(item: Mapping[str, Any]) -> AuditEvent:
+    """The stored event; a missing or mistyped attribute is a ValueError (AuditEvent.from_json checks each)."""
+    raw: dict[str, Any] = {name: value["S"] for name, value in item.items() if "S" in value}
+    raw.pop("data", None)
+    if "seq" in item:
+        raw["index"] = int(item["seq"]["N"])
+    if "data" in item:
+        raw["data"] = json.loads(item["data"]["S"])
+    return AuditEvent.from_json(raw)
+
+
+class DynamoAuditStore:
+    """Append-only audit chains, one per subject (an application or loan id)."""
+
+    def __init__(self, table_name: str, client: Any) -> None:
+        self._table = table_name
+        self._dynamodb = client
+
+    def head(self, subject: str) -> AuditEvent | None:
+        """The last event of the subject's chain, or None for a chain not started."""
+        response = self._dynamodb.query(
+            TableName=self._table,
+            KeyConditionExpression="subject = :subject",
+            ExpressionAttributeValues={":subject": {"S": subject}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        items = response.get("Items", [])
+        return _from_item(items[0]) if items else None
+
+    def append(self, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]) -> AuditEvent:
+        """Add an event at the end of the subject's chain and return it.
+
+        Not idempotent by itself: a retried step appends a second event saying the same thing, which the chain
+        records honestly; callers that must not repeat an event guard it with their own conditional write.
+        """
+        for attempt in range(APPEND_ATTEMPTS):
+            event = next_event(self.head(subject), subject, kind, occurred_at, data)
+            try:
+                self._dynamodb.put_item(
+                    TableName=self._table,
+                    Item=_to_item(event),
+                    # Protects the chain: only one writer may take link ``seq``; a writer that read an older head
+                    # fails here instead of forking the chain, and rebuilds its event on the new head.
+                    ConditionExpression="attribute_not_exists(seq)",
+                )
+            except self._dynamodb.exceptions.ConditionalCheckFailedException:
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+            else:
+                return event
+        raise AuditContention(f"could not append {kind} to the audit chain of {subject}: too many concurrent writers")
+
+    def _items(self, subject: str) -> Iterator[dict[str, Any]]:
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "subject = :subject",
+            "ExpressionAttributeValues": {":subject": {"S": subject}},
+            "ScanIndexForward": True,
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._dynamodb.query(**arguments)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def events(self, subject: str) -> list[AuditEvent]:
+        """The subject's chain in order (every page)."""
+        return [_from_item(item) for item in self._items(subject)]
+
+    def verify(self, subject: str) -> int | None:
+        """The position of the first link of the subject's chain that does not hold (a changed field, or an item
+        that no longer reads as an event), or None when the chain is intact."""
+        events = []
+        for position, item in enumerate(self._items(subject)):
+            try:
+                events.append(_from_item(item))
+            except (ValueError, KeyError, TypeError):
+                return position
+        return verify(events)

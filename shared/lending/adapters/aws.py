@@ -1,0 +1,45 @@
+"""boto3 clients, created on first use and cached per (service, region).
+
+Nothing is created at import time, so importing a handler costs no client set-up and a test needs no patching: it
+sets the region (``AWS_REGION`` in Lambda, ``AWS_DEFAULT_REGION`` elsewhere) in the function's environment, read
+through :func:`lending.adapters.environment.lambda_environment`. A boto3 client is safe to share between threads
+once it is built; building one is not, so creation goes through a lock and a session of its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from lending.adapters.environment import lambda_environment
+
+_clients: dict[tuple[str, str | None], Any] = {}
+_creating = threading.Lock()
+
+
+def region() -> str | None:
+    """The region of the current invocation: Lambda's ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else boto3's."""
+    environment = lambda_environment()
+    return environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION") or None
+
+
+def client(service: str) -> Any:
+    """The cached boto3 client for ``service`` in the current region (built on first use)."""
+    key = (service, region())
+    found = _clients.get(key)
+    if found is not None:
+        return found
+    with _creating:
+        found = _clients.get(key)
+        if found is None:
+            import boto3  # deferred: a handler that never calls AWS does not pay for the import
+
+            found = boto3.session.Session().client(service, region_name=key[1])
+            _clients[key] = found
+    return found
+
+
+def forget_clients() -> None:
+    """Drop every cached client (for tests that switch credentials or mocks between cases)."""
+    with _creating:
+        _clients.clear()

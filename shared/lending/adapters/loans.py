@@ -1,0 +1,48 @@
+"""Loans and credit lines in DynamoDB (LoansTable): booked once per application, read by their owner."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from lending.adapters.applications import ApplicationNotFound
+from lending.adapters.aws import client
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class LoanRepository:
+    def __init__(self, table_name: str) -> None:
+        self._table = table_name
+        self._dynamodb = client("dynamodb")
+
+    def create(self, loan: Mapping[str, Any]) -> bool:
+        """Book a loan record; False when it exists (a retried booking)."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={k: _serializer.serialize(v) for k, v in loan.items()},
+                # Protects a booked loan from being booked again over its servicing state.
+                ConditionExpression="attribute_not_exists(loan_id)",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def get(self, loan_id: str) -> dict[str, Any]:
+        """The loan, or a not-found error."""
+        response = self._dynamodb.get_item(TableName=self._table, Key={"loan_id": {"S": loan_id}}, ConsistentRead=True)
+        item = response.get("Item")
+        if item is None:
+            raise ApplicationNotFound(f"no loan {loan_id}")
+        return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+    def get_owned(self, loan_id: str, borrower_id: str) -> dict[str, Any]:
+        """The loan if ``borrower_id`` owns it; otherwise exactly as if it did not exist."""
+        loan = self.get(loan_id)
+        if loan.get("borrower_id") != borrower_id:
+            raise ApplicationNotFound(f"no loan {loan_id}")
+        return loan

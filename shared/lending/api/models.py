@@ -1,0 +1,183 @@
+"""Request and response bodies of the HTTP contract, as pydantic models (the OpenAPI document comes from them)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from lending.catalogue import Method, load_catalogue
+from lending.money import Money
+from lending.prc_id import validate_id_number
+from lending.pricing import check_product_rules
+
+ProductCode = Literal["business_instalment", "consumer_instalment", "credit_line", "startup_plan"]
+RateString = Annotated[str, Field(pattern=r"^\d\.\d{4}$", examples=["0.1250"])]
+MoneyString = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["120000.00"])]
+
+
+class _Body(BaseModel):
+    # hide_input_in_errors: a validation error must never echo personal data (an ID number, a phone) into logs.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
+
+
+class Applicant(_Body):
+    name: str = Field(min_length=1, max_length=100)
+    id_number: str = Field(description="18-character PRC resident ID, checksum valid")
+    phone: str = Field(pattern=r"^\+?\d{6,20}$")
+    bank_account: str = Field(pattern=r"^\d{8,30}$")
+
+    @field_validator("id_number")
+    @classmethod
+    def _checksum(cls, value: str) -> str:
+        return validate_id_number(value)
+
+
+class Business(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    industry: str = Field(description="an industry code from the product catalogue")
+    registered_on: date
+
+    @field_validator("industry")
+    @classmethod
+    def _known_industry(cls, value: str) -> str:
+        known = load_catalogue().industries
+        if value not in known:
+            raise ValueError(f"unknown industry; known: {', '.join(sorted(known))}")
+        return value
+
+
+class Consent(_Body):
+    credit_report: bool
+    data_processing: bool
+
+
+class ApplicationRequest(_Body):
+    """``POST /v1/applications``."""
+
+    product: ProductCode
+    amount: Money
+    term_months: int = Field(ge=1, le=36)
+    purpose: str = Field(min_length=1, max_length=200)
+    method: Method | None = Field(default=None, description="amortisation method; the product's first by default")
+    applicant: Applicant
+    business: Business
+    consent: Consent
+    human_review: bool = Field(default=False, description="ask for a person to decide (PIPL art. 24)")
+
+    @model_validator(mode="after")
+    def _within_the_product(self) -> Self:
+        product = load_catalogue().product(self.product)
+        check_product_rules(product, self.amount, self.term_months, self.method)
+        return self
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The body as JSON values: what a repeated Idempotency-Key must match."""
+        return self.model_dump(mode="json")
+
+
+class ApplicationAccepted(BaseModel):
+    application_id: str
+    status: str
+
+
+class ReasonView(BaseModel):
+    code: str
+    message: str
+
+
+class DecisionView(BaseModel):
+    outcome: str
+    risk_grade: str | None = None
+    score: int | None = None
+    reasons: list[ReasonView] = []
+
+
+class OfferView(BaseModel):
+    product: str
+    limit: MoneyString
+    annual_rate: RateString
+    apr: RateString
+    term_months: int
+
+
+class ApplicationView(BaseModel):
+    """``GET /v1/applications/{application_id}``: parts not yet known are null."""
+
+    application_id: str
+    status: str
+    decision: DecisionView | None = None
+    offer: OfferView | None = None
+    loan_id: str | None = None
+
+
+class ReviewItem(BaseModel):
+    application_id: str
+    referred_at: str
+    product: str
+    amount: MoneyString
+    score: int | None = None
+    risk_grade: str | None = None
+    reasons: list[ReasonView] = []
+    findings: list[dict[str, str]] = []
+
+
+class ReviewList(BaseModel):
+    reviews: list[ReviewItem]
+
+
+class ReviewDecision(_Body):
+    """``POST /v1/reviews/{application_id}``."""
+
+    decision: Literal["approve", "decline"]
+    note: str = Field(default="", max_length=2000)
+
+
+class ScheduleRowView(BaseModel):
+    due_date: date
+    principal: MoneyString
+    interest: MoneyString
+    paid: bool
+
+
+class LoanView(BaseModel):
+    """``GET /v1/loans/{loan_id}``."""
+
+    loan_id: str
+    product: str
+    status: str
+    principal_outstanding: MoneyString
+    interest_accrued: MoneyString
+    penalty_accrued: MoneyString
+    credit_balance: MoneyString
+    available_limit: MoneyString | None = None
+    days_past_due: int
+    schedule: list[ScheduleRowView]
+
+
+class AuditEventView(BaseModel):
+    index: int
+    kind: str
+    occurred_at: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditView(BaseModel):
+    """``GET /v1/loans/{loan_id}/audit``."""
+
+    loan_id: str
+    events: list[AuditEventView]
+    verified: bool
+    first_broken_at: int | None
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,228 @@
+"""Assessment: credit scoring and the business review (run side by side), then the decision.
+
+Each step reads the application, fetches what it needs from a vendor, stores its result on the application and
+returns a small summary to the workflow. The business review keeps the statement and filings it judged, so the
+decision re-runs the same pure review and nothing is restated.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from lending.adapters.vendors.applicant import Applicant
+from lending.calendar import business_date
+from lending.catalogue import Catalogue
+from lending.money import Money
+from lending.origination import Status
+from lending.prc_id import age_on
+from lending.risk.decision import (
+    Decision,
+    Outcome,
+    ScoreOutcome,
+    decide,
+    decide_before_assessment,
+    parse_application,
+    parse_identity,
+)
+from lending.risk.policy import DecisionPolicy
+from lending.risk.review import BankStatement, BankTransaction, TaxFiling, review_business
+from lending.scoring.engine import score_applicant, score_json, to_outcome
+from lending.scoring.model import CreditModel, ModelReason, ModelScore
+
+
+class Applications(Protocol):
+    def get(self, application_id: str) -> dict[str, Any]: ...
+    def move(self, application_id: str, target: Status, updates: dict[str, Any] | None = None) -> dict[str, Any]: ...
+    def set_fields(self, application_id: str, updates: dict[str, Any], only_once: str | None = None) -> bool: ...
+
+
+class Audit(Protocol):
+    def append(self, subject: str, kind: str, occurred_at: datetime, data: dict[str, Any]) -> Any: ...
+
+
+class Decrypt(Protocol):
+    def __call__(self, record_id: str, ciphertexts: dict[str, Any], fields: tuple[str, ...]) -> dict[str, str]: ...
+
+
+class Bureau(Protocol):
+    def fetch_report(self, applicant: Applicant, consent_reference: str) -> Any: ...
+
+
+class BankData(Protocol):
+    def fetch_statements(self, bank_account: str, months: int = 12, *, holder: Applicant) -> BankStatement: ...
+    def fetch_tax_filings(self, holder: Applicant, tax_id: str | None = None) -> list[TaxFiling]: ...
+
+
+def _start_assessing(applications: Applications, application_id: str) -> dict[str, Any]:
+    application = applications.get(application_id)
+    if application["status"] != Status.ASSESSING.value:
+        applications.move(application_id, Status.ASSESSING)
+    return application
+
+
+def score_credit(
+    application_id: str,
+    *,
+    applications: Applications,
+    audit: Audit,
+    bureau: Bureau,
+    decrypt: Decrypt,
+    model: CreditModel,
+) -> dict[str, Any]:
+    """Fetch the bureau report (only with consent) and score it; stores the score on the application."""
+    application = _start_assessing(applications, application_id)
+    if not application["consent"]["credit_report"]:
+        return {"scored": False, "reason": "consent_missing"}
+    pii = decrypt(application_id, application["pii"], ("name", "id_number", "phone"))
+    report = bureau.fetch_report(Applicant(pii["name"], pii["id_number"], pii["phone"]), application_id)
+    _, result = score_applicant(
+        model,
+        Money.of(application["amount"]),
+        int(application["term_months"]),
+        age_on(pii["id_number"], business_date()),
+        report,
+    )
+    stored = score_json(result)
+    applications.set_fields(application_id, {"score": stored})
+    audit.append(
+        application_id,
+        "credit_scored",
+        datetime.now(UTC),
+        {"model_id": result.model_id, "score": result.score, "grade": result.grade},
+    )
+    return {"scored": True, "score": result.score, "grade": result.grade}
+
+
+def _statement_json(statement: BankStatement) -> dict[str, Any]:
+    return {
+        "period_start": statement.period_start.isoformat(),
+        "period_end": statement.period_end.isoformat(),
+        "transactions": [[t.on.isoformat(), str(t.amount), t.category] for t in statement.transactions],
+    }
+
+
+def _statement(raw: dict[str, Any]) -> BankStatement:
+    return BankStatement(
+        date.fromisoformat(raw["period_start"]),
+        date.fromisoformat(raw["period_end"]),
+        tuple(
+            BankTransaction(date.fromisoformat(on), Money.of(amount), category)
+            for on, amount, category in raw["transactions"]
+        ),
+    )
+
+
+def _filings(raw: list[list[str]]) -> list[TaxFiling]:
+    return [
+        TaxFiling(date.fromisoformat(start), date.fromisoformat(end), Money.of(amount)) for start, end, amount in raw
+    ]
+
+
+def review_cash_flow(
+    application_id: str,
+    *,
+    applications: Applications,
+    audit: Audit,
+    bank_data: BankData,
+    decrypt: Decrypt,
+    policy: DecisionPolicy,
+) -> dict[str, Any]:
+    """Fetch 12 months of statements and the tax filings (only with consent) and review them."""
+    application = _start_assessing(applications, application_id)
+    if not application["consent"]["data_processing"]:
+        return {"reviewed": False, "reason": "consent_missing"}
+    pii = decrypt(application_id, application["pii"], ("name", "id_number", "phone", "bank_account"))
+    holder = Applicant(pii["name"], pii["id_number"], pii["phone"])
+    statement = bank_data.fetch_statements(pii["bank_account"], 12, holder=holder)
+    filings = bank_data.fetch_tax_filings(holder)
+    review = review_business(statement, filings, policy=policy, industry=application["business"]["industry"])
+    evidence = {
+        "statement": _statement_json(statement),
+        "filings": [[f.period_start.isoformat(), f.period_end.isoformat(), str(f.declared_revenue)] for f in filings],
+    }
+    applications.set_fields(application_id, {"review": review.to_json_dict(), "review_evidence": evidence})
+    audit.append(
+        application_id,
+        "business_reviewed",
+        datetime.now(UTC),
+        {"months": review.months_covered, "findings": [f.code for f in review.findings]},
+    )
+    return {"reviewed": True, "findings": len(review.findings)}
+
+
+def _stored_score(raw: dict[str, Any]) -> ScoreOutcome:
+    result = ModelScore(
+        float(raw["probability_of_default"]),
+        int(raw["score"]),
+        raw["grade"],
+        tuple(
+            ModelReason(r["code"].removeprefix("model_"), r["message"], Money.of(r["points"]).to_decimal())
+            for r in raw["reasons"]
+        ),
+        raw["model_id"],
+    )
+    return to_outcome(result)
+
+
+def make_decision(
+    application_id: str,
+    identity: dict[str, Any],
+    *,
+    applications: Applications,
+    audit: Audit,
+    decrypt: Decrypt,
+    catalogue: Catalogue,
+    policy: DecisionPolicy,
+) -> Decision:
+    """Decide from the stored facts; the application moves to APPROVED, DECLINED or (via referral) waits."""
+    application = applications.get(application_id)
+    pii = decrypt(application_id, application["pii"], ("id_number",))
+    facts = parse_application(
+        {
+            "product": application["product"],
+            "amount": application["amount"],
+            "term_months": int(application["term_months"]),
+            "method": application.get("method"),
+            "decided_on": business_date().isoformat(),
+            "id_number": pii["id_number"],
+            "consent": application["consent"],
+            "human_review_requested": bool(application.get("human_review", False)),
+            "industry": application["business"]["industry"],
+            "business_registered_on": application["business"]["registered_on"],
+        }
+    )
+    verdict = parse_identity(
+        {"passed": identity["passed"], "face_match": identity["face_match"], "liveness": identity["liveness"]}
+    )
+    decision = decide_before_assessment(facts, verdict, catalogue=catalogue, policy=policy)
+    if decision is None:
+        if "score" not in application or "review_evidence" not in application:
+            raise MissingAssessment(f"application {application_id} has no score or review to decide on")
+        evidence = application["review_evidence"]
+        review = review_business(
+            _statement(evidence["statement"]),
+            _filings(evidence["filings"]),
+            policy=policy,
+            industry=application["business"]["industry"],
+        )
+        score = _stored_score(application["score"])
+        decision = decide(facts, verdict, score, review, catalogue=catalogue, policy=policy)
+    record = decision.to_json_dict()
+    if decision.outcome is Outcome.APPROVE:
+        applications.move(application_id, Status.APPROVED, {"decision": record})
+    elif decision.outcome is Outcome.DECLINE:
+        applications.move(application_id, Status.DECLINED, {"decision": record})
+    else:
+        applications.set_fields(application_id, {"decision": record})
+    audit.append(
+        application_id,
+        "decided",
+        datetime.now(UTC),
+        {"outcome": decision.outcome.value, "rule": decision.rule.value},
+    )
+    return decision
+
+
+class MissingAssessment(Exception):
+    """The decision ran without the assessment it needs (a workflow wiring fault, not a borrower's)."""

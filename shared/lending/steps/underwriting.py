@@ -1,0 +1,80 @@
+"""Referral to an underwriter and the underwriter's decision, which resumes the waiting workflow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from lending.adapters.applications import REVIEW_QUEUE
+from lending.api.models import ReasonView, ReviewDecision, ReviewItem
+from lending.audit import rfc3339_utc
+from lending.origination import Status
+
+
+class Applications(Protocol):
+    def move(self, application_id: str, target: Status, updates: dict[str, Any] | None = None) -> dict[str, Any]: ...
+    def review_queue(self, limit: int = 100) -> list[dict[str, Any]]: ...
+    def record_review(self, application_id: str, decision: dict[str, Any]) -> dict[str, Any]: ...
+    def get(self, application_id: str) -> dict[str, Any]: ...
+
+
+class Audit(Protocol):
+    def append(self, subject: str, kind: str, occurred_at: datetime, data: dict[str, Any]) -> Any: ...
+
+
+class Resume(Protocol):
+    def __call__(self, task_token: str, output: dict[str, Any]) -> bool: ...
+
+
+def refer(application_id: str, task_token: str, *, applications: Applications, audit: Audit) -> dict[str, str]:
+    """Put the application in the underwriters' queue and keep the token its decision will resume."""
+    now = datetime.now(UTC)
+    application = applications.get(application_id)
+    referred_at = application.get("referred_at") or rfc3339_utc(now)  # a retry keeps its place in the queue
+    applications.move(
+        application_id,
+        Status.UNDER_REVIEW,
+        {"review_queue": REVIEW_QUEUE, "referred_at": referred_at, "review_task_token": task_token},
+    )
+    if not application.get("referred_at"):
+        audit.append(application_id, "referred_to_underwriter", now, {})
+    return {"application_id": application_id, "status": Status.UNDER_REVIEW.value}
+
+
+def review_item(application: dict[str, Any]) -> ReviewItem:
+    """One queue entry: what an underwriter needs to decide."""
+    decision = application.get("decision") or {}
+    review = application.get("review") or {}
+    return ReviewItem(
+        application_id=application["application_id"],
+        referred_at=application["referred_at"],
+        product=application["product"],
+        amount=application["amount"],
+        score=decision.get("score"),
+        risk_grade=decision.get("risk_grade"),
+        reasons=[ReasonView(code=r["code"], message=r["text"]) for r in decision.get("reasons", [])],
+        findings=[
+            {"code": f["code"], "severity": f["severity"], "message": f["message"]} for f in review.get("findings", [])
+        ],
+    )
+
+
+def decide_review(
+    application_id: str,
+    request: ReviewDecision,
+    underwriter_id: str,
+    *,
+    applications: Applications,
+    audit: Audit,
+    resume: Resume,
+) -> dict[str, Any]:
+    """Record the decision once (a second one is a conflict) and resume the workflow with it."""
+    now = datetime.now(UTC)
+    applications.get(application_id)  # an unknown id is a 404, not a conflict
+    decided = applications.record_review(
+        application_id,
+        {"decision": request.decision, "note": request.note, "underwriter_id": underwriter_id, "at": rfc3339_utc(now)},
+    )
+    audit.append(application_id, "underwriter_decided", now, {"decision": request.decision})
+    resume(decided["review_task_token"], {"decision": request.decision})
+    return {"application_id": application_id, "status": decided["status"]}

@@ -1,0 +1,203 @@
+"""Origination end to end over HTTP against the local stack: every sandbox row reaches its documented status."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from infra.local.platform import LocalPlatform
+from lending.webhooks import sign
+
+if TYPE_CHECKING:
+    from conftest import Client
+
+TERMINAL = {"DISBURSED", "DECLINED", "FAILED", "EXPIRED", "LINE_OPENED"}
+
+
+@pytest.fixture(scope="module")
+def started(client: Client) -> dict[str, str]:
+    """Every sandbox case applied for at once, so the slow ones (deadlines) run side by side."""
+    return {
+        "approved": client.apply("0001", key="approved"),
+        "declined": client.apply("0002", key="declined"),
+        "referred_approve": client.apply("0003", key="referred-1", amount="50000.00", term_months=24),
+        "referred_decline": client.apply("0003", key="referred-2", amount="50000.00", term_months=24),
+        "identity_failed": client.apply("0000", key="identity-failed"),
+        "expired": client.apply("0009", key="expired"),
+        "payout_rejected": client.apply("0001", "0000", key="payout-rejected"),
+        "payout_flaky": client.apply("0001", "1111", key="payout-flaky"),
+        "line": client.apply("0001", key="line", product="credit_line", term_months=12),
+    }
+
+
+def test_a_strong_profile_is_approved_and_paid_out(client: Client, started: dict[str, str]) -> None:
+    view = client.wait_for(started["approved"], TERMINAL)
+    assert view["status"] == "DISBURSED"
+    assert view["decision"]["outcome"] == "approve"
+    assert view["offer"]["limit"] == "120000.00"
+    assert view["offer"]["apr"] >= view["offer"]["annual_rate"]
+    assert view["loan_id"]
+
+
+def test_a_weak_profile_is_declined_with_reasons(client: Client, started: dict[str, str]) -> None:
+    view = client.wait_for(started["declined"], TERMINAL)
+    assert view["status"] == "DECLINED"
+    assert view["decision"]["outcome"] == "decline"
+    assert view["decision"]["reasons"]
+    assert view["loan_id"] is None
+
+
+def test_a_failed_identity_check_is_declined(client: Client, started: dict[str, str]) -> None:
+    view = client.wait_for(started["identity_failed"], TERMINAL)
+    assert view["status"] == "DECLINED"
+    assert view["decision"]["reasons"][0]["code"] == "identity_failed"
+
+
+def test_a_silent_identity_vendor_expires_the_application(client: Client, started: dict[str, str]) -> None:
+    view = client.wait_for(started["expired"], TERMINAL, seconds=90)
+    assert view["status"] == "EXPIRED"
+
+
+def test_an_approved_credit_line_opens_without_paying_out(
+    client: Client, started: dict[str, str], platform: LocalPlatform
+) -> None:
+    view = client.wait_for(started["line"], TERMINAL)
+    assert view["status"] == "LINE_OPENED"
+    assert view["loan_id"]
+
+
+def test_a_borderline_profile_waits_for_an_underwriter_who_approves_once(
+    client: Client, started: dict[str, str]
+) -> None:
+    application_id = started["referred_approve"]
+    assert client.wait_for(application_id, {"UNDER_REVIEW"} | TERMINAL)["status"] == "UNDER_REVIEW"
+    # the borrower is not an underwriter
+    assert client.call("GET", "/v1/reviews")[0] == 403
+    status, queue = client.call("GET", "/v1/reviews", token="underwriter")
+    assert status == 200
+    assert application_id in [item["application_id"] for item in queue["reviews"]]
+    assert (
+        client.call(
+            "POST", f"/v1/reviews/{application_id}", {"decision": "approve", "note": "ok"}, token="underwriter"
+        )[0]
+        == 200
+    )
+    assert client.call("POST", f"/v1/reviews/{application_id}", {"decision": "decline"}, token="underwriter")[0] == 409
+    assert client.wait_for(application_id, TERMINAL)["status"] == "DISBURSED"
+
+
+def test_an_underwriter_can_decline_a_referral(client: Client, started: dict[str, str]) -> None:
+    application_id = started["referred_decline"]
+    assert client.wait_for(application_id, {"UNDER_REVIEW"} | TERMINAL)["status"] == "UNDER_REVIEW"
+    assert (
+        client.call(
+            "POST", f"/v1/reviews/{application_id}", {"decision": "decline", "note": "no"}, token="underwriter"
+        )[0]
+        == 200
+    )
+    assert client.wait_for(application_id, TERMINAL)["status"] == "DECLINED"
+
+
+def test_a_rejected_payout_fails_releases_the_funding_and_books_nothing(
+    client: Client, started: dict[str, str], platform: LocalPlatform
+) -> None:
+    view = client.wait_for(started["payout_rejected"], TERMINAL)
+    assert view["status"] == "FAILED"
+    assert view["loan_id"] is None
+    assert not [p for p in platform.vendors.payouts.payouts() if p.reference == started["payout_rejected"]]
+
+
+def test_transient_payout_errors_still_pay_exactly_once(
+    client: Client, started: dict[str, str], platform: LocalPlatform
+) -> None:
+    view = client.wait_for(started["payout_flaky"], TERMINAL)
+    assert view["status"] == "DISBURSED"
+    paid = [p for p in platform.vendors.payouts.payouts() if p.reference == started["payout_flaky"]]
+    assert len(paid) == 1
+
+
+def test_a_repeated_idempotency_key_returns_the_first_answer_and_another_body_is_409(client: Client) -> None:
+    body = client.body("0001")
+    first = client.call("POST", "/v1/applications", body, headers={"Idempotency-Key": "same-key"})
+    again = client.call("POST", "/v1/applications", body, headers={"Idempotency-Key": "same-key"})
+    assert first[0] == again[0] == 202
+    assert first[1] == again[1]
+    changed = client.call(
+        "POST", "/v1/applications", {**body, "amount": "100000.00"}, headers={"Idempotency-Key": "same-key"}
+    )
+    assert changed[0] == 409
+
+
+def test_another_borrowers_application_is_not_found(client: Client, started: dict[str, str]) -> None:
+    assert client.call("GET", f"/v1/applications/{started['approved']}", token="borrower2")[0] == 404
+
+
+def test_no_token_or_a_tampered_token_is_401(client: Client, started: dict[str, str], platform: LocalPlatform) -> None:
+    path = f"/v1/applications/{started['approved']}"
+    assert client.call("GET", path, token=None)[0] == 401
+    token = platform.tokens["borrower"]
+    platform.tokens["tampered"] = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert client.call("GET", path, token="tampered")[0] == 401
+
+
+def test_invalid_input_is_422_naming_the_fields(client: Client) -> None:
+    body: dict[str, Any] = client.body("0001", amount="1.234")
+    body["applicant"]["id_number"] = "110101198505050000"
+    status, answer = client.call("POST", "/v1/applications", body, headers={"Idempotency-Key": "bad"})
+    assert status == 422
+    fields = {f["field"] for f in answer["error"]["fields"]}
+    assert {"amount", "applicant.id_number"} <= fields
+    assert "110101198505050000" not in json.dumps(answer)
+
+
+@pytest.mark.parametrize("shift", [-1000, 1000, None])
+def test_a_stale_future_or_forged_identity_webhook_is_401_and_changes_nothing(
+    client: Client, started: dict[str, str], platform: LocalPlatform, shift: int | None
+) -> None:
+    application_id = started["expired"]
+    body = json.dumps(
+        {
+            "event_id": f"forged-{shift}",
+            "reference": application_id,
+            "result": "passed",
+            "face_match": 0.99,
+            "liveness": True,
+            "checked_at": "2026-11-28T00:00:00Z",
+        }
+    ).encode()
+    secret = platform.webhook_secrets["identity"].encode() if shift is not None else b"not-the-secret"
+    signature = sign(secret, body, int(time.time()) + (shift or 0))
+    status, _ = client.call("POST", "/v1/webhooks/identity", body, token=None, headers={"X-Signature": signature})
+    assert status == 401
+    assert client.call("GET", f"/v1/applications/{application_id}")[1]["status"] in {"VERIFYING_IDENTITY", "EXPIRED"}
+
+
+def test_the_booked_loan_shows_its_ledger_balances_and_schedule(client: Client, started: dict[str, str]) -> None:
+    loan_id = client.wait_for(started["approved"], TERMINAL)["loan_id"]
+    status, loan = client.call("GET", f"/v1/loans/{loan_id}")
+    assert status == 200
+    assert loan["principal_outstanding"] == "120000.00"
+    assert len(loan["schedule"]) == 12
+    assert sum(int(row["principal"].replace(".", "")) for row in loan["schedule"]) == 12_000_000
+    assert client.call("GET", f"/v1/loans/{loan_id}", token="borrower2")[0] == 404
+
+
+def test_the_audit_trail_is_verified_end_to_end(client: Client, started: dict[str, str]) -> None:
+    loan_id = client.wait_for(started["approved"], TERMINAL)["loan_id"]
+    status, audit = client.call("GET", f"/v1/loans/{loan_id}/audit")
+    assert status == 200
+    assert audit["verified"] is True
+    assert audit["first_broken_at"] is None
+    kinds = [event["kind"] for event in audit["events"]]
+    assert kinds[0] == "application_received"
+    assert {"identity_checked", "credit_scored", "decided", "paid_out", "loan_booked"} <= set(kinds)
+    assert client.call("GET", f"/v1/loans/{loan_id}/audit", token="underwriter")[0] == 200
+
+
+def test_the_openapi_document_is_served_without_a_token(client: Client) -> None:
+    status, document = client.call("GET", "/v1/openapi.json", token=None)
+    assert status == 200
+    assert "/v1/applications" in document["paths"]

@@ -1,0 +1,152 @@
+"""The template and the workflow agree: what a deploy would only find later, found here."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import lending
+from infra.local.template import ROOT, api_routes, functions, load_template, state_machines
+
+TEMPLATE = load_template()
+MACHINES = state_machines(TEMPLATE)
+#: Error names AWS itself raises for Lambda tasks (service errors), besides the States.* family.
+LAMBDA_SERVICE_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+STATES_ERRORS = {
+    "States.ALL",
+    "States.Timeout",
+    "States.HeartbeatTimeout",
+    "States.TaskFailed",
+    "States.Permissions",
+    "States.Runtime",
+    "States.ResultPathMatchFailure",
+    "States.ParameterPathFailure",
+    "States.BranchFailed",
+    "States.NoChoiceMatched",
+    "States.IntrinsicFailure",
+}
+
+
+def _project_exceptions() -> set[str]:
+    """Every exception class defined in the lending package (the names a function's errorType can carry)."""
+    for module in pkgutil.walk_packages(lending.__path__, "lending."):
+        if ".cli" not in module.name:
+            importlib.import_module(module.name)
+    names: set[str] = set()
+    pending: list[type[BaseException]] = [Exception]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("lending."):
+                names.add(sub.__name__)
+            pending.append(sub)
+    return names
+
+
+def _states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state, the Parallel branches' included."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        for branch in state.get("Branches", []):
+            found.update(_states(branch))
+    return found
+
+
+def _rendered(logical_id: str) -> dict[str, Any]:
+    machine = MACHINES[logical_id]
+    return machine.render({name: "60" if "Seconds" in name else "arn:placeholder" for name in machine.substitutions})
+
+
+@pytest.mark.parametrize("logical_id", sorted(MACHINES))
+def test_every_placeholder_has_a_substitution_and_every_substitution_is_used(logical_id: str) -> None:
+    machine = MACHINES[logical_id]
+    assert machine.placeholders() == set(machine.substitutions)
+
+
+@pytest.mark.parametrize("logical_id", sorted(MACHINES))
+def test_every_next_and_start_names_a_state_and_every_state_is_reachable(logical_id: str) -> None:
+    definition = _rendered(logical_id)
+
+    def check(scope: dict[str, Any]) -> set[str]:
+        names = set(scope["States"])
+        assert scope["StartAt"] in names
+        targets = {scope["StartAt"]}
+        for state in scope["States"].values():
+            for target in [state.get("Next"), state.get("Default")] + [
+                c.get("Next") for c in state.get("Choices", []) + state.get("Catch", [])
+            ]:
+                if target is not None:
+                    assert target in names, f"{target} is not a state"
+                    targets.add(target)
+            for branch in state.get("Branches", []):
+                check(branch)
+        assert names == targets, f"unreachable states: {names - targets}"
+        return names
+
+    check(definition)
+
+
+@pytest.mark.parametrize("logical_id", sorted(MACHINES))
+def test_every_error_name_in_retry_and_catch_is_real(logical_id: str) -> None:
+    known = STATES_ERRORS | LAMBDA_SERVICE_ERRORS | _project_exceptions()
+    for name, state in _states(_rendered(logical_id)).items():
+        for clause in state.get("Retry", []) + state.get("Catch", []):
+            unknown = set(clause["ErrorEquals"]) - known
+            assert not unknown, f"{name}: {sorted(unknown)} is neither a States.* error nor a project exception"
+
+
+def test_every_task_retries_transient_errors_and_every_step_has_a_way_out() -> None:
+    for name, state in _states(_rendered("OriginationStateMachine")).items():
+        if state["Type"] == "Task":
+            assert state.get("Retry"), f"{name} has no Retry"
+        if state["Type"] in ("Task", "Parallel") and name not in {"NotifyOutcome", "NotifyFailure"}:
+            assert state.get("Catch") or state.get("End") or name.startswith("Mark"), f"{name} has no Catch"
+
+
+def test_waits_for_people_and_vendors_use_task_tokens_with_deadlines_from_parameters() -> None:
+    machine = MACHINES["OriginationStateMachine"]
+    states = _states(_rendered("OriginationStateMachine"))
+    for name in ("RequestIdentityCheck", "AwaitUnderwriter"):
+        assert states[name]["Resource"].endswith(".waitForTaskToken")
+        assert isinstance(states[name]["TimeoutSeconds"], int)
+    assert machine.substitutions["IdentityTimeoutSeconds"] == {"Ref": "IdentityTimeoutSeconds"}
+    assert machine.substitutions["ReviewTimeoutSeconds"] == {"Ref": "ReviewTimeoutSeconds"}
+    assert TEMPLATE["Resources"]["OriginationStateMachine"]["Properties"]["Type"] == "STANDARD"
+
+
+def test_every_function_has_its_code_and_a_handler_that_exists() -> None:
+    for spec in functions(TEMPLATE).values():
+        module, _, attribute = spec.handler.rpartition(".")
+        source = spec.code_dir / f"{module}.py"
+        assert source.is_file(), f"{spec.logical_id}: {source} is missing"
+        assert f"def {attribute}(" in source.read_text()
+
+
+def test_the_api_routes_are_the_contract() -> None:
+    routes = {(r.method, r.path): r.authorizer for r in api_routes(TEMPLATE)}
+    assert routes == {
+        ("POST", "/v1/applications"): "CognitoAuthorizer",
+        ("GET", "/v1/applications/{application_id}"): "CognitoAuthorizer",
+        ("GET", "/v1/reviews"): "CognitoAuthorizer",
+        ("POST", "/v1/reviews/{application_id}"): "CognitoAuthorizer",
+        ("GET", "/v1/loans/{loan_id}"): "CognitoAuthorizer",
+        ("GET", "/v1/loans/{loan_id}/audit"): "CognitoAuthorizer",
+        ("POST", "/v1/webhooks/identity"): None,
+        ("GET", "/v1/openapi.json"): None,
+    }
+
+
+def test_no_policy_grants_full_access() -> None:
+    text = (ROOT / "template.yaml").read_text()
+    assert "FullAccess" not in text
+    assert Path(ROOT / "infra/statemachine/origination.asl.json").is_file()
