@@ -23,7 +23,8 @@ VERSION = "1.0.0"
 
 def _resolver(logical_id: str, source: Path) -> Any:
     spec = importlib.util.spec_from_file_location(f"openapi_{logical_id}", source)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {source}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.app
