@@ -17,7 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup check test unit bench quote lock clean sam run
+.PHONY: help setup check test unit bench quote lock clean sam run demo
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ test: check sam  ## everything CI runs: check, sam validate + build, then the wh
 
 run: setup  ## the platform locally from template.yaml: the API on http://127.0.0.1:3000 (Ctrl-C stops it)
 	$(BIN)/python -m infra.local
+
+demo: setup  ## one borrower through apply, verify, decide and disburse, against `make run` in another terminal
+	$(BIN)/lending demo
 
 bench: setup  ## benchmarks; figures go into the README
 	$(BIN)/python -m infra.bench

@@ -23,13 +23,14 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The command tree: every subcommand registers its arguments here."""
-    from lending.cli import model, quote, score
+    from lending.cli import demo, model, quote, score
 
     parser = _Parser(prog="lending", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     quote.register(commands)
     score.register(commands)
     model.register(commands)
+    demo.register(commands)
     return parser
 
 
