@@ -54,9 +54,10 @@ def months_between(start: date, end: date) -> Decimal:
     if end < start:
         raise ValueError("end before start")
     whole = (end.year - start.year) * 12 + (end.month - start.month)
-    while whole > 0 and add_months(start, whole) > end:
-        whole -= 1
     anchor = add_months(start, whole)
+    if anchor > end:  # end falls before start's day in its month
+        whole -= 1
+        anchor = add_months(start, whole)
     if anchor == end:
         return Decimal(whole)
     next_anchor = add_months(start, whole + 1)

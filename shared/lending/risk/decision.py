@@ -21,7 +21,7 @@ machine or person, may assess the applicant's data.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -437,6 +437,25 @@ class _Case:
     policy: DecisionPolicy
     product: Product
     method: Method | None
+    #: Offers priced for this case, by (limit in fen, annual rate): the approval's offer is the one affordability
+    #: already built for the amount sought, so its schedule and APR are computed once.
+    offers: dict[tuple[int, Decimal], Offer] = field(default_factory=dict)
+
+    def offer_for(self, limit: Money, annual_rate: Decimal) -> Offer:
+        """The instalment offer for ``limit`` at ``annual_rate`` (RateCapExceeded when the cap refuses it)."""
+        key = (limit.fen, annual_rate)
+        if key not in self.offers:
+            assert self.method is not None  # instalment products always have one
+            self.offers[key] = make_offer(
+                self.catalogue,
+                self.product.code,
+                limit,
+                self.application.term_months,
+                self.method,
+                self.application.decided_on,
+                annual_rate,
+            )
+        return self.offers[key]
 
     def model_reasons(self) -> tuple[DecisionReason, ...]:
         if self.score is None:
@@ -584,7 +603,14 @@ def _affordability(case: _Case, annual_rate: Decimal) -> Affordability:
     application, product = case.application, case.product
     net = case.reviewed.average_monthly_net_flow
     sought = min(application.amount, product.max_amount)
-    payment = debt_service(product, sought, annual_rate, application.term_months, case.method, application.decided_on)
+    try:
+        if product.kind == "revolving" or case.method is None:
+            raise LookupError  # a line has no schedule: debt_service counts it as fully drawn
+        payment = max(instalment.total for instalment in case.offer_for(sought, annual_rate).schedule.instalments)
+    except (LookupError, RateCapExceeded, ProductRuleViolation):  # refused as an offer: size the payment anyway
+        payment = debt_service(
+            product, sought, annual_rate, application.term_months, case.method, application.decided_on
+        )
     coverage = debt_service_coverage(net, payment)
     capacity = None
     if coverage < product.min_dscr:
@@ -639,17 +665,8 @@ def _terms(case: _Case, annual_rate: Decimal, affordability: Affordability) -> t
             return case.decline(Rule.RATE_CAP_EXCEEDED, refusal, affordability)
         apr = annual_rate
     else:
-        assert case.method is not None  # instalment products always have one
         try:
-            offer = make_offer(
-                case.catalogue,
-                product.code,
-                limit,
-                application.term_months,
-                case.method,
-                application.decided_on,
-                annual_rate,
-            )
+            offer = case.offer_for(limit, annual_rate)
         except RateCapExceeded:
             return case.decline(Rule.RATE_CAP_EXCEEDED, refusal, affordability)
         apr = offer.apr
