@@ -17,8 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters import stores
 from lending.adapters.aws import client
 from lending.adapters.pii import encrypt_fields
 from lending.adapters.settings import settings
@@ -46,8 +45,8 @@ def _submit(request: dict[str, Any]) -> dict[str, str]:
         ApplicationRequest.model_validate(request["body"]),
         request["borrower_id"],
         request["idempotency_key"],
-        applications=ApplicationRepository(config.applications_table),
-        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        applications=stores.applications(),
+        audit=stores.audit(),
         encrypt=lambda record_id, values: encrypt_fields(config.pii_key_id, record_id, values),
         start_workflow=lambda application_id: start_origination(config.state_machine_arn, application_id),
     )

@@ -8,11 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
-from lending.adapters.aws import client
-from lending.adapters.ledger_store import DynamoLedgerStore
-from lending.adapters.loans import LoanRepository
+from lending.adapters import stores
 from lending.adapters.settings import settings
 from lending.catalogue import load_catalogue
 from lending.steps.money import book, capped_catalogue
@@ -30,10 +26,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = settings()
     booked = book(
         event["application_id"],
-        applications=ApplicationRepository(config.applications_table),
-        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
-        ledger=DynamoLedgerStore(config.ledger_table, client("dynamodb")),
-        loans=LoanRepository(config.loans_table),
+        applications=stores.applications(),
+        audit=stores.audit(),
+        ledger=stores.ledger(),
+        loans=stores.loans(),
         catalogue=capped_catalogue(load_catalogue(), config.rate_cap_annual),
     )
     metrics.add_metric(name="LoanBooked", unit=MetricUnit.Count, value=1)

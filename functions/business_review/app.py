@@ -7,9 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
-from lending.adapters.aws import client
+from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import settings
 from lending.adapters.vendors.bank_data import BankDataClient
@@ -27,8 +25,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = settings()
     return review_cash_flow(
         event["application_id"],
-        applications=ApplicationRepository(config.applications_table),
-        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        applications=stores.applications(),
+        audit=stores.audit(),
         bank_data=BankDataClient(config.bank_data_url),
         decrypt=decrypt_fields,
         policy=load_policy(),

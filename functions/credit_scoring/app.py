@@ -7,9 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
-from lending.adapters.aws import client
+from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import settings
 from lending.adapters.vendors.bureau import CreditBureauClient
@@ -28,8 +26,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = settings()
     return score_credit(
         event["application_id"],
-        applications=ApplicationRepository(config.applications_table),
-        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        applications=stores.applications(),
+        audit=stores.audit(),
         bureau=CreditBureauClient(config.credit_bureau_url),
         decrypt=decrypt_fields,
         model=load_model(),

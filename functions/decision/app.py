@@ -8,9 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
-from lending.adapters.aws import client
+from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import settings
 from lending.catalogue import load_catalogue
@@ -32,8 +30,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     decision = make_decision(
         event["application_id"],
         event["identity"],
-        applications=ApplicationRepository(config.applications_table),
-        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        applications=stores.applications(),
+        audit=stores.audit(),
         decrypt=decrypt_fields,
         catalogue=capped_catalogue(load_catalogue(), config.rate_cap_annual),
         policy=load_policy(),

@@ -7,11 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
-from lending.adapters.aws import client
-from lending.adapters.ledger_store import DynamoLedgerStore
-from lending.adapters.settings import settings
+from lending.adapters import stores
 from lending.steps.money import release_funding
 
 logger = Logger()
@@ -22,10 +18,9 @@ tracer = Tracer()
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(application_id=event["application_id"])
-    config = settings()
     return release_funding(
         event["application_id"],
-        applications=ApplicationRepository(config.applications_table),
-        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
-        ledger=DynamoLedgerStore(config.ledger_table, client("dynamodb")),
+        applications=stores.applications(),
+        audit=stores.audit(),
+        ledger=stores.ledger(),
     )

@@ -7,11 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
-from lending.adapters.aws import client
-from lending.adapters.ledger_store import DynamoLedgerStore
-from lending.adapters.settings import settings
+from lending.adapters import stores
 from lending.bookkeeping import funding_source
 from lending.funding import allocate_funding, load_funding_sources
 from lending.money import Money
@@ -26,22 +22,25 @@ tracer = Tracer()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     application_id = event["application_id"]
     logger.append_keys(application_id=application_id)
-    config = settings()
-    applications = ApplicationRepository(config.applications_table)
-    ledger = DynamoLedgerStore(config.ledger_table, client("dynamodb"))
+    applications = stores.applications()
+    ledger = stores.ledger()
     sources = load_funding_sources()
     quotas = sources.quotas()
-    # A source's use is its credit balance, posted and pending (funding accounts are credit-normal).
-    used = {
-        source: -(ledger.balance(funding_source(source)) + ledger.pending_balance(funding_source(source)))
-        for source in quotas
-    }
-    principal = Money.of(applications.get(application_id)["offer"]["limit"])
+
+    def choose_shares() -> dict[str, Money]:
+        # A source's use is its credit balance, posted and pending (funding accounts are credit-normal).
+        used = {
+            source: -(ledger.balance(funding_source(source)) + ledger.pending_balance(funding_source(source)))
+            for source in quotas
+        }
+        principal = Money.of(applications.get(application_id)["offer"]["limit"])
+        return allocate_funding(principal, sources, used)
+
     return reserve_funding(
         application_id,
-        lambda: allocate_funding(principal, sources, used),
+        choose_shares,
         quotas,
         applications=applications,
-        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        audit=stores.audit(),
         ledger=ledger,
     )

@@ -12,9 +12,7 @@ from aws_lambda_powertools.utilities.parameters import get_secret
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
-from lending.adapters.aws import client
+from lending.adapters import stores
 from lending.adapters.settings import settings
 from lending.adapters.vendors.identity import IdentityResult
 from lending.adapters.workflow import resume
@@ -43,8 +41,8 @@ def identity_result() -> dict[str, Any]:
     logger.append_keys(application_id=result.reference)
     outcome = record_result(
         result,
-        applications=ApplicationRepository(config.applications_table),
-        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        applications=stores.applications(),
+        audit=stores.audit(),
         resume=resume,
     )
     metrics.add_metric(name="IdentityResultReceived", unit=MetricUnit.Count, value=1)

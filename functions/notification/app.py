@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
+from lending.adapters import stores
 from lending.adapters.aws import client
 from lending.adapters.settings import settings
 from lending.steps.outcomes import notification_for
@@ -22,7 +22,7 @@ tracer = Tracer()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(application_id=event["application_id"])
     config = settings()
-    application = ApplicationRepository(config.applications_table).get(event["application_id"])
+    application = stores.applications().get(event["application_id"])
     message = notification_for(application)
     if message is None:
         return {"sent": False}

@@ -7,9 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
-from lending.adapters.aws import client
+from lending.adapters import stores
 from lending.adapters.settings import settings
 from lending.catalogue import load_catalogue
 from lending.steps.money import capped_catalogue, price_offer
@@ -25,7 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = settings()
     return price_offer(
         event["application_id"],
-        applications=ApplicationRepository(config.applications_table),
-        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        applications=stores.applications(),
+        audit=stores.audit(),
         catalogue=capped_catalogue(load_catalogue(), config.rate_cap_annual),
     )

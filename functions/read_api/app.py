@@ -10,12 +10,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
-from lending.adapters.aws import client
-from lending.adapters.ledger_store import DynamoLedgerStore
-from lending.adapters.loans import LoanRepository
-from lending.adapters.settings import settings
+from lending.adapters import stores
 from lending.api.http import UNDERWRITERS, borrower_id, groups, make_resolver
 from lending.api.models import ApplicationView, AuditView, LoanView
 from lending.steps.views import application_view, audit_view, loan_view
@@ -28,25 +23,23 @@ app = make_resolver()
 @app.get("/v1/applications/<application_id>", summary="An application's status, decision and offer")
 def get_application(application_id: str) -> ApplicationView:
     """The borrower's own application; anyone else's answers 404, exactly as if it did not exist."""
-    application = ApplicationRepository(settings().applications_table).get_owned(application_id, borrower_id(app))
+    application = stores.applications().get_owned(application_id, borrower_id(app))
     return application_view(application)
 
 
 @app.get("/v1/loans/<loan_id>", summary="A loan's balances, status and schedule")
 def get_loan(loan_id: str) -> LoanView:
     """The borrower's own loan or line; anyone else's answers 404."""
-    config = settings()
-    loan = LoanRepository(config.loans_table).get_owned(loan_id, borrower_id(app))
-    return loan_view(loan, DynamoLedgerStore(config.ledger_table, client("dynamodb")))
+    loan = stores.loans().get_owned(loan_id, borrower_id(app))
+    return loan_view(loan, stores.ledger())
 
 
 @app.get("/v1/loans/<loan_id>/audit", summary="The loan's and its application's audit trail, verified")
 def get_loan_audit(loan_id: str) -> AuditView:
     """For the borrower who owns the loan, or an underwriter: every event in order, with the chain verified."""
-    config = settings()
-    loans = LoanRepository(config.loans_table)
+    loans = stores.loans()
     loan = loans.get(loan_id) if UNDERWRITERS in groups(app) else loans.get_owned(loan_id, borrower_id(app))
-    events = DynamoAuditStore(config.audit_table, client("dynamodb")).events(loan["application_id"])
+    events = stores.audit().events(loan["application_id"])
     return audit_view(loan_id, events)
 
 

@@ -8,10 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.applications import ApplicationRepository
-from lending.adapters.audit_store import DynamoAuditStore
-from lending.adapters.aws import client
-from lending.adapters.settings import settings
+from lending.adapters import stores
 from lending.adapters.workflow import resume
 from lending.api.http import make_resolver, require_underwriter
 from lending.api.models import ReviewDecision, ReviewList
@@ -26,20 +23,19 @@ app = make_resolver()
 @app.get("/v1/reviews", summary="Applications waiting for an underwriter, oldest first")
 def list_reviews() -> ReviewList:
     require_underwriter(app)
-    queue = ApplicationRepository(settings().applications_table).review_queue()
+    queue = stores.applications().review_queue()
     return ReviewList(reviews=[review_item(a) for a in queue])
 
 
 @app.post("/v1/reviews/<application_id>", summary="Approve or decline a referred application (once)")
 def decide(application_id: str, request: ReviewDecision) -> dict[str, str]:
     underwriter = require_underwriter(app)
-    config = settings()
     result = decide_review(
         application_id,
         request,
         underwriter,
-        applications=ApplicationRepository(config.applications_table),
-        audit=DynamoAuditStore(config.audit_table, client("dynamodb")),
+        applications=stores.applications(),
+        audit=stores.audit(),
         resume=resume,
     )
     metrics.add_metric(name=f"Underwriter{request.decision.title()}", unit=MetricUnit.Count, value=1)
