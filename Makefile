@@ -15,7 +15,8 @@ BIN := $(VENV)/bin
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode compiled at install, as pip does for a Lambda package: cold starts here then measure what AWS runs.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: help setup check test unit bench quote lock clean sam run demo
 

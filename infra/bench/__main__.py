@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sys
 
-from infra.bench import domain, scoring
+from infra.bench import domain, platform, scoring
 
 
 def main() -> int:
-    results = {"domain": domain.run(), "scoring": scoring.run()}
+    results = {"domain": domain.run(), "scoring": scoring.run(), "platform": platform.run()}
     print(json.dumps(results, indent=2))
     return 0 if all(r.get("within_goal", True) for r in results.values()) else 1
 
