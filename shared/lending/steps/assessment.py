@@ -29,20 +29,7 @@ from lending.risk.policy import DecisionPolicy
 from lending.risk.review import BankStatement, BankTransaction, TaxFiling, review_business
 from lending.scoring.engine import score_applicant, score_json, to_outcome
 from lending.scoring.model import CreditModel, ModelReason, ModelScore
-
-
-class Applications(Protocol):
-    def get(self, application_id: str) -> dict[str, Any]: ...
-    def move(self, application_id: str, target: Status, updates: dict[str, Any] | None = None) -> dict[str, Any]: ...
-    def set_fields(self, application_id: str, updates: dict[str, Any], only_once: str | None = None) -> bool: ...
-
-
-class Audit(Protocol):
-    def append(self, subject: str, kind: str, occurred_at: datetime, data: dict[str, Any]) -> Any: ...
-
-
-class Decrypt(Protocol):
-    def __call__(self, record_id: str, ciphertexts: dict[str, Any], fields: tuple[str, ...]) -> dict[str, str]: ...
+from lending.steps.ports import Applications, Audit, Decrypt
 
 
 class Bureau(Protocol):

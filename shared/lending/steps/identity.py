@@ -9,28 +9,11 @@ from typing import Any, Protocol
 from lending.adapters.vendors.applicant import Applicant
 from lending.adapters.vendors.identity import IdentityOutcome, IdentityResult
 from lending.origination import Status
-
-
-class Applications(Protocol):
-    def get(self, application_id: str) -> dict[str, Any]: ...
-    def move(self, application_id: str, target: Status, updates: dict[str, Any] | None = None) -> dict[str, Any]: ...
-    def set_fields(self, application_id: str, updates: dict[str, Any], only_once: str | None = None) -> bool: ...
-
-
-class Audit(Protocol):
-    def append(self, subject: str, kind: str, occurred_at: datetime, data: dict[str, Any]) -> Any: ...
+from lending.steps.ports import Applications, Audit, Decrypt, Resume
 
 
 class IdentityVendor(Protocol):
     def request_check(self, reference: str, callback_url: str, applicant: Applicant) -> str: ...
-
-
-class Decrypt(Protocol):
-    def __call__(self, record_id: str, ciphertexts: dict[str, Any], fields: tuple[str, ...]) -> dict[str, str]: ...
-
-
-class Resume(Protocol):
-    def __call__(self, task_token: str, output: dict[str, Any]) -> bool: ...
 
 
 def request_check(

@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from lending.api.models import ApplicationRequest
 from lending.audit import rfc3339_utc
 from lending.origination import Status
-
-
-class Applications(Protocol):
-    def create(self, application: dict[str, Any]) -> bool: ...
-
-
-class Audit(Protocol):
-    def append(self, subject: str, kind: str, occurred_at: datetime, data: dict[str, Any]) -> Any: ...
+from lending.steps.ports import Applications, Audit
 
 
 class Encrypt(Protocol):

@@ -23,6 +23,7 @@ from lending.money import Money
 from lending.origination import Status
 from lending.pricing import Offer, make_offer
 from lending.rates import format_rate
+from lending.steps.ports import Applications, Audit, Decrypt
 
 
 class OfferRefused(LendingError):
@@ -41,22 +42,6 @@ class PayoutUnavailable(LendingError):
     """The payout provider could not be reached or answered with a transient error: retry with the same key."""
 
     code = "payout_unavailable"
-
-
-class Applications(Protocol):
-    def get(self, application_id: str) -> dict[str, Any]: ...
-    def move(
-        self,
-        application_id: str,
-        target: Status,
-        updates: dict[str, Any] | None = None,
-        removes: tuple[str, ...] = (),
-    ) -> dict[str, Any]: ...
-    def set_fields(self, application_id: str, updates: dict[str, Any], only_once: str | None = None) -> bool: ...
-
-
-class Audit(Protocol):
-    def append(self, subject: str, kind: str, occurred_at: datetime, data: dict[str, Any]) -> Any: ...
 
 
 class Ledger(Protocol):
@@ -194,10 +179,6 @@ def release_funding(application_id: str, *, applications: Applications, audit: A
 
 class Payouts(Protocol):
     def pay(self, idempotency_key: str, amount: Money, bank_account: str, reference: str) -> Any: ...
-
-
-class Decrypt(Protocol):
-    def __call__(self, record_id: str, ciphertexts: dict[str, Any], fields: tuple[str, ...]) -> dict[str, str]: ...
 
 
 def payout_key(application_id: str) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from lending.origination import Status
+from lending.steps.ports import Applications, Audit
 
 #: What a borrower reads for each status; no amounts, no personal data.
 MESSAGES = {
@@ -16,15 +17,6 @@ MESSAGES = {
     Status.FAILED: "We could not pay out your loan. Nothing was charged; please check your bank details.",
     Status.UNDER_REVIEW: "A member of our team is looking at your application.",
 }
-
-
-class Applications(Protocol):
-    def move(self, application_id: str, target: Status, updates: dict[str, Any] | None = None) -> dict[str, Any]: ...
-    def get(self, application_id: str) -> dict[str, Any]: ...
-
-
-class Audit(Protocol):
-    def append(self, subject: str, kind: str, occurred_at: datetime, data: dict[str, Any]) -> Any: ...
 
 
 def record_outcome(

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from lending.adapters.applications import REVIEW_QUEUE
 from lending.api.models import ReasonView, ReviewDecision, ReviewItem
 from lending.audit import rfc3339_utc
 from lending.origination import Status
-
-
-class Applications(Protocol):
-    def move(self, application_id: str, target: Status, updates: dict[str, Any] | None = None) -> dict[str, Any]: ...
-    def review_queue(self, limit: int = 100) -> list[dict[str, Any]]: ...
-    def record_review(self, application_id: str, decision: dict[str, Any]) -> dict[str, Any]: ...
-    def get(self, application_id: str) -> dict[str, Any]: ...
-
-
-class Audit(Protocol):
-    def append(self, subject: str, kind: str, occurred_at: datetime, data: dict[str, Any]) -> Any: ...
-
-
-class Resume(Protocol):
-    def __call__(self, task_token: str, output: dict[str, Any]) -> bool: ...
+from lending.steps.ports import Applications, Audit, Resume
 
 
 def refer(application_id: str, task_token: str, *, applications: Applications, audit: Audit) -> dict[str, str]:
