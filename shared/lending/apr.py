@@ -7,6 +7,7 @@ first period counts as a fraction of a month), so a regular schedule's flows sit
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,6 +15,8 @@ from decimal import Decimal
 from lending.money import CONTEXT
 
 _ONE = Decimal(1)
+#: (1 + r)^12 − 1 cancels the leading 1: a tiny rate keeps its digits only with room beyond the money context's 34.
+_COMPOUNDING = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
 _TOLERANCE = 1e-16
 _MAX_ITERATIONS = 200
 
@@ -91,5 +94,5 @@ def annualise(flows: Sequence[CashFlow]) -> AnnualisedRate:
     """APR (12 × monthly IRR) and effective annual rate of a borrower's cash flows."""
     monthly = monthly_irr(flows)
     apr = CONTEXT.multiply(monthly, Decimal(12))
-    effective = CONTEXT.subtract(CONTEXT.power(CONTEXT.add(_ONE, monthly), 12), _ONE)
+    effective = _COMPOUNDING.subtract(_COMPOUNDING.power(_COMPOUNDING.add(_ONE, monthly), 12), _ONE)
     return AnnualisedRate(monthly, apr, effective)
