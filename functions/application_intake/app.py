@@ -2,47 +2,55 @@
 
 from __future__ import annotations
 
+from functools import cache
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.adapters.aws import client
 from lending.adapters.pii import encrypt_fields
 from lending.adapters.settings import settings
+from lending.adapters.tracing import LazyTracer
 from lending.adapters.workflow import start_origination
-from lending.api.http import HttpError, borrower_id, make_resolver
-from lending.api.models import ApplicationAccepted, ApplicationRequest
-from lending.steps.intake import submit_application
+from lending.api.http import HttpError, borrower_id, lazy_module, make_resolver
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+# Imported on first use (the first request), not at init, to keep the cold start short; the route's annotations
+# name them too, and Powertools reads those on the first request.
+event_handler = lazy_module("aws_lambda_powertools.event_handler")
+params = lazy_module("aws_lambda_powertools.event_handler.openapi.params")
+models = lazy_module("lending.api.models")
 
 logger = Logger()
-tracer = Tracer()
+tracer = LazyTracer()
 metrics = Metrics()
 app = make_resolver()
 
-#: Same key and body within 24 h: the first answer again; same key, other body: 409.
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[borrower_id, idempotency_key]",
-    payload_validation_jmespath="body",
-    expires_after_seconds=24 * 3600,
-)
+
+@cache
+def idempotency() -> IdempotencyConfig:
+    """Same key and body within 24 h: the first answer again; same key, other body: 409."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(
+        event_key_jmespath="[borrower_id, idempotency_key]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=24 * 3600,
+    )
 
 
 def _submit(request: dict[str, Any]) -> dict[str, str]:
+    from lending.steps.intake import submit_application
+
     config = settings()
     return submit_application(
-        ApplicationRequest.model_validate(request["body"]),
+        models.ApplicationRequest.model_validate(request["body"]),
         request["borrower_id"],
         request["idempotency_key"],
         applications=stores.applications(),
@@ -54,13 +62,20 @@ def _submit(request: dict[str, Any]) -> dict[str, str]:
 
 @app.post("/v1/applications", summary="Apply for a loan or a credit line", responses={202: {"description": "accepted"}})
 def apply(
-    request: ApplicationRequest,
-    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
-) -> Response[ApplicationAccepted]:
+    request: models.ApplicationRequest,
+    idempotency_key: Annotated[str, params.Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> event_handler.Response[models.ApplicationAccepted]:
     """Store the application and start its origination; answer at once with the id to poll."""
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+    from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
+
     persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
     submit = idempotent_function(
-        _submit, data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY
+        _submit, data_keyword_argument="request", persistence_store=persistence, config=idempotency()
     )
     data = {"borrower_id": borrower_id(app), "idempotency_key": idempotency_key, "body": request.fingerprint()}
     try:
@@ -72,12 +87,14 @@ def apply(
     except IdempotencyAlreadyInProgressError:
         raise HttpError(HTTPStatus.CONFLICT, "request_in_progress", "this request is still being processed") from None
     metrics.add_metric(name="ApplicationReceived", unit=MetricUnit.Count, value=1)
-    return Response(HTTPStatus.ACCEPTED, content_type="application/json", body=ApplicationAccepted(**accepted))
+    return event_handler.Response(
+        HTTPStatus.ACCEPTED, content_type="application/json", body=models.ApplicationAccepted(**accepted)
+    )
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    IDEMPOTENCY.register_lambda_context(context)
+    idempotency().register_lambda_context(context)
     return app.resolve(event, context)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import settings
+from lending.adapters.tracing import LazyTracer
 from lending.adapters.vendors.bureau import CreditBureauClient
 from lending.scoring.model import load_model
 from lending.steps.assessment import score_credit
 
 logger = Logger()
-tracer = Tracer()
+tracer = LazyTracer()
 load_model()  # the session is built during the init phase, once per execution environment
 
 

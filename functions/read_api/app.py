@@ -2,52 +2,79 @@
 
 from __future__ import annotations
 
+from datetime import date
 from http import HTTPStatus
-from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
-from lending.api.http import UNDERWRITERS, borrower_id, groups, make_resolver
-from lending.api.models import ApplicationView, AuditView, LoanView
-from lending.steps.views import application_view, audit_view, loan_view
+from lending.adapters.tracing import LazyTracer
+from lending.api.http import UNDERWRITERS, HttpError, borrower_id, groups, lazy_module, make_resolver
+
+# Imported on first use (the first request), not at init, to keep the cold start short; the routes' annotations
+# name them too, and Powertools reads those on the first request.
+event_handler = lazy_module("aws_lambda_powertools.event_handler")
+params = lazy_module("aws_lambda_powertools.event_handler.openapi.params")
+models = lazy_module("lending.api.models")
+servicing = lazy_module("lending.adapters.servicing")
+views = lazy_module("lending.steps.views")
 
 logger = Logger()
-tracer = Tracer()
+tracer = LazyTracer()
 app = make_resolver()
 
 
 @app.get("/v1/applications/<application_id>", summary="An application's status, decision and offer")
-def get_application(application_id: str) -> ApplicationView:
+def get_application(application_id: str) -> models.ApplicationView:
     """The borrower's own application; anyone else's answers 404, exactly as if it did not exist."""
     application = stores.applications().get_owned(application_id, borrower_id(app))
-    return application_view(application)
+    return views.application_view(application)
+
+
+def _owned_loan(loan_id: str) -> servicing.ServicedLoan:
+    """The caller's loan with its servicing state; anyone else's answers 404, exactly as if it did not exist."""
+    return servicing.ServicedLoan.parse(stores.loans().get_owned(loan_id, borrower_id(app)))
 
 
 @app.get("/v1/loans/<loan_id>", summary="A loan's balances, status and schedule")
-def get_loan(loan_id: str) -> LoanView:
-    """The borrower's own loan or line; anyone else's answers 404."""
-    loan = stores.loans().get_owned(loan_id, borrower_id(app))
-    return loan_view(loan, stores.ledger())
+def get_loan(loan_id: str) -> models.LoanView:
+    """The borrower's own loan or line, as of today; anyone else's answers 404."""
+    from lending.catalogue import load_catalogue
+
+    loan = _owned_loan(loan_id)
+    return views.loan_view(loan.record, views.position_on(loan, load_catalogue()))
+
+
+@app.get("/v1/loans/<loan_id>/payoff", summary="What repays the whole loan on a date")
+def get_payoff(loan_id: str, on: Annotated[date, params.Query(alias="date")]) -> models.PayoffView:
+    """Today or a later date: principal, the interest and fees the product asks for on that date, and penalty."""
+    from lending.calendar import business_date
+    from lending.catalogue import load_catalogue
+
+    if on < business_date():
+        raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", "the payoff date cannot be in the past")
+    loan = _owned_loan(loan_id)
+    return views.payoff_view(loan_id, views.position_on(loan, load_catalogue(), on))
 
 
 @app.get("/v1/loans/<loan_id>/audit", summary="The loan's and its application's audit trail, verified")
-def get_loan_audit(loan_id: str) -> AuditView:
+def get_loan_audit(loan_id: str) -> models.AuditView:
     """For the borrower who owns the loan, or an underwriter: every event in order, with the chain verified."""
     loans = stores.loans()
     loan = loans.get(loan_id) if UNDERWRITERS in groups(app) else loans.get_owned(loan_id, borrower_id(app))
     events = stores.audit().events(loan["application_id"])
-    return audit_view(loan_id, events)
+    return views.audit_view(loan_id, events)
 
 
 @app.get("/v1/openapi.json", summary="The OpenAPI document of this API", include_in_schema=False)
-def openapi() -> Response[str]:
+def openapi() -> event_handler.Response[str]:
     """The document generated from every function's routes at build time (``lending api openapi``)."""
+    from importlib import resources
+
     document = resources.files("lending.api").joinpath("openapi.json").read_text()
-    return Response(HTTPStatus.OK, content_type="application/json", body=document)
+    return event_handler.Response(HTTPStatus.OK, content_type="application/json", body=document)
 
 
 @logger.inject_lambda_context(log_event=False)

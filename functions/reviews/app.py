@@ -4,33 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
+from lending.adapters.tracing import LazyTracer
 from lending.adapters.workflow import resume
-from lending.api.http import make_resolver, require_underwriter
-from lending.api.models import ReviewDecision, ReviewList
-from lending.steps.underwriting import decide_review, review_item
+from lending.api.http import lazy_module, make_resolver, require_underwriter
+
+# Imported on first use (the first request), not at init, to keep the cold start short; the routes' annotations
+# name them too, and Powertools reads those on the first request.
+models = lazy_module("lending.api.models")
+underwriting = lazy_module("lending.steps.underwriting")
 
 logger = Logger()
-tracer = Tracer()
+tracer = LazyTracer()
 metrics = Metrics()
 app = make_resolver()
 
 
 @app.get("/v1/reviews", summary="Applications waiting for an underwriter, oldest first")
-def list_reviews() -> ReviewList:
+def list_reviews() -> models.ReviewList:
     require_underwriter(app)
     queue = stores.applications().review_queue()
-    return ReviewList(reviews=[review_item(a) for a in queue])
+    return models.ReviewList(reviews=[underwriting.review_item(a) for a in queue])
 
 
 @app.post("/v1/reviews/<application_id>", summary="Approve or decline a referred application (once)")
-def decide(application_id: str, request: ReviewDecision) -> dict[str, str]:
+def decide(application_id: str, request: models.ReviewDecision) -> dict[str, str]:
     underwriter = require_underwriter(app)
-    result = decide_review(
+    result = underwriting.decide_review(
         application_id,
         request,
         underwriter,

@@ -134,6 +134,18 @@ class LocalApi:
         self.stack = stack
         self.verifier = CognitoVerifier(stack.region, stack.user_pool_id, stack.user_pool_client_id)
         self._routes = [(route, route.matcher()) for route in stack.routes]
+        self._lambda: Any = None
+        self._building = threading.Lock()
+
+    def lambda_client(self) -> Any:
+        """One Lambda client for every request (building a boto3 client per request costs tens of ms)."""
+        if self._lambda is None:
+            import boto3
+
+            with self._building:
+                if self._lambda is None:
+                    self._lambda = boto3.session.Session().client("lambda", region_name=self.stack.region)
+        return self._lambda
 
     def match(self, method: str, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
         for route, pattern in self._routes:
@@ -146,8 +158,6 @@ class LocalApi:
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         """One request in, one response out: (status, headers, body)."""
-        import boto3
-
         parts = urlsplit(raw_path)
         matched = self.match(method, parts.path)
         if matched is None:
@@ -163,9 +173,7 @@ class LocalApi:
                 return _error(401, "unauthorized", "Unauthorized")
         event = proxy_event(route, method, parts.path, path_parameters, parse_qs(parts.query), headers, body, claims)
         function_name = self.stack.physical_ids[route.function]
-        response = boto3.client("lambda", region_name=self.stack.region).invoke(
-            FunctionName=function_name, Payload=json.dumps(event).encode()
-        )
+        response = self.lambda_client().invoke(FunctionName=function_name, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError") or not isinstance(payload, dict) or "statusCode" not in payload:
             return _error(502, "bad_gateway", "Internal server error")

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.api import ApiServer, LocalApi
-from infra.local.runtime import InProcessRuntime
+from infra.local.control import ControlServer
+from infra.local.runtime import InProcessRuntime, plain_dynamodb_responses, shared_workflow_clients
 from infra.local.stack import DeployedStack, local_stack
 from infra.local.template import ROOT
 from infra.local.vendors import SandboxVendors
@@ -38,11 +39,13 @@ class LocalPlatform:
     vendors: SandboxVendors
     tokens: dict[str, str]
     webhook_secrets: dict[str, str]
+    control_url: str = ""
 
     def description(self) -> dict[str, Any]:
         """What ``.local/stack.json`` holds."""
         return {
             "api_url": self.api_url,
+            "control_url": self.control_url,
             "tokens": self.tokens,
             "webhook_secrets": self.webhook_secrets,
             "user_pool_id": self.stack.user_pool_id,
@@ -79,19 +82,23 @@ def running_platform(port: int = 3000, *, callback_delay: float = 0.2) -> Iterat
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon locally
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no CloudWatch locally: keep stdout readable
     with ExitStack() as stack:
+        stack.enter_context(plain_dynamodb_responses())
+        stack.enter_context(shared_workflow_clients())
         vendors = stack.enter_context(SandboxVendors(callback_delay=callback_delay))
         api_url = f"http://127.0.0.1:{port}"
         parameters = {**vendors.urls.as_parameters(), **LOCAL_DEADLINES, "PublicApiBaseUrl": api_url}
         deployed, runtime = stack.enter_context(local_stack(parameters))
         server = ApiServer(LocalApi(deployed), port=port).start()
         stack.callback(server.stop)
+        control = ControlServer(deployed).start()
+        stack.callback(control.stop)
         secrets = {
             "identity": deployed.secret_values["IdentityWebhookSecret"],
             "payments": deployed.secret_values["PaymentsWebhookSecret"],
         }
         vendors.identity.secret = secrets["identity"]
         tokens = {name: sign_in(deployed, name, email, groups) for name, (email, groups) in SANDBOX_USERS.items()}
-        yield LocalPlatform(server.url, deployed, runtime, vendors, tokens, secrets)
+        yield LocalPlatform(server.url, deployed, runtime, vendors, tokens, secrets, control.url)
 
 
 def write_description(platform: LocalPlatform, path: Path = ROOT / ".local" / "stack.json") -> Path:

@@ -13,7 +13,9 @@ them; :func:`executing_state_machines` makes CloudFormation create them in the b
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import enum
 import importlib.util
 import json
 import threading
@@ -171,6 +173,152 @@ def serialised_dynamodb() -> Iterator[None]:
             return handle(self)
 
     with mock.patch.object(DynamoHandler, "call_action", one_at_a_time):
+        yield
+
+
+class _NotPlain(Exception):
+    """A value the plain walk does not handle (a model object, a timestamp): moto's own serializer takes it."""
+
+
+_ABSENT = object()
+
+
+def _plain_value(value: Any, shape: Any) -> Any:
+    """``value`` serialized for the JSON protocol as moto's ``JSONSerializer`` does, for plain dict/list trees.
+
+    moto 5.2 picks every structure member through a chain of alias providers, built anew per member and per
+    value; for DynamoDB's recursive ``AttributeValue`` shape that costs ~100 ms for one application record. The
+    results DynamoDB's handler returns (``DynamoResult``) are already plain dicts keyed by the wire names, where
+    every alias lookup falls through to the key itself, so this walk does what the serializer does, step for
+    step, without the pickers (``tests/unit/platform/test_local_runtime.py`` holds the two against each other).
+    Returns ``_ABSENT`` where the serializer would set nothing.
+    """
+    kind = shape.type_name
+    if kind == "structure":
+        if value is None:
+            return _ABSENT
+        if shape.is_document_type:
+            return value
+        if type(value) is not dict:
+            raise _NotPlain(shape.name)
+        wrapper: dict[str, Any] = {}
+        for key, member in shape.members.items():
+            found = value.get(key)
+            if found is not None:
+                serialized = _plain_value(found, member)
+                if serialized is not _ABSENT:
+                    wrapper[member.serialization.get("name", key)] = serialized
+        return wrapper
+    if kind == "map":
+        if type(value) is not dict:
+            raise _NotPlain(shape.name)
+        mapped: dict[str, Any] = {}
+        for key, item in value.items():
+            serialized = _plain_value(item, shape.value)
+            if serialized is not _ABSENT:
+                mapped[shape.value.serialization.get("name", key)] = serialized
+        return mapped
+    if kind == "list":
+        if type(value) is not list:
+            raise _NotPlain(shape.name)
+        # The serializer keeps an item it set under a name other than the member's own name as it came.
+        renamed = shape.member.serialization.get("name", shape.member.name) != shape.member.name
+        items = []
+        for item in value:
+            serialized = _ABSENT if renamed else _plain_value(item, shape.member)
+            items.append(item if serialized is _ABSENT else serialized)
+        return items
+    if kind == "string":
+        if isinstance(value, enum.Enum):
+            value = value.value
+        return str(value) if value not in [None, {}, []] else value
+    if kind == "blob":
+        raw = value.encode("utf-8") if isinstance(value, str) else value
+        return base64.b64encode(raw).strip().decode("utf-8")
+    if kind in ("integer", "long"):
+        return int(value)
+    if kind in ("float", "double"):
+        return float(value)
+    if kind == "timestamp":
+        raise _NotPlain(shape.name)
+    return value
+
+
+@contextlib.contextmanager
+def plain_dynamodb_responses() -> Iterator[None]:
+    """Serialize DynamoDB's results with :func:`_plain_value` instead of moto's generic serializer.
+
+    The body is the same JSON, byte for byte (same keys, same order); anything the plain walk does not handle,
+    errors and any response transformer go through moto's serializer as before.
+    """
+    from moto import settings as moto_settings
+    from moto.core.responses import ActionResult
+    from moto.core.serialize import JSONSerializer
+    from moto.dynamodb.responses import DynamoResult
+
+    generic = ActionResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        serializer_class = context.serializer_class
+        output_shape = context.operation_model.output_shape
+        if (
+            serializer_class is not JSONSerializer
+            or output_shape is None
+            or isinstance(self.result, Exception)
+            or getattr(context.response, "RESPONSE_KEY_PATH_TO_TRANSFORMER", None)
+            or context.operation_model.has_event_stream_output
+        ):
+            return generic(self, context)
+        try:
+            serialized = _plain_value(self.result, output_shape)
+        except _NotPlain:
+            return generic(self, context)
+        if serialized is _ABSENT:
+            serialized = {}
+        serializer = serializer_class(
+            operation_model=context.operation_model, pretty_print=moto_settings.PRETTIFY_RESPONSES
+        )
+        response = serializer._serialized_result_to_response(
+            serializer._create_default_response(), self.result, output_shape, serialized
+        )
+        return response["status_code"], response["headers"], response["body"]
+
+    with mock.patch.object(DynamoResult, "execute_result", execute_result):
+        yield
+
+
+@contextlib.contextmanager
+def shared_workflow_clients() -> Iterator[None]:
+    """Give moto's Step Functions interpreter one boto3 client per (region, service) instead of one per task.
+
+    moto's ``boto_client_for`` builds a fresh client (service model, endpoint rules, event hooks: tens of
+    milliseconds) for every Lambda task of every execution. It ignores the state's credentials (every client is
+    ``ak``/``sk`` against moto), so one client per region and service answers exactly as a new one would; boto3
+    clients are safe to share between threads once built, and building goes through a lock.
+    """
+    import sys
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils  # noqa: F401
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    build = boto_client.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+    building = threading.Lock()
+
+    def shared(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service)
+        found = clients.get(key)
+        if found is None:
+            with building:
+                found = clients.get(key)
+                if found is None:
+                    found = clients[key] = build(region, service, state_credentials)
+        return found
+
+    with contextlib.ExitStack() as patches:
+        for name, module in list(sys.modules.items()):
+            if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is build:
+                patches.enter_context(mock.patch.object(module, "boto_client_for", shared))
         yield
 
 

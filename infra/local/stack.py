@@ -46,6 +46,7 @@ from infra.local.template import (
     parameter_defaults,
     state_machines,
 )
+from infra.local.transactions import item_level_rollback
 
 REGION = "ap-east-1"  # Hong Kong: the nearest region with every service the template uses (Cognito included)
 ACCOUNT_ID = "123456789012"
@@ -364,5 +365,6 @@ def local_stack(
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         stack.enter_context(executing_state_machines())
         stack.enter_context(serialised_dynamodb())
+        stack.enter_context(item_level_rollback())
         stack.enter_context(runtime.installed())
         yield deployer.deploy(runtime), runtime

@@ -173,3 +173,24 @@ def table_definitions(template: dict[str, Any], parameters: dict[str, str] | Non
             arguments["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
         tables[logical_id] = arguments
     return tables
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSpec:
+    """A function's ``Events: Schedule`` (moto's EventBridge never fires it; the local stack does on request)."""
+
+    function: str  # logical id
+    name: str  # the event's name in the template
+    expression: str  # cron(...) or rate(...)
+
+
+def schedules(template: dict[str, Any]) -> dict[str, ScheduleSpec]:
+    """Every scheduled function event of the template, by event name."""
+    found = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != FUNCTION:
+            continue
+        for name, event in (resource.get("Properties", {}).get("Events") or {}).items():
+            if event.get("Type") == "Schedule":
+                found[name] = ScheduleSpec(logical_id, name, str(event["Properties"]["Schedule"]))
+    return found

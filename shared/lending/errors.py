@@ -62,3 +62,38 @@ class PendingTransferError(LendingError):
     """A post or void of a pending transfer that does not exist or is already resolved."""
 
     code = "pending_transfer_error"
+
+
+# Raised by the DynamoDB adapters (lending.adapters.*, which still export them under these names). They live here
+# so that code naming them (the API's error mapping, a step's except clause) needs no adapter module, and with it
+# no AWS client code, imported.
+
+
+class ApplicationNotFound(LendingError):
+    """No such application (or not the caller's: the API cannot tell the two apart, on purpose)."""
+
+    code = "not_found"
+
+
+class StatusConflict(LendingError):
+    """The application is not in a status this change may come from."""
+
+    code = "conflict"
+
+
+class AuditContention(LendingError):
+    """Other writers kept taking the next link of a chain; the append did not happen and may be retried."""
+
+    code = "audit_contention"
+
+
+class BalanceBoundExceeded(LendingError):
+    """A write would take an account's posted + pending credit balance above its bound (a quota, a credit limit)."""
+
+    code = "balance_bound_exceeded"
+
+
+class LedgerContention(LendingError):
+    """DynamoDB kept cancelling a write for concurrent transactions on the same items; safe to retry later."""
+
+    code = "ledger_contention"

@@ -10,35 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
+from lending.adapters.attribute_values import from_item as _from_item
+from lending.adapters.attribute_values import to_item as _to_item
 from lending.adapters.aws import client
-from lending.errors import LendingError
+from lending.errors import ApplicationNotFound, StatusConflict
 from lending.origination import ALLOWED_FROM, Status, may_move
 
 REVIEW_QUEUE = "PENDING"  # the one partition of the sparse ReviewQueue index
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-class ApplicationNotFound(LendingError):
-    """No such application (or not the caller's: the API cannot tell the two apart, on purpose)."""
-
-    code = "not_found"
-
-
-class StatusConflict(LendingError):
-    """The application is not in a status this change may come from."""
-
-    code = "conflict"
-
-
-def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items()}
-
-
-def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
 class ApplicationRepository:

@@ -15,16 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from lending.audit import AuditEvent, canonical_json, next_event, verify
-from lending.errors import LendingError
+from lending.errors import AuditContention
 
 #: How often an append re-reads the head after losing the next link to another writer.
 APPEND_ATTEMPTS = 8
-
-
-class AuditContention(LendingError):
-    """Other writers kept taking the next link of a chain; the append did not happen and may be retried."""
-
-    code = "audit_contention"
 
 
 def _to_item(event: AuditEvent) -> dict[str, Any]:
@@ -69,6 +63,23 @@ class DynamoAuditStore:
         )
         items = response.get("Items", [])
         return _from_item(items[0]) if items else None
+
+    def next_link(
+        self, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]
+    ) -> tuple[AuditEvent, dict[str, Any]]:
+        """The next event of the chain and the TransactItem that appends it, for a caller that writes it together
+        with the record change it describes (so the event is in the chain exactly when the change is)."""
+        event = next_event(self.head(subject), subject, kind, occurred_at, data)
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": _to_item(event),
+                # Protects the chain as in append: if another writer took this link first, the whole transaction
+                # fails and the caller redoes its work on the new head.
+                "ConditionExpression": "attribute_not_exists(seq)",
+            }
+        }
+        return event, put
 
     def append(self, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]) -> AuditEvent:
         """Add an event at the end of the subject's chain and return it.

@@ -25,11 +25,17 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, Literal
 
-from lending.errors import LendingError, PendingTransferError, TransactionConflict
+from lending.errors import (
+    BalanceBoundExceeded,
+    LedgerContention,
+    LendingError,
+    PendingTransferError,
+    TransactionConflict,
+)
 from lending.ledger import Account, Balances, Entry, Posting, Transaction, replay
 from lending.money import Money
 
@@ -59,16 +65,11 @@ _BALANCE_UPDATE = (
 )
 
 
-class BalanceBoundExceeded(LendingError):
-    """A write would take an account's posted + pending credit balance above its bound (a quota, a credit limit)."""
+class ConcurrentChange(LendingError):
+    """A write made together with a ledger transaction found its record changed by another writer first: nothing
+    was written; read the record again and redo the work."""
 
-    code = "balance_bound_exceeded"
-
-
-class LedgerContention(LendingError):
-    """DynamoDB kept cancelling a write for concurrent transactions on the same items; safe to retry later."""
-
-    code = "ledger_contention"
+    code = "concurrent_change"
 
 
 def _n(value: int) -> dict[str, str]:
@@ -160,6 +161,13 @@ class DynamoLedgerStore:
         """
         return self._commit(transaction, "posted", bounds or {})
 
+    def record_with(self, transaction: Transaction, also: Sequence[Mapping[str, Any]]) -> bool:
+        """Post a transaction and, in the same DynamoDB transaction, the other writes in ``also`` (TransactItems,
+        each with the condition that protects its record). All or nothing: when one of ``also`` fails its condition,
+        :class:`ConcurrentChange` is raised (checked before the transaction's own id, so a racing copy that already
+        posted it reads as the change it is); otherwise the answer is :meth:`record`'s."""
+        return self._commit(transaction, "posted", {}, also)
+
     def reserve(self, transaction: Transaction, bounds: Mapping[Account, Money] | None = None) -> bool:
         """Record a pending transfer (phase one); False when it was already recorded. ``bounds`` as for record."""
         return self._commit(transaction, "pending", bounds or {})
@@ -172,12 +180,18 @@ class DynamoLedgerStore:
         """Release a pending transfer; False when ``void_id`` already did it."""
         return self._resolve(pending_id, void_id, "void_pending")
 
-    def _commit(self, transaction: Transaction, state: State, bounds: Mapping[Account, Money]) -> bool:
+    def _commit(
+        self,
+        transaction: Transaction,
+        state: State,
+        bounds: Mapping[Account, Money],
+        also: Sequence[Mapping[str, Any]] = (),
+    ) -> bool:
         deltas = _deltas(transaction)
         unbounded = [str(account) for account in bounds if account not in deltas]
         if unbounded:
             raise ValueError(f"{transaction.id}: bounds name accounts it does not post to: {', '.join(unbounded)}")
-        if 1 + len(deltas) > MAX_TRANSACT_ITEMS:
+        if 1 + len(deltas) + len(also) > MAX_TRANSACT_ITEMS:
             raise ValueError(f"{transaction.id}: {len(deltas)} accounts exceed one DynamoDB transaction")
         items: list[dict[str, Any]] = [
             {
@@ -196,9 +210,12 @@ class DynamoLedgerStore:
             fen = deltas[account]
             posted, pending = (fen, 0) if state == "posted" else (0, fen)
             items.append({"Update": self._balance_update(account, posted, pending, bounds.get(account))})
+        items.extend(dict(item) for item in also)
         reasons = self._transact(items)
         if reasons is None:
             return True
+        if any(_failed(reasons, index) for index in range(1 + len(accounts), len(items))):
+            raise ConcurrentChange(f"{transaction.id}: a record written with it was changed first")
         if _failed(reasons, 0):
             return self._same_transaction(transaction, state, self._existing(reasons, 0, transaction.id))
         refused = [account for index, account in enumerate(accounts, 1) if _failed(reasons, index)]

@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-from lending.adapters.applications import ApplicationNotFound
+from lending.adapters.attribute_values import from_item, to_item
 from lending.adapters.aws import client
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+from lending.adapters.due_index import due_shard
+from lending.errors import ApplicationNotFound
 
 
 class LoanRepository:
@@ -21,10 +18,12 @@ class LoanRepository:
 
     def create(self, loan: Mapping[str, Any]) -> bool:
         """Book a loan record; False when it exists (a retried booking)."""
+        if loan.get("next_due_on"):
+            loan = {**loan, "due_shard": due_shard(str(loan["loan_id"]))}  # the DueLoans index's partition key
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
-                Item={k: _serializer.serialize(v) for k, v in loan.items()},
+                Item=to_item(loan),
                 # Protects a booked loan from being booked again over its servicing state.
                 ConditionExpression="attribute_not_exists(loan_id)",
             )
@@ -38,7 +37,7 @@ class LoanRepository:
         item = response.get("Item")
         if item is None:
             raise ApplicationNotFound(f"no loan {loan_id}")
-        return {k: _deserializer.deserialize(v) for k, v in item.items()}
+        return from_item(item)
 
     def get_owned(self, loan_id: str, borrower_id: str) -> dict[str, Any]:
         """The loan if ``borrower_id`` owns it; otherwise exactly as if it did not exist."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -11,6 +11,7 @@ from lending.catalogue import Method, load_catalogue
 from lending.money import Money
 from lending.prc_id import validate_id_number
 from lending.pricing import check_product_rules
+from lending.servicing import EventKind, ServicingEvent
 
 ProductCode = Literal["business_instalment", "consumer_instalment", "credit_line", "startup_plan"]
 RateString = Annotated[str, Field(pattern=r"^\d\.\d{4}$", examples=["0.1250"])]
@@ -142,18 +143,94 @@ class ScheduleRowView(BaseModel):
 
 
 class LoanView(BaseModel):
-    """``GET /v1/loans/{loan_id}``."""
+    """``GET /v1/loans/{loan_id}``: balances as of today (interest a line accrued up to today included)."""
 
     loan_id: str
     product: str
     status: str
+    as_of: date
     principal_outstanding: MoneyString
     interest_accrued: MoneyString
     penalty_accrued: MoneyString
     credit_balance: MoneyString
     available_limit: MoneyString | None = None
+    frozen: bool = False
     days_past_due: int
+    delinquency_bucket: str | None = None
+    next_due_date: date | None = None
     schedule: list[ScheduleRowView]
+
+
+class PayoffView(BaseModel):
+    """``GET /v1/loans/{loan_id}/payoff?date=``: what repays everything on that date."""
+
+    loan_id: str
+    date: date
+    amount: MoneyString = Field(description="principal + interest and fees + penalty owed on that date")
+    principal: MoneyString
+    interest_and_fees: MoneyString
+    penalty: MoneyString
+    credit_balance: MoneyString = Field(description="held for the borrower; not used against the payoff")
+
+
+class PaymentNotice(_Body):
+    """``POST /v1/webhooks/payments`` from the payment provider."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, hide_input_in_errors=True)
+
+    event_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    loan_id: str = Field(min_length=1, max_length=64)
+    amount: Money
+    paid_at: datetime
+    kind: Literal["repayment"]
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Money) -> Money:
+        if not value.is_positive:
+            raise ValueError("a payment must be positive")
+        return value
+
+    @field_validator("paid_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        # The provider's record of when the money arrived decides the business day it is applied on; a future
+        # one is taken as recorded (the sandbox's test clock relies on it) and counted as a metric by the handler.
+        if value.tzinfo is None:
+            raise ValueError("paid_at needs a timezone (RFC 3339)")
+        return value
+
+    def event(self) -> ServicingEvent:
+        return ServicingEvent(self.event_id, EventKind.REPAYMENT, self.paid_at, self.amount)
+
+
+class PaymentReceipt(BaseModel):
+    event_id: str
+    loan_id: str
+    status: Literal["applied", "duplicate", "parked"]
+    loan_status: str | None = None
+    reason: str | None = None
+
+
+class DrawdownRequest(_Body):
+    """``POST /v1/loans/{loan_id}/drawdowns``."""
+
+    amount: Money
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Money) -> Money:
+        if not value.is_positive:
+            raise ValueError("a drawdown must be positive")
+        return value
+
+
+class DrawdownView(BaseModel):
+    drawdown_id: str
+    loan_id: str
+    amount: MoneyString
+    status: Literal["requested", "funded", "paid", "booked", "failed"]
+    reason: str | None = None
 
 
 class AuditEventView(BaseModel):

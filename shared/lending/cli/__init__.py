@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The command tree: every subcommand registers its arguments here."""
-    from lending.cli import demo, model, quote, score
+    from lending.cli import demo, model, operations, quote, score
 
     parser = _Parser(prog="lending", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.register(commands)
     model.register(commands)
     demo.register(commands)
+    operations.register(commands)
     return parser
 
 

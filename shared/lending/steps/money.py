@@ -253,7 +253,14 @@ def book(
         "status": "ACTIVE",
     }
     if product.kind == "revolving":
-        loans.create({**base, "limit": offer["limit"], "principal_outstanding": "0.00", "frozen": False})
+        loans.create(
+            {
+                **base,
+                "limit": offer["limit"],
+                "principal_outstanding": "0.00",
+                "frozen": False,
+            }
+        )
         applications.move(application_id, Status.LINE_OPENED, {"loan_id": loan_id})
         audit.append(application_id, "line_opened", now, {"loan_id": loan_id, "limit": offer["limit"]})
         return {"loan_id": loan_id, "status": Status.LINE_OPENED.value}
@@ -276,6 +283,7 @@ def book(
             "due_date": i.due_date.isoformat(),
             "principal": str(i.principal),
             "interest": str(i.interest),
+            "fee": str(i.fee),
         }
         for i in priced.schedule.instalments
     ]
@@ -288,6 +296,9 @@ def book(
             "apr": format_rate(priced.apr),
             "schedule": schedule,
             "funding": funding,
+            # The daily close reads loans through the DueLoans index from their first due date on.
+            "next_due_on": schedule[0]["due_date"],
+            "principal_outstanding": str(principal),
         }
     )
     applications.move(application_id, Status.DISBURSED, {"loan_id": loan_id})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from datetime import date
+from typing import Any
 
 from lending.api.models import (
     ApplicationView,
@@ -11,13 +12,14 @@ from lending.api.models import (
     DecisionView,
     LoanView,
     OfferView,
+    PayoffView,
     ReasonView,
     ScheduleRowView,
 )
 from lending.audit import AuditEvent, verify
 from lending.calendar import business_date
-from lending.ledger import Account, AccountCode
-from lending.money import Money
+from lending.catalogue import Catalogue
+from lending.servicing import LoanTerms, Position, replay
 
 
 def application_view(application: dict[str, Any]) -> ApplicationView:
@@ -48,38 +50,52 @@ def application_view(application: dict[str, Any]) -> ApplicationView:
     )
 
 
-class Balances(Protocol):
-    def balance(self, account: Account) -> Money: ...
-
-
-def loan_view(loan: dict[str, Any], ledger: Balances) -> LoanView:
-    """``GET /v1/loans/{id}``: balances from the ledger, the schedule from the booked loan."""
-    loan_id = loan["loan_id"]
-
-    def owed(code: AccountCode) -> Money:
-        return ledger.balance(Account(code, loan_id))
-
-    principal = owed(AccountCode.PRINCIPAL_RECEIVABLE)
-    today = business_date()
-    schedule = [
-        ScheduleRowView(due_date=row["due_date"], principal=row["principal"], interest=row["interest"], paid=False)
-        for row in loan.get("schedule", [])
-    ]
-    overdue = [row.due_date for row in schedule if row.due_date < today and not row.paid]
+def loan_view(loan: dict[str, Any], position: Position) -> LoanView:
+    """``GET /v1/loans/{id}``: the loan replayed from its booking and events to today (see lending.servicing)."""
     return LoanView(
-        loan_id=loan_id,
+        loan_id=loan["loan_id"],
         product=loan["product"],
-        status=loan["status"],
-        principal_outstanding=str(principal),
-        interest_accrued=str(owed(AccountCode.INTEREST_RECEIVABLE)),
-        penalty_accrued=str(owed(AccountCode.PENALTY_RECEIVABLE)),
-        credit_balance=str(-owed(AccountCode.BORROWER_CREDIT)),
-        available_limit=str(max(Money.of(loan["limit"]) - principal, Money.ZERO))
-        if loan["kind"] == "revolving"
-        else None,
-        days_past_due=(today - min(overdue)).days if overdue else 0,
-        schedule=schedule,
+        status=position.status,
+        as_of=position.as_of,
+        principal_outstanding=str(position.principal_outstanding),
+        interest_accrued=str(position.interest_accrued + position.fee_accrued),
+        penalty_accrued=str(position.penalty_accrued),
+        credit_balance=str(position.credit_balance),
+        available_limit=None if position.available_limit is None else str(position.available_limit),
+        frozen=position.frozen,
+        days_past_due=position.days_past_due,
+        delinquency_bucket=position.bucket,
+        next_due_date=position.next_due_on,
+        schedule=[
+            ScheduleRowView(
+                due_date=row.due_date, principal=str(row.principal), interest=str(row.interest), paid=row.paid
+            )
+            for row in position.schedule
+        ],
     )
+
+
+def payoff_view(loan_id: str, position: Position) -> PayoffView:
+    """``GET /v1/loans/{id}/payoff?date=``: everything owed on that date, split the way a borrower reads it."""
+    rest = position.payoff - position.principal_outstanding - position.penalty_accrued
+    return PayoffView(
+        loan_id=loan_id,
+        date=position.as_of,
+        amount=str(position.payoff),
+        principal=str(position.principal_outstanding),
+        interest_and_fees=str(rest),
+        penalty=str(position.penalty_accrued),
+        credit_balance=str(position.credit_balance),
+    )
+
+
+def position_on(loan: Any, catalogue: Catalogue, on: date | None = None) -> Position:
+    """A serviced loan (lending.adapters.servicing.ServicedLoan) replayed through ``on`` (default: today), never
+    before the day it has already been aged or paid through."""
+    terms = LoanTerms.from_record(loan.record, catalogue)
+    wanted = on or business_date()
+    through = max([wanted, loan.aged_through, *(e.on for e in loan.events)])
+    return replay(terms, loan.events, through)
 
 
 def audit_view(loan_id: str, events: list[AuditEvent]) -> AuditView:

@@ -21,6 +21,7 @@ from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
 
 from infra.local.template import load_template, table_definitions
+from infra.local.transactions import item_level_rollback
 
 REGION = "ap-east-1"
 TABLES = table_definitions(load_template())
@@ -40,7 +41,7 @@ def aws() -> Iterator[Any]:
         environment.setenv("AWS_ACCESS_KEY_ID", "testing")
         environment.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         environment.setenv("AWS_SESSION_TOKEN", "testing")
-        with _atomic_requests(), mock_aws():
+        with _atomic_requests(), item_level_rollback(), mock_aws():
             yield boto3.session.Session(region_name=REGION)
 
 

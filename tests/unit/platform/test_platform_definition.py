@@ -141,7 +141,10 @@ def test_the_api_routes_are_the_contract() -> None:
         ("POST", "/v1/reviews/{application_id}"): "CognitoAuthorizer",
         ("GET", "/v1/loans/{loan_id}"): "CognitoAuthorizer",
         ("GET", "/v1/loans/{loan_id}/audit"): "CognitoAuthorizer",
+        ("GET", "/v1/loans/{loan_id}/payoff"): "CognitoAuthorizer",
+        ("POST", "/v1/loans/{loan_id}/drawdowns"): "CognitoAuthorizer",
         ("POST", "/v1/webhooks/identity"): None,
+        ("POST", "/v1/webhooks/payments"): None,
         ("GET", "/v1/openapi.json"): None,
     }
 
@@ -150,3 +153,20 @@ def test_no_policy_grants_full_access() -> None:
     text = (ROOT / "template.yaml").read_text()
     assert "FullAccess" not in text
     assert Path(ROOT / "infra/statemachine/origination.asl.json").is_file()
+
+
+def test_a_failed_payout_releases_a_drawdown_but_a_paid_one_is_never_released() -> None:
+    states = _states(_rendered("DrawdownStateMachine"))
+    assert [c["Next"] for c in states["PayOut"]["Catch"]] == ["ReleaseDrawdown"]
+    assert "PayoutUnavailable" in states["PayOut"]["Retry"][0]["ErrorEquals"]
+    # Once paid, only booking follows: a booking failure fails the execution (an alarm), never a release.
+    assert "Catch" not in states["BookDrawdown"]
+    assert _states(_rendered("OriginationStateMachine"))["BookLoan"]["Catch"][0]["Next"] == "PaidButNotBooked"
+
+
+def test_the_daily_close_is_scheduled_and_reads_the_due_index() -> None:
+    close = TEMPLATE["Resources"]["DailyCloseFunction"]["Properties"]
+    assert close["Events"]["EveryNight"]["Type"] == "Schedule"
+    indexes = TEMPLATE["Resources"]["LoansTable"]["Properties"]["GlobalSecondaryIndexes"]
+    due = next(index for index in indexes if index["IndexName"] == "DueLoans")
+    assert [k["AttributeName"] for k in due["KeySchema"]] == ["due_shard", "next_due_on"]

@@ -1,0 +1,66 @@
+"""POST /v1/loans/{loan_id}/drawdowns: hold the amount against the line's available limit and start its payout."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.settings import settings
+from lending.adapters.tracing import LazyTracer
+from lending.api.http import borrower_id, lazy_module, make_resolver
+
+# Imported on first use (the first request), not at init, to keep the cold start short; the route's annotations
+# name them too, and Powertools reads those on the first request.
+event_handler = lazy_module("aws_lambda_powertools.event_handler")
+params = lazy_module("aws_lambda_powertools.event_handler.openapi.params")
+models = lazy_module("lending.api.models")
+
+logger = Logger()
+tracer = LazyTracer()
+metrics = Metrics()
+app = make_resolver()
+
+
+@app.post(
+    "/v1/loans/<loan_id>/drawdowns",
+    summary="Draw on a credit line",
+    responses={202: {"description": "accepted"}, 409: {"description": "over the available limit, or frozen"}},
+)
+def draw(
+    loan_id: str,
+    request: models.DrawdownRequest,
+    idempotency_key: Annotated[str, params.Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> event_handler.Response[models.DrawdownView]:
+    """The same Idempotency-Key answers the same drawdown; with another amount it is 409."""
+    from lending.adapters.ledger_store import ConcurrentChange
+    from lending.adapters.servicing import servicing_store, start_drawdown
+    from lending.catalogue import load_catalogue
+    from lending.steps.servicing import request_drawdown
+
+    config = settings()
+    logger.append_keys(loan_id=loan_id)
+    drawdown = request_drawdown(
+        loan_id,
+        borrower_id(app),
+        request.amount,
+        idempotency_key,
+        store=servicing_store(),
+        catalogue=load_catalogue(),
+        start=lambda drawdown_id, payload: start_drawdown(config.drawdown_state_machine_arn, drawdown_id, payload),
+        conflict=ConcurrentChange,
+    )
+    metrics.add_metric(name="DrawdownRequested", unit=MetricUnit.Count, value=1)
+    return event_handler.Response(
+        HTTPStatus.ACCEPTED, content_type="application/json", body=models.DrawdownView(**drawdown)
+    )
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,68 @@
+"""POST /v1/webhooks/payments: check the signature first, then apply the repayment exactly once."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lending.adapters.settings import settings
+from lending.adapters.tracing import LazyTracer
+from lending.api.http import HttpError, lazy_module, make_resolver
+from lending.webhooks import SIGNATURE_HEADER, verify
+
+# Imported on first use (the first request), not at init, to keep the cold start short; the route's annotation
+# names it too, and Powertools reads it on the first request.
+models = lazy_module("lending.api.models")
+
+logger = Logger()
+tracer = LazyTracer()
+metrics = Metrics()
+app = make_resolver()
+
+#: Clock skew between the provider and us that is not worth a warning.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@app.post("/v1/webhooks/payments", summary="The payment provider's signed repayment notice")
+def payment_received() -> models.PaymentReceipt:
+    """Signed with the provider's shared secret (X-Signature); a bad or stale signature is 401 and changes nothing.
+    The same ``event_id`` again is answered 200 and applied once; a payment for an unknown loan is parked."""
+    from aws_lambda_powertools.utilities.parameters import get_secret
+    from pydantic import ValidationError
+
+    from lending.adapters.ledger_store import ConcurrentChange
+    from lending.adapters.servicing import servicing_store
+    from lending.catalogue import load_catalogue
+    from lending.steps.servicing import apply_repayment
+
+    config = settings()
+    body = (app.current_event.body or "").encode()
+    secret = str(get_secret(config.payments_webhook_secret_arn, max_age=300))
+    verify(app.current_event.headers.get(SIGNATURE_HEADER), body, [secret.encode()], int(time.time()))
+    try:
+        notice = models.PaymentNotice.model_validate_json(body)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"invalid: {fields}") from None
+    logger.append_keys(loan_id=notice.loan_id, event_id=notice.event_id)
+    if notice.paid_at > datetime.now(UTC) + FUTURE_TOLERANCE:
+        logger.warning("payment dated in the future: applied on the day the provider recorded")
+        metrics.add_metric(name="PaymentFutureDated", unit=MetricUnit.Count, value=1)
+    receipt = apply_repayment(
+        notice.event(), notice.loan_id, store=servicing_store(), catalogue=load_catalogue(), conflict=ConcurrentChange
+    )
+    metrics.add_metric(name=f"Repayment_{receipt['status']}", unit=MetricUnit.Count, value=1)
+    return models.PaymentReceipt.model_validate(receipt)
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,135 @@
+"""The local stack's control port: what AWS would do on its own and moto does not.
+
+- ``POST /schedules/<event name>`` with ``{"date": "YYYY-MM-DD"}``: fire a scheduled function of the template as
+  EventBridge would at the schedule's first time after that day ends (China Standard Time), with EventBridge's
+  event shape. So ``lending local close-day --date 2026-03-01`` closes 1 March exactly as the nightly rule would.
+- ``GET /reports/reconcile``: the reconciliation report, run where the local tables live.
+
+It listens on loopback only, beside the API, and is written to ``.local/stack.json`` as ``control_url``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from infra.local.stack import DeployedStack
+from infra.local.template import ScheduleSpec, load_template, schedules
+
+_CRON = re.compile(r"^cron\((\d+) (\d+) \* \* \? \*\)$")
+_CST = timedelta(hours=8)
+
+
+def firing_time(expression: str, day: date) -> datetime:
+    """When a daily ``cron(M H * * ? *)`` first fires after ``day`` ends in China Standard Time (UTC+8)."""
+    match = _CRON.match(expression)
+    if match is None:
+        raise ValueError(f"the local stack fires daily cron(M H * * ? *) schedules only, not {expression}")
+    minute, hour = int(match.group(1)), int(match.group(2))
+    day_ends = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC) - _CST
+    fires = datetime.combine(day_ends.date(), time(hour, minute), tzinfo=UTC)
+    return fires if fires >= day_ends else fires + timedelta(days=1)
+
+
+def scheduled_event(stack: DeployedStack, schedule: ScheduleSpec, at: datetime) -> dict[str, Any]:
+    """The event EventBridge hands a scheduled target."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": stack.region,
+        "resources": [f"arn:aws:events:{stack.region}:123456789012:rule/{schedule.function}{schedule.name}"],
+        "detail": {},
+    }
+
+
+def fire(stack: DeployedStack, name: str, day: date) -> dict[str, Any]:
+    """Invoke the scheduled function through moto's Lambda, as its rule would for ``day``."""
+    import boto3
+
+    schedule = schedules(load_template())[name]
+    event = scheduled_event(stack, schedule, firing_time(schedule.expression, day))
+    response = boto3.client("lambda", region_name=stack.region).invoke(
+        FunctionName=stack.physical_ids[schedule.function], Payload=json.dumps(event).encode()
+    )
+    payload: dict[str, Any] = json.loads(response["Payload"].read() or b"{}")
+    if response.get("FunctionError"):
+        raise RuntimeError(f"{schedule.function} failed: {payload}")
+    return payload
+
+
+def reconcile(stack: DeployedStack, day: date | None = None) -> dict[str, Any]:
+    from lending.adapters.reconciliation import reconcile_tables
+
+    report = reconcile_tables(
+        stack.outputs["LoansTableName"], stack.outputs["LedgerTableName"], region=stack.region, close_date=day
+    )
+    return {"ok": report.ok, "text": report.render()}
+
+
+class ControlServer:
+    """The control port on 127.0.0.1 (a free port), in a thread of its own."""
+
+    def __init__(self, stack: DeployedStack) -> None:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _answer(self, status: HTTPStatus, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                match = re.fullmatch(r"/schedules/([A-Za-z0-9]+)", self.path)
+                if match is None:
+                    self._answer(HTTPStatus.NOT_FOUND, {"error": f"no {self.path}"})
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                    result = fire(owner.stack, match.group(1), date.fromisoformat(body["date"]))
+                except (KeyError, ValueError) as exc:
+                    self._answer(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+                    return
+                self._answer(HTTPStatus.OK, result)
+
+            def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                if path != "/reports/reconcile":
+                    self._answer(HTTPStatus.NOT_FOUND, {"error": f"no {self.path}"})
+                    return
+                wanted = dict(part.partition("=")[::2] for part in query.split("&") if part)
+                day = date.fromisoformat(wanted["date"]) if wanted.get("date") else None
+                self._answer(HTTPStatus.OK, reconcile(owner.stack, day))
+
+        self.stack = stack
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-control", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> ControlServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,66 @@
+"""The reconciliation report over the stored tables (an offline job: it reads whole tables, never on a request path)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from lending.adapters.attribute_values import from_item
+from lending.adapters.ledger_store import DynamoLedgerStore
+from lending.adapters.servicing import ServicedLoan
+from lending.catalogue import Catalogue, load_catalogue
+from lending.money import Money
+from lending.reconciliation import LoanFacts, Report, build_report
+
+
+def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:
+    arguments: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = dynamodb.scan(**arguments)
+        for item in page.get("Items", []):
+            yield from_item(item)
+        if "LastEvaluatedKey" not in page:
+            return
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _shares(funding: Any) -> dict[str, Money]:
+    return {str(source): Money.of(str(amount)) for source, amount in (funding or {}).get("shares", {}).items()}
+
+
+def loan_facts(record: dict[str, Any]) -> LoanFacts:
+    """A stored loan item as the report reads it: funding booked for the loan itself and each booked drawdown."""
+    loan = ServicedLoan.parse(record)
+    fundings = []
+    if record.get("kind") != "revolving" and record.get("funding"):
+        fundings.append(_shares(record["funding"]))
+    for drawdown in loan.drawdowns.values():
+        if drawdown.get("status") == "booked":
+            fundings.append(_shares(drawdown.get("funding")))
+    return LoanFacts(loan.loan_id, record, tuple(loan.events), loan.aged_through, tuple(fundings))
+
+
+def reconcile_tables(
+    loans_table: str,
+    ledger_table: str,
+    *,
+    region: str | None = None,
+    catalogue: Catalogue | None = None,
+    close_date: date | None = None,
+) -> Report:
+    """Read the ledger and every loan, and build the report."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    ledger = DynamoLedgerStore(ledger_table, dynamodb)
+    posted = ledger.stored_balances().posted
+    unbalanced = ledger.verify_balances()
+    loans = [loan_facts(record) for record in _scan(dynamodb, loans_table)]
+    return build_report(
+        posted=posted,
+        unbalanced_accounts=unbalanced,
+        loans=loans,
+        catalogue=catalogue or load_catalogue(),
+        close_date=close_date,
+    )

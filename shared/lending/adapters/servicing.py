@@ -1,0 +1,242 @@
+"""Servicing state of loans and lines in LoansTable, written atomically with its ledger transaction and audit link.
+
+What servicing keeps on a loan item (besides what booking wrote):
+
+- ``version`` (N): bumped by every servicing write; each write is conditioned on the version it read.
+- ``servicing`` (M): the state, in one attribute so a write is one SET:
+  ``events`` (the repayments and drawdowns applied: event_id, kind, at, amount; the replay's input),
+  ``aged_through`` (the last day the loan was aged to), ``booked`` (the servicing postings so far, summed per
+  ledger account, in fen), ``drawdowns`` (a line's drawdowns by id: amount, status, funding, payout), and the
+  projections reads and reports use: ``principal_outstanding``, ``interest_accrued``, ``penalty_accrued``,
+  ``credit_balance``, ``days_past_due``, ``bucket``, ``frozen``, ``warned_bucket``.
+- ``status`` (S): ``ACTIVE`` or ``CLOSED``.
+- ``next_due_on`` (S) with ``due_shard`` (S): the keys of the sparse ``DueLoans`` index (see
+  lending.adapters.due_index), removed when nothing will fall due.
+
+One servicing write is one TransactWriteItems: the ledger transaction and its balance updates (via
+:meth:`DynamoLedgerStore.record_with`), the loan item's update conditioned on ``version``, and the audit link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from lending.adapters.attribute_values import to_attribute
+from lending.adapters.audit_store import DynamoAuditStore
+from lending.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_shard
+from lending.adapters.ledger_store import ConcurrentChange, DynamoLedgerStore
+from lending.adapters.loans import LoanRepository
+from lending.errors import LendingError
+from lending.ledger import Account, Transaction
+from lending.servicing import Position, ServicingEvent, booked_from_record, booked_to_record
+
+
+@dataclass(slots=True)
+class ServicedLoan:
+    """A loan item as read, with its servicing state parsed."""
+
+    record: dict[str, Any]
+    version: int
+    events: list[ServicingEvent]
+    aged_through: date
+    booked: dict[Account, int]
+    drawdowns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)  # the ``servicing`` attribute as read
+
+    @property
+    def loan_id(self) -> str:
+        return str(self.record["loan_id"])
+
+    @property
+    def chain(self) -> str:
+        """The audit chain the loan's events go to: its application's, so one chain tells the whole story."""
+        return str(self.record["application_id"])
+
+    @property
+    def event_ids(self) -> set[str]:
+        return {e.event_id for e in self.events}
+
+    @classmethod
+    def parse(cls, record: dict[str, Any]) -> ServicedLoan:
+        state: dict[str, Any] = dict(record.get("servicing") or {})
+        return cls(
+            record=record,
+            version=int(record.get("version", 0)),
+            events=[ServicingEvent.from_record(e) for e in state.get("events") or []],
+            aged_through=date.fromisoformat(str(state.get("aged_through") or record["opened_on"])),
+            booked=booked_from_record(state.get("booked")),
+            drawdowns={str(k): dict(v) for k, v in (state.get("drawdowns") or {}).items()},
+            state=state,
+        )
+
+
+def projections(position: Position, warned_bucket: str | None) -> dict[str, Any]:
+    """The servicing state's read attributes from a replayed position."""
+    return {
+        "principal_outstanding": str(position.principal_outstanding),
+        "interest_accrued": str(position.interest_accrued),
+        "penalty_accrued": str(position.penalty_accrued),
+        "credit_balance": str(position.credit_balance),
+        "days_past_due": position.days_past_due,
+        "bucket": position.bucket,
+        "frozen": position.frozen,
+        "warned_bucket": warned_bucket,
+    }
+
+
+class LoanServicingStore:
+    """Reads loans for servicing and writes each servicing change as one all-or-nothing DynamoDB transaction."""
+
+    def __init__(
+        self, loans_table: str, loans: LoanRepository, ledger: DynamoLedgerStore, audit: DynamoAuditStore, client: Any
+    ) -> None:
+        self._table = loans_table
+        self._loans = loans
+        self._ledger = ledger
+        self._audit = audit
+        self._dynamodb = client
+
+    @property
+    def ledger(self) -> DynamoLedgerStore:
+        return self._ledger
+
+    @property
+    def audit(self) -> DynamoAuditStore:
+        return self._audit
+
+    def load(self, loan_id: str) -> ServicedLoan:
+        """The loan with its servicing state (a not-found error for an unknown id)."""
+        return ServicedLoan.parse(self._loans.get(loan_id))
+
+    def find(self, loan_id: str) -> ServicedLoan | None:
+        """The loan, or None when there is no such loan."""
+        try:
+            return self.load(loan_id)
+        except LendingError:
+            return None
+
+    def save(
+        self,
+        loan: ServicedLoan,
+        *,
+        changes: Mapping[str, Any],
+        position: Position | None,
+        transaction: Transaction | None,
+        audit: tuple[str, datetime, Mapping[str, Any]] | None,
+    ) -> None:
+        """Write ``changes`` (attributes to set) and the position's projections to the loan, the transaction to
+        the ledger and the audit event to the chain, all at once. :class:`ConcurrentChange` when the loan or its
+        chain moved on since ``loan`` was read (nothing written: read again and redo the work)."""
+        state: dict[str, Any] = {**loan.state, **changes}
+        values: dict[str, Any] = {}
+        removes: list[str] = []
+        if position is not None:
+            state.update(projections(position, state.get("warned_bucket")))
+            state["booked"] = booked_to_record(position.booked)
+            values["status"] = position.status
+            if position.next_due_on is None:
+                removes += ["next_due_on", "due_shard"]
+            else:
+                values["next_due_on"] = position.next_due_on.isoformat()
+                values["due_shard"] = due_shard(loan.loan_id)
+        values["servicing"] = state
+        values["version"] = loan.version + 1
+        names = {f"#a{i}": name for i, name in enumerate([*values, *removes, "loan_id"])}
+        by_name = {name: key for key, name in names.items()}
+        expression = "SET " + ", ".join(f"{by_name[name]} = :v{i}" for i, name in enumerate(values))
+        if removes:
+            expression += " REMOVE " + ", ".join(by_name[name] for name in removes)
+        update = {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"loan_id": {"S": loan.loan_id}},
+                "UpdateExpression": expression,
+                # Protects the loan's servicing state: it was computed from version N, so it may only replace
+                # version N. A concurrent payment, drawdown or close that wrote first makes this fail, and the
+                # caller replays on what that write left (no event applied twice, none lost).
+                "ConditionExpression": f"attribute_exists({by_name['loan_id']}) AND "
+                + ("(attribute_not_exists(#version) OR #version = :read)" if not loan.version else "#version = :read"),
+                "ExpressionAttributeNames": {**names, "#version": "version"},
+                "ExpressionAttributeValues": {
+                    **{f":v{i}": to_attribute(value) for i, value in enumerate(values.values())},
+                    ":read": {"N": str(loan.version)},
+                },
+            }
+        }
+        items: list[dict[str, Any]] = [update]
+        if audit is not None:
+            kind, occurred_at, data = audit
+            _, link = self._audit.next_link(loan.chain, kind, occurred_at, data)
+            items.append(link)
+        if transaction is not None:
+            self._ledger.record_with(transaction, items)
+            return
+        try:
+            self._dynamodb.transact_write_items(TransactItems=items)
+        except self._dynamodb.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons", [])
+            codes = [str(r.get("Code", "None")) for r in reasons]
+            raise ConcurrentChange(f"{loan.loan_id}: the loan or its audit chain changed first ({codes})") from None
+
+    def due(self, day: date) -> Iterator[str]:
+        """Ids of the loans with something due or overdue on ``day`` (every shard of the DueLoans index)."""
+        for shard in range(DUE_SHARDS):
+            arguments: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": DUE_INDEX,
+                "KeyConditionExpression": "due_shard = :shard AND next_due_on <= :day",
+                "ExpressionAttributeValues": {":shard": {"S": f"due#{shard}"}, ":day": {"S": day.isoformat()}},
+            }
+            while True:
+                page = self._dynamodb.query(**arguments)
+                for item in page.get("Items", []):
+                    yield item["loan_id"]["S"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def servicing_store() -> LoanServicingStore:
+    """The store of the current function, from its settings."""
+    from lending.adapters import stores
+    from lending.adapters.aws import client
+    from lending.adapters.settings import settings
+
+    loans_table = settings().loans_table
+    return LoanServicingStore(loans_table, stores.loans(), stores.ledger(), stores.audit(), client("dynamodb"))
+
+
+def start_drawdown(state_machine_arn: str, drawdown_id: str, payload: Mapping[str, Any]) -> None:
+    """Start the drawdown's payout workflow, named by the drawdown: a second start of the same one is a no-op."""
+    import json
+
+    from lending.adapters.aws import client
+
+    stepfunctions = client("stepfunctions")
+    try:
+        stepfunctions.start_execution(stateMachineArn=state_machine_arn, name=drawdown_id, input=json.dumps(payload))
+    except stepfunctions.exceptions.ExecutionAlreadyExists:
+        return
+
+
+def publish_warning(event_bus_name: str, warning: Mapping[str, Any]) -> None:
+    """An early-warning event on the lending event bus (consumers dedupe by ``warning_id``)."""
+    import json
+
+    from lending.adapters.aws import client
+
+    response = client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": event_bus_name,
+                "Source": "lending.servicing",
+                "DetailType": "LoanDelinquencyWorsened",
+                "Detail": json.dumps(dict(warning)),
+            }
+        ]
+    )
+    if response.get("FailedEntryCount"):
+        raise LendingError(f"the early warning for {warning.get('loan_id')} was not accepted by the event bus")

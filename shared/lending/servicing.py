@@ -1,0 +1,404 @@
+"""Servicing a booked loan or line by replaying its events.
+
+A loan's servicing history is a set of events (repayments; drawdowns on a line) and the date through which the
+daily close has aged it. Its state is always the replay of those events in (business date, time, event id) order,
+from the booking through that date, so events that arrive out of order converge on the state they would have
+reached in order, and a duplicate is recognised by its id.
+
+The ledger holds what the replay implies. The replay keeps ``booked``: the sum, per account, of every posting the
+loan's servicing has made so far (balanced, since each posting comes from a balanced transaction). A new fact (a
+payment, a drawdown, a day's close) is posted as ONE transaction: the replayed ``booked`` after it, less the
+``booked`` already posted. When an earlier-dated payment arrives late, that difference also reverses the penalty the
+loan no longer owes; the books end where the in-order history would have put them.
+
+Nothing here does I/O: the adapters store the events and post the transactions (see lending.adapters.servicing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal
+
+from lending import bookkeeping
+from lending.calendar import business_date
+from lending.catalogue import Catalogue, Component, DelinquencyBucket, EarlyRepayment, Method
+from lending.credit_line import CreditLine
+from lending.errors import InvalidAmount, LendingError
+from lending.ledger import Account, AccountCode, Posting, Transaction
+from lending.loan import InstalmentLoan
+from lending.money import Money
+from lending.schedule import Instalment, Schedule
+
+Kind = Literal["instalment", "revolving"]
+
+
+class EventKind(StrEnum):
+    REPAYMENT = "repayment"
+    DRAWDOWN = "drawdown"
+
+
+class UnplaceablePayment(LendingError):
+    """A payment that cannot be applied to the loan it names (dated before the loan existed, or no such loan)."""
+
+    code = "unplaceable_payment"
+
+
+@dataclass(frozen=True, slots=True)
+class ServicingEvent:
+    """A fact of a loan's life after booking: money in (a repayment) or out (a drawdown)."""
+
+    event_id: str
+    kind: EventKind
+    at: datetime  # when it happened (the provider's paid_at, the payout's time), timezone-aware
+    amount: Money
+
+    def __post_init__(self) -> None:
+        if not self.amount.is_positive:
+            raise InvalidAmount(f"{self.kind} {self.event_id}: the amount must be positive")
+        if self.at.tzinfo is None:
+            raise ValueError(f"{self.kind} {self.event_id}: the time needs a timezone")
+
+    @property
+    def on(self) -> date:
+        """The business day (China Standard Time) it belongs to."""
+        return business_date(self.at)
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        return (self.at, self.event_id)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "kind": self.kind.value,
+            "at": self.at.astimezone(UTC).isoformat(),
+            "amount": str(self.amount),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> ServicingEvent:
+        return cls(
+            str(record["event_id"]),
+            EventKind(record["kind"]),
+            datetime.fromisoformat(str(record["at"])),
+            Money.of(str(record["amount"])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoanTerms:
+    """What servicing needs of a booked loan or line (read from its record and the catalogue)."""
+
+    loan_id: str
+    kind: Kind
+    opened_on: date
+    annual_rate: Decimal
+    penalty_annual_rate: Decimal
+    day_count_basis: int
+    buckets: tuple[DelinquencyBucket, ...]
+    # An instalment loan:
+    schedule: Schedule | None = None
+    waterfall: tuple[Component, ...] = ()
+    early_repayment: EarlyRepayment = EarlyRepayment.SHORTEN_TERM
+    # A line:
+    limit: Money | None = None
+    term_months: int | None = None
+    freeze_when_past_due: bool = False
+
+    @classmethod
+    def from_record(cls, loan: Mapping[str, Any], catalogue: Catalogue) -> LoanTerms:
+        """Terms from a booked loan record (see lending.steps.money.book) and the product in the catalogue."""
+        product = catalogue.product(str(loan["product"]))
+        annual = Decimal(str(loan["annual_rate"]))
+        # The penalty rate is the contract rate times the product's multiplier, never above the cap.
+        penalty = min(annual * product.penalty_rate_multiplier, catalogue.rate_cap.annual_rate)
+        common: dict[str, Any] = {
+            "loan_id": str(loan["loan_id"]),
+            "opened_on": date.fromisoformat(str(loan["opened_on"])),
+            "annual_rate": annual,
+            "penalty_annual_rate": penalty,
+            "day_count_basis": product.day_count_basis,
+            "buckets": catalogue.delinquency_buckets,
+        }
+        if product.kind == "revolving":
+            return cls(
+                kind="revolving",
+                limit=Money.of(str(loan["limit"])),
+                term_months=int(loan["term_months"]),
+                freeze_when_past_due=product.freeze_drawdowns_when_past_due,
+                **common,
+            )
+        instalments = tuple(
+            Instalment(
+                int(row["number"]),
+                date.fromisoformat(str(row["due_date"])),
+                Money.of(str(row["principal"])),
+                Money.of(str(row["interest"])),
+                Money.of(str(row.get("fee", "0.00"))),
+            )
+            for row in loan["schedule"]
+        )
+        schedule = Schedule(
+            Money.of(str(loan["principal"])), annual, Method(str(loan["method"])), common["opened_on"], instalments
+        )
+        return cls(
+            kind="instalment",
+            schedule=schedule,
+            waterfall=product.waterfall,
+            early_repayment=product.early_repayment,
+            **common,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    due_date: date
+    principal: Money
+    interest: Money
+    paid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A loan or line as of a date: balances, ageing, what the daily close must watch, and what is booked."""
+
+    loan_id: str
+    as_of: date
+    status: Literal["ACTIVE", "CLOSED"]
+    principal_outstanding: Money
+    interest_accrued: Money  # recognised and unpaid (a line: accrued daily; a loan: fallen due)
+    fee_accrued: Money
+    penalty_accrued: Money
+    credit_balance: Money
+    available_limit: Money | None  # a line only
+    frozen: bool
+    days_past_due: int
+    bucket: str | None  # the delinquency bucket's code; None when current
+    next_due_on: date | None  # the date from which the daily close must look at it; None: nothing will fall due
+    schedule: tuple[ScheduleRow, ...]
+    booked: Mapping[Account, int]  # every servicing posting so far, summed per account (debit positive)
+    paid_in: Money
+    drawn: Money
+    payoff: Money  # what repays everything on ``as_of``, before any credit balance is used
+
+
+def bucket_for(days_past_due: int, buckets: Sequence[DelinquencyBucket]) -> str | None:
+    """The bucket a number of days past due falls in (None when current)."""
+    if days_past_due <= 0:
+        return None
+    for bucket in buckets:
+        if days_past_due >= bucket.min_days and (bucket.max_days is None or days_past_due <= bucket.max_days):
+            return bucket.code
+    raise ValueError(f"no delinquency bucket holds {days_past_due} days past due")
+
+
+def bucket_rank(code: str | None, buckets: Sequence[DelinquencyBucket]) -> int:
+    """0 when current, then 1, 2, … in the catalogue's order (higher is worse)."""
+    if code is None:
+        return 0
+    return 1 + [b.code for b in buckets].index(code)
+
+
+def ordered(events: Iterable[ServicingEvent]) -> list[ServicingEvent]:
+    """Events in the order they are applied: by time, then id (ties broken the same way everywhere)."""
+    return sorted(events, key=lambda e: e.order)
+
+
+class _Book:
+    """Postings summed per account, from balanced transactions only."""
+
+    def __init__(self) -> None:
+        self.fen: dict[Account, int] = {}
+
+    def add(self, transaction: Transaction | None) -> None:
+        if transaction is None:
+            return
+        for posting in transaction.postings:
+            self.fen[posting.account] = self.fen.get(posting.account, 0) + posting.amount.fen
+
+
+def replay(terms: LoanTerms, events: Iterable[ServicingEvent], through: date) -> Position:
+    """The loan after its events, aged through ``through`` (at least the last event's day)."""
+    history = ordered(events)
+    if history and history[-1].on > through:
+        raise ValueError(f"{terms.loan_id}: cannot age through {through}, before its last event")
+    if through < terms.opened_on:
+        raise ValueError(f"{terms.loan_id}: opened on {terms.opened_on}, after {through}")
+    for event in history:
+        if event.on < terms.opened_on:
+            raise UnplaceablePayment(f"{event.event_id} is dated before {terms.loan_id} was opened")
+    if terms.kind == "revolving":
+        return _replay_line(terms, history, through)
+    return _replay_loan(terms, history, through)
+
+
+def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date) -> Position:
+    assert terms.schedule is not None
+    loan = InstalmentLoan(
+        terms.loan_id,
+        terms.schedule,
+        terms.penalty_annual_rate,
+        terms.day_count_basis,
+        terms.waterfall,
+        terms.early_repayment,
+    )
+    book = _Book()
+    paid_in = Money.ZERO
+    for event in history:
+        if event.kind is not EventKind.REPAYMENT:
+            raise InvalidAmount(f"{event.event_id}: an instalment loan takes repayments only")
+        recognised, applied = loan.apply_payment(event.amount, event.on)
+        book.add(bookkeeping.recognition(f"{event.event_id}/recognition", terms.loan_id, recognised, event.on))
+        book.add(bookkeeping.repayment(event.event_id, terms.loan_id, applied, event.on))
+        paid_in += event.amount
+    book.add(bookkeeping.recognition("close", terms.loan_id, loan.advance_to(through), through))
+    dpd = loan.days_past_due(through)
+    open_rows = [row for row in loan.rows if not row.settled]
+    closed = loan.is_closed
+    dues = loan.dues(through)
+    owed = sum((amount for amount in dues.values()), Money.ZERO) + loan.principal_not_due(through)
+    return Position(
+        loan_id=terms.loan_id,
+        as_of=through,
+        status="CLOSED" if closed else "ACTIVE",
+        principal_outstanding=loan.principal_outstanding,
+        interest_accrued=loan.interest_receivable,
+        fee_accrued=loan.fee_receivable,
+        penalty_accrued=loan.penalty_receivable,
+        credit_balance=loan.credit_balance,
+        available_limit=None,
+        frozen=False,
+        days_past_due=dpd,
+        bucket=bucket_for(dpd, terms.buckets),
+        next_due_on=None if closed or not open_rows else open_rows[0].due_date,
+        schedule=tuple(
+            ScheduleRow(row.due_date, row.plan.principal, row.plan.interest, row.settled) for row in loan.rows
+        ),
+        booked=book.fen,
+        paid_in=paid_in,
+        drawn=Money.ZERO,
+        payoff=owed,
+    )
+
+
+def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date) -> Position:
+    assert terms.limit is not None
+    line = CreditLine(
+        terms.loan_id,
+        terms.limit,
+        terms.annual_rate,
+        terms.opened_on,
+        terms.day_count_basis,
+        term_months=terms.term_months,
+        penalty_annual_rate=terms.penalty_annual_rate,
+    )
+    book = _Book()
+    paid_in = drawn = Money.ZERO
+    loan_id = terms.loan_id
+    for event in history:
+        book.add(_line_recognition(f"{event.event_id}/recognition", loan_id, *line.advance_to(event.on), event.on))
+        if event.kind is EventKind.DRAWDOWN:
+            line.draw(event.amount, event.on, check=False)  # it was paid out: its checks were made on request
+            book.add(
+                Transaction.transfer(
+                    event.event_id,
+                    "drawdown",
+                    event.on,
+                    bookkeeping.of_loan(AccountCode.PRINCIPAL_RECEIVABLE, loan_id),
+                    bookkeeping.SETTLEMENT_CASH,
+                    event.amount,
+                    memo=f"line {loan_id}",
+                )
+            )
+            drawn += event.amount
+            continue
+        repaid = line.repay(event.amount, event.on)
+        book.add(
+            Transaction.build(
+                event.event_id,
+                "repayment",
+                event.on,
+                [(bookkeeping.SETTLEMENT_CASH, event.amount)],
+                [
+                    (bookkeeping.of_loan(AccountCode.PENALTY_RECEIVABLE, loan_id), repaid.penalty),
+                    (bookkeeping.of_loan(AccountCode.INTEREST_RECEIVABLE, loan_id), repaid.interest),
+                    (bookkeeping.of_loan(AccountCode.PRINCIPAL_RECEIVABLE, loan_id), repaid.principal),
+                    (bookkeeping.of_loan(AccountCode.BORROWER_CREDIT, loan_id), repaid.credit),
+                ],
+                memo=f"line {loan_id}",
+            )
+        )
+        paid_in += event.amount
+    book.add(_line_recognition("close", loan_id, *line.advance_to(through), through))
+    dpd = line.days_past_due(through)
+    line.frozen = terms.freeze_when_past_due and dpd > 0
+    owes = bool(line.principal_outstanding or line.interest_accrued or line.penalty_accrued)
+    oldest = line.oldest_unpaid_due_date
+    next_statement = line.next_statement_date
+    return Position(
+        loan_id=loan_id,
+        as_of=through,
+        status="CLOSED" if line.is_closed else "ACTIVE",
+        principal_outstanding=line.principal_outstanding,
+        interest_accrued=line.interest_accrued,
+        fee_accrued=Money.ZERO,
+        penalty_accrued=line.penalty_accrued,
+        credit_balance=line.credit_balance,
+        available_limit=line.available_limit,
+        frozen=line.frozen,
+        days_past_due=dpd,
+        bucket=bucket_for(dpd, terms.buckets),
+        next_due_on=oldest if oldest is not None else (next_statement if owes else None),
+        schedule=tuple(
+            ScheduleRow(s.due_date, s.unpaid_principal, s.unpaid_interest, not s.unpaid) for s in line.statements
+        ),
+        booked=book.fen,
+        paid_in=paid_in,
+        drawn=drawn,
+        payoff=line.principal_outstanding + line.interest_accrued + line.penalty_accrued,
+    )
+
+
+def _line_recognition(tx_id: str, loan_id: str, interest: Money, penalty: Money, on: date) -> Transaction | None:
+    if not (interest or penalty):
+        return None
+    return Transaction.build(
+        tx_id,
+        "recognition",
+        on,
+        [
+            (bookkeeping.of_loan(AccountCode.INTEREST_RECEIVABLE, loan_id), interest),
+            (bookkeeping.of_loan(AccountCode.PENALTY_RECEIVABLE, loan_id), penalty),
+        ],
+        [(bookkeeping.INTEREST_INCOME, interest), (bookkeeping.PENALTY_INCOME, penalty)],
+        memo=f"line {loan_id}",
+    )
+
+
+def difference(
+    transaction_id: str, kind: str, on: date, before: Mapping[Account, int], after: Mapping[Account, int], memo: str
+) -> Transaction | None:
+    """The one transaction that takes the books from ``before`` to ``after`` (None when they are equal).
+
+    Balanced because both sides are sums of balanced transactions.
+    """
+    postings = tuple(
+        Posting(account, Money(after.get(account, 0) - before.get(account, 0)))
+        for account in sorted({*before, *after}, key=str)
+        if after.get(account, 0) != before.get(account, 0)
+    )
+    if not postings:
+        return None
+    return Transaction(transaction_id, kind, on, postings, memo)
+
+
+def booked_to_record(booked: Mapping[Account, int]) -> dict[str, int]:
+    return {str(account): fen for account, fen in booked.items() if fen}
+
+
+def booked_from_record(record: Mapping[str, Any] | None) -> dict[Account, int]:
+    return {Account.parse(name): int(fen) for name, fen in (record or {}).items()}

@@ -1,0 +1,228 @@
+"""Servicing over HTTP on the local stack: repayments (on time, late, early, twice), the daily close, drawdowns on a
+line, freezing and curing, the audit chain and the reconciliation report.
+
+Loans open today, so what happens on later days is driven the way the sandbox allows: the payment provider's
+notices carry the day the money arrived (``paid_at``), and the nightly close is fired for a given day through the
+local stack's control port (``lending local close-day``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from infra.local.platform import LocalPlatform
+from lending.calendar import add_months, business_date
+from lending.webhooks import SIGNATURE_HEADER, sign
+
+if TYPE_CHECKING:
+    from conftest import Client
+
+CST = timedelta(hours=8)
+TERMINAL = {"DISBURSED", "DECLINED", "FAILED", "EXPIRED", "LINE_OPENED"}
+
+
+def _at(day: date, hour: int = 10) -> str:
+    """A moment on ``day`` in China Standard Time, as RFC 3339 UTC."""
+    moment = datetime(day.year, day.month, day.day, hour, tzinfo=UTC) - CST
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _pay(client: Client, loan_id: str, amount: str, day: date, event_id: str, *, secret: str | None = None) -> Any:
+    body = json.dumps(
+        {"event_id": event_id, "loan_id": loan_id, "amount": amount, "paid_at": _at(day), "kind": "repayment"}
+    ).encode()
+    key = (secret or client.platform.webhook_secrets["payments"]).encode()
+    return client.call(
+        "POST", "/v1/webhooks/payments", body, token=None, headers={SIGNATURE_HEADER: sign(key, body, int(time.time()))}
+    )
+
+
+def _control(platform: LocalPlatform, path: str, body: Any = None) -> Any:
+    request = urllib.request.Request(
+        platform.control_url + path,
+        method="GET" if body is None else "POST",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.loads(response.read())
+
+
+def _close(platform: LocalPlatform, day: date) -> dict[str, Any]:
+    result: dict[str, Any] = _control(platform, "/schedules/EveryNight", {"date": day.isoformat()})
+    return result
+
+
+def _loan(client: Client, loan_id: str) -> dict[str, Any]:
+    status, view = client.call("GET", f"/v1/loans/{loan_id}")
+    assert status == 200, view
+    return dict(view)
+
+
+def _money(text: str) -> Decimal:
+    return Decimal(text)
+
+
+@pytest.fixture(scope="module")
+def instalment_loan(client: Client) -> str:
+    application_id = client.apply("0001", key="servicing-instalment", amount="12000.00", term_months=3)
+    view = client.wait_for(application_id, TERMINAL)
+    assert view["status"] == "DISBURSED", view
+    return str(view["loan_id"])
+
+
+@pytest.fixture(scope="module")
+def line(client: Client) -> str:
+    application_id = client.apply(
+        "0001", key="servicing-line", product="credit_line", amount="50000.00", term_months=12
+    )
+    view = client.wait_for(application_id, TERMINAL)
+    assert view["status"] == "LINE_OPENED", view
+    return str(view["loan_id"])
+
+
+def test_an_instalment_loan_is_repaid_on_time_late_and_early_and_closes(
+    client: Client, platform: LocalPlatform, instalment_loan: str
+) -> None:
+    loan_id = instalment_loan
+    loan = _loan(client, loan_id)
+    assert loan["status"] == "ACTIVE"
+    assert loan["principal_outstanding"] == "12000.00"
+    first, second, third = loan["schedule"]
+    due = [date.fromisoformat(row["due_date"]) for row in (first, second, third)]
+
+    # On time: exactly the first instalment on its due date; the same notice again is applied once.
+    amount = str(_money(first["principal"]) + _money(first["interest"]))
+    assert _pay(client, loan_id, amount, due[0], "pay-on-time") == (
+        200,
+        {"event_id": "pay-on-time", "loan_id": loan_id, "status": "applied", "loan_status": "ACTIVE", "reason": None},
+    )
+    status, again = _pay(client, loan_id, amount, due[0], "pay-on-time")
+    assert (status, again["status"]) == (200, "duplicate")
+    loan = _loan(client, loan_id)
+    assert loan["schedule"][0]["paid"] is True
+    assert loan["principal_outstanding"] == str(Decimal("12000.00") - _money(first["principal"]))
+    assert loan["days_past_due"] == 0
+
+    # Late: the nightly close ten days after the second due date finds it unpaid.
+    late_day = due[1] + timedelta(days=10)
+    for day in (due[1], due[1] + timedelta(days=1), late_day):
+        _close(platform, day)
+    loan = _loan(client, loan_id)
+    assert loan["days_past_due"] == 10
+    assert loan["delinquency_bucket"] == "dpd_1_30"
+    assert _money(loan["penalty_accrued"]) > 0
+    again = _close(platform, late_day)  # running a day twice changes nothing
+    assert again["loans_changed"] == 0
+    assert _loan(client, loan_id) == loan
+
+    # Paid late with its penalty: current again.
+    owed = _money(second["principal"]) + _money(second["interest"]) + _money(loan["penalty_accrued"])
+    status, receipt = _pay(client, loan_id, str(owed), late_day, "pay-late")
+    assert (status, receipt["status"]) == (200, "applied")
+    loan = _loan(client, loan_id)
+    assert loan["days_past_due"] == 0
+    assert loan["penalty_accrued"] == "0.00"
+    assert loan["delinquency_bucket"] is None
+
+    # Early: the payoff quoted for a day before the last due date closes the loan.
+    early_day = due[2] - timedelta(days=5)
+    status, payoff = client.call("GET", f"/v1/loans/{loan_id}/payoff?date={early_day.isoformat()}")
+    assert status == 200, payoff
+    assert payoff["amount"] == str(
+        _money(payoff["principal"]) + _money(payoff["interest_and_fees"]) + _money(payoff["penalty"])
+    )
+    status, receipt = _pay(client, loan_id, payoff["amount"], early_day, "pay-off-early")
+    assert (status, receipt["loan_status"]) == (200, "CLOSED")
+    loan = _loan(client, loan_id)
+    assert loan["status"] == "CLOSED"
+    assert loan["principal_outstanding"] == "0.00"
+    assert loan["credit_balance"] == "0.00"
+    assert loan["next_due_date"] is None
+
+    # An overpayment on a closed loan is the borrower's credit, never lost.
+    status, receipt = _pay(client, loan_id, "10.00", early_day, "pay-too-much")
+    assert (status, receipt["status"]) == (200, "applied")
+    assert _loan(client, loan_id)["credit_balance"] == "10.00"
+
+    status, audit = client.call("GET", f"/v1/loans/{loan_id}/audit")
+    assert status == 200
+    assert audit["verified"] is True
+    kinds = [event["kind"] for event in audit["events"]]
+    assert kinds.count("repayment_applied") == 4
+    assert "day_closed" in kinds
+    assert "loan_booked" in kinds
+
+
+def test_a_payment_for_no_known_loan_is_parked_and_a_forged_one_changes_nothing(
+    client: Client, instalment_loan: str
+) -> None:
+    status, receipt = _pay(client, "loan_unknown", "88.00", business_date(), "pay-unknown")
+    assert (status, receipt["status"]) == (200, "parked")
+    before = _loan(client, instalment_loan)
+    status, body = _pay(client, instalment_loan, "500.00", business_date(), "pay-forged", secret="not-the-secret")
+    assert status == 401, body
+    assert _loan(client, instalment_loan) == before
+
+
+def test_a_line_is_drawn_frozen_by_a_missed_payment_and_unfrozen_when_cured(
+    client: Client, platform: LocalPlatform, line: str
+) -> None:
+    loan_id = line
+
+    def draw(amount: str, key: str) -> tuple[int, Any]:
+        return client.call(
+            "POST", f"/v1/loans/{loan_id}/drawdowns", {"amount": amount}, headers={"Idempotency-Key": key}
+        )
+
+    status, drawdown = draw("10000.00", "draw-1")
+    assert (status, drawdown["status"]) == (202, "requested"), drawdown
+    status, again = draw("10000.00", "draw-1")
+    assert (status, again["drawdown_id"]) == (202, drawdown["drawdown_id"])
+    assert draw("20000.00", "draw-1")[0] == 409
+    deadline = time.monotonic() + 60
+    while _loan(client, loan_id)["principal_outstanding"] != "10000.00" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    loan = _loan(client, loan_id)
+    assert loan["principal_outstanding"] == "10000.00"
+    assert loan["available_limit"] == "40000.00"
+
+    status, refused = draw("45000.00", "draw-too-much")
+    assert status == 409
+    assert refused["error"]["code"] == "drawdown_refused"
+
+    # The first statement is missed: the close three days after it freezes the line.
+    statement = add_months(date.fromisoformat(loan["as_of"]), 1)  # opened today: its first statement date
+    for day in (statement, statement + timedelta(days=3)):
+        _close(platform, day)
+    loan = _loan(client, loan_id)
+    assert loan["frozen"] is True, loan
+    assert loan["days_past_due"] == 3
+    status, refused = draw("1000.00", "draw-while-frozen")
+    assert status == 409
+    assert "frozen" in refused["error"]["message"]
+
+    # Cured: interest and penalty paid; the line draws again.
+    owed = _money(loan["interest_accrued"]) + _money(loan["penalty_accrued"])
+    status, receipt = _pay(client, loan_id, str(owed), statement + timedelta(days=3), "line-cure")
+    assert (status, receipt["status"]) == (200, "applied")
+    loan = _loan(client, loan_id)
+    assert loan["frozen"] is False
+    assert loan["days_past_due"] == 0
+    status, drawdown = draw("1000.00", "draw-after-cure")
+    assert status == 202, drawdown
+
+
+def test_the_books_reconcile_after_all_of_it(
+    client: Client, platform: LocalPlatform, instalment_loan: str, line: str
+) -> None:
+    report = _control(platform, "/reports/reconcile")
+    assert report["ok"] is True, report["text"]
+    assert "trial balance            0.00  ok" in report["text"]
