@@ -20,7 +20,7 @@ tracer = LazyTracer()
 load_model()  # the session is built during the init phase, once per execution environment
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(application_id=event["application_id"])

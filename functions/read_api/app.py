@@ -77,7 +77,7 @@ def openapi() -> event_handler.Response[str]:
     return event_handler.Response(HTTPStatus.OK, content_type="application/json", body=document)
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

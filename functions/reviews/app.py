@@ -46,7 +46,7 @@ def decide(application_id: str, request: models.ReviewDecision) -> dict[str, str
     return {"application_id": result["application_id"], "status": str(result["status"])}
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -14,7 +14,7 @@ logger = Logger()
 tracer = LazyTracer()
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Imported by the first invocation rather than at init, to keep the cold start short.

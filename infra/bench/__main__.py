@@ -1,15 +1,22 @@
-"""``python -m infra.bench``: run every benchmark and print its figures as JSON (``make bench``)."""
+"""``python -m infra.bench [name ...]``: run the benchmarks (all, or those named) and print their figures as JSON
+(``make bench``)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 
-from infra.bench import domain, platform, scoring
+BENCHMARKS = ("domain", "scoring", "platform", "servicing")
 
 
-def main() -> int:
-    results = {"domain": domain.run(), "scoring": scoring.run(), "platform": platform.run()}
+def main(argv: list[str] | None = None) -> int:
+    names = (sys.argv[1:] if argv is None else argv) or list(BENCHMARKS)
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    results = {name: importlib.import_module(f"infra.bench.{name}").run() for name in names}
     print(json.dumps(results, indent=2))
     return 0 if all(r.get("within_goal", True) for r in results.values()) else 1
 

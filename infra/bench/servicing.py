@@ -103,7 +103,8 @@ def _loan(loan_id: str, schedule: list[dict[str, Any]], next_due_on: str) -> dic
 
 def _seed(stack: DeployedStack, loans: list[dict[str, Any]]) -> None:
     """Write loan items straight into moto's table (with the DueLoans keys booking gives them): set-up, not
-    measured, so it skips moto's request path."""
+    measured, so it skips moto's request path. Loans alike but for their keys share their other attributes' values
+    (moto never changes a stored value in place: an update replaces it)."""
     from moto.backends import get_backend
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
@@ -112,10 +113,19 @@ def _seed(stack: DeployedStack, loans: list[dict[str, Any]]) -> None:
 
     backend = get_backend("dynamodb")["123456789012"][stack.region]
     table = backend.get_table(stack.outputs["LoansTableName"])
+    unique = ("loan_id", "application_id", "next_due_on", "funding")
+    shared: dict[int, Item] = {}  # by schedule: the loans of one run share theirs
     for loan in loans:
-        attributes = to_item({**loan, "due_shard": due_shard(loan["loan_id"])})
-        key = DynamoType(attributes["loan_id"])
-        table.items[key] = Item(key, None, attributes)
+        template = shared.get(id(loan["schedule"]))
+        if template is None:
+            template = shared[id(loan["schedule"])] = Item(DynamoType({"S": "template"}), None, to_item(loan))
+        key = DynamoType({"S": loan["loan_id"]})
+        item = Item(key, None, {})
+        item.attrs = type(template.attrs)(template.attrs)
+        own = to_item({**{name: loan[name] for name in unique}, "due_shard": due_shard(loan["loan_id"])})
+        for name, value in own.items():
+            item.attrs[name] = DynamoType(value)
+        table.items[key] = item
 
 
 def _reset_tables(stack: DeployedStack) -> None:

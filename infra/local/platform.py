@@ -14,7 +14,7 @@ from typing import Any
 
 from infra.local.api import ApiServer, LocalApi
 from infra.local.control import ControlServer
-from infra.local.runtime import InProcessRuntime, plain_dynamodb_responses, shared_workflow_clients
+from infra.local.runtime import InProcessRuntime
 from infra.local.stack import DeployedStack, local_stack
 from infra.local.template import ROOT
 from infra.local.vendors import SandboxVendors
@@ -82,8 +82,6 @@ def running_platform(port: int = 3000, *, callback_delay: float = 0.2) -> Iterat
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon locally
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no CloudWatch locally: keep stdout readable
     with ExitStack() as stack:
-        stack.enter_context(plain_dynamodb_responses())
-        stack.enter_context(shared_workflow_clients())
         vendors = stack.enter_context(SandboxVendors(callback_delay=callback_delay))
         api_url = f"http://127.0.0.1:{port}"
         parameters = {**vendors.urls.as_parameters(), **LOCAL_DEADLINES, "PublicApiBaseUrl": api_url}

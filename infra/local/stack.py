@@ -33,7 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.local.runtime import InProcessRuntime, executing_state_machines, serialised_dynamodb
+from infra.local.runtime import (
+    InProcessRuntime,
+    executing_state_machines,
+    plain_dynamodb_responses,
+    serialised_dynamodb,
+    shared_workflow_clients,
+)
 from infra.local.template import (
     FUNCTION,
     LAYER,
@@ -366,5 +372,7 @@ def local_stack(
         stack.enter_context(executing_state_machines())
         stack.enter_context(serialised_dynamodb())
         stack.enter_context(item_level_rollback())
+        stack.enter_context(plain_dynamodb_responses())
+        stack.enter_context(shared_workflow_clients())
         stack.enter_context(runtime.installed())
         yield deployer.deploy(runtime), runtime

@@ -57,12 +57,8 @@ _TWO_PHASE_STATES = frozenset({"pending", "posted_from_pending", "voided"})
 
 # Every balance update moves posted, pending and their sum (net) together, atomically, in one update of the item.
 _BALANCE_NAMES = {"#account": "account", "#posted": "posted", "#pending": "pending", "#net": "net"}
-_BALANCE_UPDATE = (
-    "SET #account = :account, "
-    "#posted = if_not_exists(#posted, :zero) + :posted, "
-    "#pending = if_not_exists(#pending, :zero) + :pending, "
-    "#net = if_not_exists(#net, :zero) + :net"
-)
+# ADD on a number attribute starts it from zero when the item or attribute is new.
+_BALANCE_UPDATE = "SET #account = :account ADD #posted :posted, #pending :pending, #net :net"
 
 
 class ConcurrentChange(LendingError):
@@ -232,7 +228,6 @@ class DynamoLedgerStore:
             "ExpressionAttributeNames": dict(_BALANCE_NAMES),
             "ExpressionAttributeValues": {
                 ":account": _s(str(account)),
-                ":zero": _n(0),
                 ":posted": _n(posted),
                 ":pending": _n(pending),
                 ":net": _n(posted + pending),

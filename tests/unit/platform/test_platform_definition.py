@@ -170,3 +170,10 @@ def test_the_daily_close_is_scheduled_and_reads_the_due_index() -> None:
     indexes = TEMPLATE["Resources"]["LoansTable"]["Properties"]["GlobalSecondaryIndexes"]
     due = next(index for index in indexes if index["IndexName"] == "DueLoans")
     assert [k["AttributeName"] for k in due["KeySchema"]] == ["due_shard", "next_due_on"]
+
+
+def test_every_handler_starts_each_invocation_with_fresh_log_keys() -> None:
+    # Keys appended for one loan or application must not label the next invocation's logs.
+    for spec in functions(TEMPLATE).values():
+        source = (spec.code_dir / "app.py").read_text()
+        assert "inject_lambda_context(log_event=False, clear_state=True)" in source, spec.logical_id
