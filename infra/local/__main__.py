@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     with running_platform(port=args.port) as platform:
         path = write_description(platform)
         print(f"\nlending API   {platform.api_url}")
+        print(f"control       {platform.control_url}  (lending local close-day, lending report reconcile)")
         print(f"stack         {path}")
         print(f"left out      {', '.join(sorted(platform.stack.left_out))}")
         for name, token in platform.tokens.items():

@@ -13,12 +13,14 @@ import time
 import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from infra.local.platform import LocalPlatform
+from infra.local.platform import LocalPlatform, write_description
 from lending.calendar import add_months, business_date
+from lending.cli import main
 from lending.webhooks import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:
@@ -226,3 +228,14 @@ def test_the_books_reconcile_after_all_of_it(
     report = _control(platform, "/reports/reconcile")
     assert report["ok"] is True, report["text"]
     assert "trial balance            0.00  ok" in report["text"]
+
+
+def test_the_console_commands_drive_the_running_stack(
+    platform: LocalPlatform, tmp_path: Path, capsys: pytest.CaptureFixture[str], instalment_loan: str
+) -> None:
+    description = write_description(platform, tmp_path / "stack.json")
+    day = business_date() + timedelta(days=400)  # long after every loan here fell due: nothing left to change twice
+    assert main(["local", "close-day", "--date", day.isoformat(), "--stack", str(description)]) == 0
+    assert json.loads(capsys.readouterr().out)["close_date"] == day.isoformat()
+    assert main(["report", "reconcile", "--stack", str(description)]) == 0
+    assert "BALANCED" in capsys.readouterr().out
