@@ -53,6 +53,7 @@ from infra.local.template import (
     state_machines,
 )
 from infra.local.transactions import item_level_rollback
+from infra.local.updates import simple_updates
 
 REGION = "ap-east-1"  # Hong Kong: the nearest region with every service the template uses (Cognito included)
 ACCOUNT_ID = "123456789012"
@@ -372,6 +373,7 @@ def local_stack(
         stack.enter_context(executing_state_machines())
         stack.enter_context(serialised_dynamodb())
         stack.enter_context(item_level_rollback())
+        stack.enter_context(simple_updates())
         stack.enter_context(plain_dynamodb_responses())
         stack.enter_context(shared_workflow_clients())
         stack.enter_context(runtime.installed())
