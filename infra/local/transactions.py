@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
+from infra.local.updates import plan
+
 
 @contextmanager
 def item_level_rollback() -> Iterator[None]:
@@ -29,8 +31,10 @@ def item_level_rollback() -> Iterator[None]:
         return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        backups: list[tuple[Table, DynamoType, DynamoType | None, Any]] = []
+        backups: list[tuple[Table, DynamoType, DynamoType | None, Any, Any]] = []
         for entry in transact_items:
+            if "ConditionCheck" in entry:
+                continue  # changes nothing
             operation = next(iter(entry.values()), {})
             table = self.tables.get(operation.get("TableName"))
             key = operation.get("Item") if "Put" in entry else operation.get("Key")
@@ -42,14 +46,25 @@ def item_level_rollback() -> Iterator[None]:
                 current = table.get_item(hash_value, range_value)
             except Exception:
                 continue
-            backups.append((table, hash_value, range_value, copy.deepcopy(current)))
+            # A put or delete replaces the stored Item object and a flat update (infra/local/updates.py) replaces its
+            # attribute dict, so keeping both references restores them exactly; any other update goes through
+            # moto's executor, which may change values in place, so it gets a deep copy.
+            direct = getattr(models.DynamoDBBackend.update_item, "replaces_attributes", False)
+            in_place = "Update" in entry and (not direct or plan(operation.get("UpdateExpression") or "") is None)
+            if current is None or not in_place:
+                backups.append((table, hash_value, range_value, current, None if current is None else current.attrs))
+            else:
+                snapshot = copy.deepcopy(current)
+                backups.append((table, hash_value, range_value, snapshot, snapshot.attrs))
         try:
             original(self, transact_items)
         except Exception:
-            for table, hash_value, range_value, item in reversed(backups):
+            for table, hash_value, range_value, item, attributes in reversed(backups):
                 if item is None:
                     table.delete_item(hash_value, range_value)
-                elif range_value is not None:
+                    continue
+                item.attrs = attributes
+                if range_value is not None:
                     table.items[hash_value][range_value] = item
                 else:
                     table.items[hash_value] = item

@@ -147,5 +147,7 @@ def simple_updates() -> Iterator[None]:
         item.attrs = LimitedSizeDict(staged)
         return item
 
+    # Read by infra.local.transactions: this path never changes a stored value in place.
+    update_item.replaces_attributes = True  # type: ignore[attr-defined]
     with mock.patch.object(models.DynamoDBBackend, "update_item", update_item):
         yield

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
+
+from infra.local.updates import simple_updates
 
 
 @pytest.fixture
@@ -30,18 +33,23 @@ def _items(dynamodb: Any) -> list[dict[str, Any]]:
     return sorted(dynamodb.scan(TableName="rollback")["Items"], key=lambda item: item["pk"]["S"])
 
 
-def test_a_cancelled_transaction_changes_no_item_it_named(table: Any) -> None:
+@pytest.mark.parametrize("direct_updates", [False, True], ids=["moto updates", "direct flat updates"])
+def test_a_cancelled_transaction_changes_no_item_it_named(table: Any, direct_updates: bool) -> None:
     # Given two items, and a transaction that updates one, creates a third, deletes the second, then fails a check
     before = _items(table)
-    with pytest.raises(table.exceptions.TransactionCanceledException):
+    with (
+        simple_updates() if direct_updates else contextlib.nullcontext(),
+        pytest.raises(table.exceptions.TransactionCanceledException),
+    ):
         table.transact_write_items(
             TransactItems=[
                 {
                     "Update": {
                         "TableName": "rollback",
                         "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
-                        "UpdateExpression": "SET n = n + :one",
-                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        "UpdateExpression": "SET #s = :s ADD #n :one",
+                        "ExpressionAttributeNames": {"#s": "s", "#n": "n"},
+                        "ExpressionAttributeValues": {":s": {"S": "changed"}, ":one": {"N": "1"}},
                     }
                 },
                 {"Put": {"TableName": "rollback", "Item": {"pk": {"S": "b"}, "sk": {"S": "1"}}}},
