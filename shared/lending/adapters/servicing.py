@@ -87,6 +87,28 @@ def projections(position: Position, warned_bucket: str | None) -> dict[str, Any]
     }
 
 
+def new_attributes(
+    loan: ServicedLoan, changes: Mapping[str, Any], position: Position | None
+) -> tuple[dict[str, Any], list[str]]:
+    """What a servicing write sets on the loan item, and what it removes (the due-index keys when nothing will
+    fall due): the new servicing state, its status, the index keys and the next version."""
+    state: dict[str, Any] = {**loan.state, **changes}
+    values: dict[str, Any] = {}
+    removes: list[str] = []
+    if position is not None:
+        state.update(projections(position, state.get("warned_bucket")))
+        state["booked"] = booked_to_record(position.booked)
+        values["status"] = position.status
+        if position.next_due_on is None:
+            removes += ["next_due_on", "due_shard"]
+        else:
+            values["next_due_on"] = position.next_due_on.isoformat()
+            values["due_shard"] = due_shard(loan.loan_id)
+    values["servicing"] = state
+    values["version"] = loan.version + 1
+    return values, removes
+
+
 class LoanServicingStore:
     """Reads loans for servicing and writes each servicing change as one all-or-nothing DynamoDB transaction."""
 
@@ -130,20 +152,7 @@ class LoanServicingStore:
         """Write ``changes`` (attributes to set) and the position's projections to the loan, the transaction to
         the ledger and the audit event to the chain, all at once. :class:`ConcurrentChange` when the loan or its
         chain moved on since ``loan`` was read (nothing written: read again and redo the work)."""
-        state: dict[str, Any] = {**loan.state, **changes}
-        values: dict[str, Any] = {}
-        removes: list[str] = []
-        if position is not None:
-            state.update(projections(position, state.get("warned_bucket")))
-            state["booked"] = booked_to_record(position.booked)
-            values["status"] = position.status
-            if position.next_due_on is None:
-                removes += ["next_due_on", "due_shard"]
-            else:
-                values["next_due_on"] = position.next_due_on.isoformat()
-                values["due_shard"] = due_shard(loan.loan_id)
-        values["servicing"] = state
-        values["version"] = loan.version + 1
+        values, removes = new_attributes(loan, changes, position)
         names = {f"#a{i}": name for i, name in enumerate([*values, *removes, "loan_id"])}
         by_name = {name: key for key, name in names.items()}
         expression = "SET " + ", ".join(f"{by_name[name]} = :v{i}" for i, name in enumerate(values))

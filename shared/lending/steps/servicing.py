@@ -345,8 +345,10 @@ def pay_out_drawdown(
     unavailable: type[Exception],
     rejected: type[Exception],
     conflict: type[Exception],
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Pay the drawdown to the borrower's account exactly once (the provider dedupes by our key)."""
+    """Pay the drawdown to the borrower's account exactly once (the provider dedupes by our key); the time it was
+    paid is the drawdown's time in the line's history."""
     loan = store.load(loan_id)
     drawdown = loan.drawdowns[drawdown_id]
     if drawdown.get("payout"):
@@ -364,7 +366,7 @@ def pay_out_drawdown(
         "payout_id": payout.payout_id,
         "amount": str(amount),
         "status": str(payout.status),
-        "paid_at": datetime.now(UTC).isoformat(),
+        "paid_at": (now or datetime.now(UTC)).isoformat(),
     }
     _update_drawdown(
         store, loan_id, drawdown_id, conflict, {"payout": record, "status": "paid"}, ("drawdown_paid", record)
