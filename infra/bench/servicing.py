@@ -58,6 +58,7 @@ def _schedule_rows(principal: str, months: int) -> list[dict[str, Any]]:
     from lending.catalogue import Method, load_catalogue
     from lending.money import Money
     from lending.pricing import make_offer
+    from lending.servicing import schedule_record
 
     offer = make_offer(
         load_catalogue(),
@@ -68,16 +69,7 @@ def _schedule_rows(principal: str, months: int) -> list[dict[str, Any]]:
         OPENED,
         Decimal("0.12"),
     )
-    return [
-        {
-            "number": i.number,
-            "due_date": i.due_date.isoformat(),
-            "principal": str(i.principal),
-            "interest": str(i.interest),
-            "fee": str(i.fee),
-        }
-        for i in offer.schedule.instalments
-    ]
+    return schedule_record(offer.schedule)
 
 
 def _loan(loan_id: str, schedule: list[dict[str, Any]], next_due_on: str) -> dict[str, Any]:

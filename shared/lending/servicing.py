@@ -154,6 +154,20 @@ class LoanTerms:
         )
 
 
+def schedule_record(schedule: Schedule) -> list[dict[str, Any]]:
+    """A schedule as a booked loan record keeps it (what :meth:`LoanTerms.from_record` reads back)."""
+    return [
+        {
+            "number": i.number,
+            "due_date": i.due_date.isoformat(),
+            "principal": str(i.principal),
+            "interest": str(i.interest),
+            "fee": str(i.fee),
+        }
+        for i in schedule.instalments
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class ScheduleRow:
     due_date: date

@@ -22,6 +22,7 @@ from lending.servicing import (
     bucket_for,
     difference,
     replay,
+    schedule_record,
 )
 
 CATALOGUE = load_catalogue()
@@ -54,15 +55,7 @@ def _loan_terms() -> LoanTerms:
         "term_months": 3,
         "principal": "12000.00",
         "method": "equal_instalment",
-        "schedule": [
-            {
-                "number": i.number,
-                "due_date": str(i.due_date),
-                "principal": str(i.principal),
-                "interest": str(i.interest),
-            }
-            for i in offer.schedule.instalments
-        ],
+        "schedule": schedule_record(offer.schedule),
     }
     return LoanTerms.from_record(record, CATALOGUE)
 

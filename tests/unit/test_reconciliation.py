@@ -12,7 +12,7 @@ from lending.ledger import Account, AccountCode, Ledger
 from lending.money import Money
 from lending.pricing import make_offer
 from lending.reconciliation import LoanFacts, build_report, split
-from lending.servicing import EventKind, LoanTerms, ServicingEvent, difference, replay
+from lending.servicing import EventKind, LoanTerms, ServicingEvent, difference, replay, schedule_record
 
 CATALOGUE = load_catalogue()
 OPENED = date(2026, 1, 10)
@@ -32,15 +32,7 @@ def _record() -> dict[str, Any]:
         "term_months": 6,
         "principal": "12000.00",
         "method": "equal_instalment",
-        "schedule": [
-            {
-                "number": i.number,
-                "due_date": i.due_date.isoformat(),
-                "principal": str(i.principal),
-                "interest": str(i.interest),
-            }
-            for i in offer.schedule.instalments
-        ],
+        "schedule": schedule_record(offer.schedule),
     }
 
 

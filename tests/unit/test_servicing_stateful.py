@@ -34,7 +34,7 @@ from lending.errors import LendingError
 from lending.ledger import Account, AccountCode, Ledger, Transaction
 from lending.money import Money
 from lending.pricing import make_offer
-from lending.servicing import LoanTerms, Position, ServicingEvent, replay
+from lending.servicing import LoanTerms, Position, ServicingEvent, replay, schedule_record
 from lending.steps.servicing import (
     apply_repayment,
     book_drawdown,
@@ -153,16 +153,7 @@ def _instalment_record() -> dict[str, Any]:
         "status": "ACTIVE",
         "principal": "12000.00",
         "method": "equal_instalment",
-        "schedule": [
-            {
-                "number": i.number,
-                "due_date": i.due_date.isoformat(),
-                "principal": str(i.principal),
-                "interest": str(i.interest),
-                "fee": str(i.fee),
-            }
-            for i in offer.schedule.instalments
-        ],
+        "schedule": schedule_record(offer.schedule),
         "next_due_on": offer.schedule.instalments[0].due_date.isoformat(),
     }
 

@@ -23,6 +23,7 @@ from lending.money import Money
 from lending.origination import Status
 from lending.pricing import Offer, make_offer
 from lending.rates import format_rate
+from lending.servicing import schedule_record
 from lending.steps.ports import Applications, Audit, Decrypt
 
 
@@ -277,16 +278,7 @@ def book(
     funding = application["funding"]
     ledger.post_pending(funding["reservation_id"], f"{funding['reservation_id']}/post")
     ledger.record(bookkeeping.disbursement(f"{loan_id}/disbursement", loan_id, principal, priced.upfront_fee, today))
-    schedule = [
-        {
-            "number": i.number,
-            "due_date": i.due_date.isoformat(),
-            "principal": str(i.principal),
-            "interest": str(i.interest),
-            "fee": str(i.fee),
-        }
-        for i in priced.schedule.instalments
-    ]
+    schedule = schedule_record(priced.schedule)
     loans.create(
         {
             **base,

@@ -21,7 +21,7 @@ from lending.credit_line import DrawdownRefused
 from lending.ledger import Account, AccountCode
 from lending.money import Money
 from lending.pricing import make_offer
-from lending.servicing import EventKind, ServicingEvent
+from lending.servicing import EventKind, ServicingEvent, schedule_record
 from lending.steps.servicing import SUSPENSE, apply_repayment, close_loan, request_drawdown
 
 CATALOGUE = load_catalogue()
@@ -52,16 +52,7 @@ def _book_instalment(store: LoanServicingStore, loan_id: str, principal: str = "
     offer = make_offer(
         CATALOGUE, "business_instalment", Money.of(principal), months, Method.EQUAL_INSTALMENT, OPENED, Decimal("0.12")
     )
-    schedule = [
-        {
-            "number": i.number,
-            "due_date": i.due_date.isoformat(),
-            "principal": str(i.principal),
-            "interest": str(i.interest),
-            "fee": str(i.fee),
-        }
-        for i in offer.schedule.instalments
-    ]
+    schedule = schedule_record(offer.schedule)
     LoanRepository(TABLES["LoansTable"]["TableName"]).create(
         {
             "loan_id": loan_id,
