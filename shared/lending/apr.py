@@ -15,6 +15,7 @@ from decimal import Decimal
 from lending.money import CONTEXT
 
 _ONE = Decimal(1)
+_TWELVE = Decimal(12)
 #: (1 + r)^12 − 1 cancels the leading 1: a tiny rate keeps its digits only with room beyond the money context's 34.
 _COMPOUNDING = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
 _TOLERANCE = 1e-16
@@ -55,29 +56,43 @@ def monthly_irr(flows: Sequence[CashFlow], guess: float = 0.01) -> Decimal:
     """
     if not flows or all(f.amount >= 0 for f in flows) or all(f.amount <= 0 for f in flows):
         raise ValueError("an IRR needs money in both directions")
-    amounts = [float(f.amount) for f in flows]
-    times = [float(f.months) for f in flows]
+    return irr_of_floats([float(f.amount) for f in flows], [float(f.months) for f in flows], guess)
+
+
+def irr_of_floats(amounts: list[float], times: list[float], guess: float = 0.01) -> Decimal:
+    """:func:`monthly_irr` of flows already in floats (``float`` of each exact amount and time), once the caller
+    has checked that money moves in both directions: the same search, step for step, so the same root."""
+    negated = [-months for months in times]
+    flows = list(zip(amounts, times, negated, strict=True))
+
+    def value_of(rate: float) -> float:
+        base = 1.0 + rate
+        value = 0.0
+        for amount, _, negative in flows:
+            value += amount * base**negative
+        return value
 
     def value_and_slope(rate: float) -> tuple[float, float]:
         base = 1.0 + rate
         value = slope = 0.0
-        for amount, months in zip(amounts, times, strict=True):
-            discounted = amount * base**-months
+        for amount, months, negative in flows:
+            discounted = amount * base**negative
             value += discounted
             slope -= months * discounted / base
         return value, slope
 
     low, high = -0.99, 10.0
-    f_low = value_and_slope(low)[0]
-    if f_low * value_and_slope(high)[0] > 0:
+    f_low = value_of(low)
+    if f_low * value_of(high) > 0:
         raise ValueError("no IRR between -99% and 1000% a month")
+    low_negative = f_low < 0
     rate = guess
     for _ in range(_MAX_ITERATIONS):
         value, slope = value_and_slope(rate)
         if value == 0:
             break
-        if (value < 0) == (f_low < 0):
-            low, f_low = rate, value
+        if (value < 0) == low_negative:
+            low = rate
         else:
             high = rate
         candidate = rate - value / slope if slope else (low + high) / 2
@@ -92,7 +107,11 @@ def monthly_irr(flows: Sequence[CashFlow], guess: float = 0.01) -> Decimal:
 
 def annualise(flows: Sequence[CashFlow]) -> AnnualisedRate:
     """APR (12 × monthly IRR) and effective annual rate of a borrower's cash flows."""
-    monthly = monthly_irr(flows)
-    apr = CONTEXT.multiply(monthly, Decimal(12))
+    return annualise_monthly(monthly_irr(flows))
+
+
+def annualise_monthly(monthly: Decimal) -> AnnualisedRate:
+    """A monthly IRR with its APR (12 × it) and effective annual rate."""
+    apr = CONTEXT.multiply(monthly, _TWELVE)
     effective = _COMPOUNDING.subtract(_COMPOUNDING.power(_COMPOUNDING.add(_ONE, monthly), 12), _ONE)
     return AnnualisedRate(monthly, apr, effective)

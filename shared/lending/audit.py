@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 GENESIS_HASH = "0" * 64
 
@@ -104,8 +104,25 @@ def link_hash(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(str(body["prev_hash"]).encode() + canonical_json(body)).hexdigest()
 
 
+class ChainLink(Protocol):
+    """What the next event needs of the one before it (an AuditEvent, or a remembered head)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The last link of a chain as a writer remembers it."""
+
+    index: int
+    hash: str
+
+
 def next_event(
-    previous: AuditEvent | None, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]
+    previous: ChainLink | None, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]
 ) -> AuditEvent:
     """The event that follows ``previous`` (or starts a chain)."""
     if occurred_at.tzinfo is None:

@@ -6,11 +6,12 @@ less principal outstanding, so interest owed never blocks a drawdown; a frozen l
 
 Statements (when the line is serviced through :meth:`CreditLine.advance_to`): on each monthly anniversary of the
 opening (the day clamped to the month's end) the interest accrued and not yet stated falls due that day; on the last
-one (``term_months`` after opening) the principal falls due too, and no drawdown is allowed from then on. A stated
-amount unpaid after its due date is overdue: it accrues penalty interest daily at the penalty rate (the day a
-payment arrives counts), and the line is past due from the oldest such statement. A repayment pays penalty first,
-then stated amounts oldest first (interest, then principal), then the rest of the interest, then principal; anything
-beyond is the borrower's credit balance.
+one (``term_months`` after opening) the principal falls due too, no more interest accrues and no drawdown is allowed
+from then on (one paid out after it, requested before, is due the day it was paid). A stated amount unpaid after its
+due date is overdue: it accrues penalty interest daily at the penalty rate (the day a payment arrives counts), and
+the line is past due from the oldest such statement. A repayment pays penalty first, then stated amounts oldest
+first (interest, then principal), then the rest of the interest, then principal; anything beyond is the borrower's
+credit balance.
 """
 
 from __future__ import annotations
@@ -169,10 +170,15 @@ class CreditLine:
         return max(self.limit - self.principal_outstanding, Money.ZERO)
 
     def accrue_to(self, on: date) -> Money:
-        """Accrue daily interest for the days before ``on``; returns the new interest."""
+        """Accrue daily interest for the days before ``on`` (none from maturity on); returns the new interest."""
         if on < self.accrued_until:
             raise ValueError(f"line {self.line_id} has accrued to {self.accrued_until}; cannot go back to {on}")
-        days = (on - self.accrued_until).days
+        # Interest stops at maturity: the last statement states it, and what is unpaid from then on bears penalty.
+        # (Interest accrued later would never be stated, so never due: the line could not close by paying what its
+        # statements ask, and the overdue principal would bear interest and penalty together, above the cap.)
+        matures_on = self.matures_on
+        last_day = on if matures_on is None else min(on, matures_on)
+        days = max((last_day - self.accrued_until).days, 0)
         daily = self.principal_outstanding.times(daily_rate(self.annual_rate, self.day_count_basis), Rounding.HALF_UP)
         interest = Money(daily.fen * days)
         self.interest_accrued += interest
@@ -202,6 +208,10 @@ class CreditLine:
             raise DrawdownRefused(reason)  # checked first: a refused drawdown changes nothing, accrual included
         interest = self.accrue_to(on)
         self.principal_outstanding += amount
+        if self.term_months is not None and self._statements_made >= self.term_months:
+            # Paid out after the last statement (requested before maturity): no statement is left to ask for it,
+            # so it is due the day it was paid, and overdue from the next.
+            self.statements.append(Statement(on, Money.ZERO, amount))
         return interest
 
     def repay(self, amount: Money, on: date) -> LineRepayment:

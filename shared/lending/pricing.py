@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from lending.apr import AnnualisedRate, CashFlow, annualise
-from lending.calendar import months_between
+from lending.apr import AnnualisedRate, CashFlow, annualise, annualise_monthly, irr_of_floats
 from lending.catalogue import Catalogue, Method, Product
 from lending.errors import ProductRuleViolation, RateCapExceeded
 from lending.money import Money, Rounding, total
 from lending.rates import DISCLOSURE_PLACES, format_rate
-from lending.schedule import Schedule, build_schedule
+from lending.schedule import Schedule, build_schedule, elapsed_months
+
+_HALF_UP = Rounding.HALF_UP.value
+#: Amounts of fewer fen digits than the money context holds convert to Decimal yuan exactly.
+_EXACT_FEN = 10**32
 
 
 def price_annual_rate(catalogue: Catalogue, product: Product, grade: str, industry: str | None) -> Decimal:
@@ -57,9 +60,32 @@ def borrower_cash_flows(schedule: Schedule, upfront_fee: Money) -> list[CashFlow
     """What the borrower receives at disbursement (net of upfront fees) and pays on each due date."""
     flows = [CashFlow(Decimal(0), (schedule.principal - upfront_fee).to_decimal())]
     flows.extend(
-        CashFlow(months_between(schedule.start, i.due_date), -i.total.to_decimal()) for i in schedule.instalments
+        CashFlow(elapsed_months(schedule.start, i.due_date), -i.total.to_decimal()) for i in schedule.instalments
     )
     return flows
+
+
+def borrower_apr(schedule: Schedule, upfront_fee: Money) -> AnnualisedRate:
+    """``annualise(borrower_cash_flows(schedule, upfront_fee))``, from the fen without the Decimal flows.
+
+    The float of an exact two-place amount is the correctly rounded ``fen / 100``, which Python's integer division
+    also gives, so the IRR search sees the very same floats and finds the very same root.
+    """
+    start = schedule.start
+    received = schedule.principal.fen - upfront_fee.fen
+    amounts = [received / 100]
+    times = [0.0]
+    exact = -_EXACT_FEN < received < _EXACT_FEN
+    for instalment in schedule.instalments:
+        paid = instalment.principal.fen + instalment.interest.fen + instalment.fee.fen
+        exact = exact and -_EXACT_FEN < paid < _EXACT_FEN
+        amounts.append(-(paid / 100))
+        times.append(float(elapsed_months(start, instalment.due_date)))
+    if not exact:  # beyond the money context's digits: the Decimal flows say what goes wrong
+        return annualise(borrower_cash_flows(schedule, upfront_fee))
+    if all(amount >= 0 for amount in amounts) or all(amount <= 0 for amount in amounts):
+        raise ValueError("an IRR needs money in both directions")
+    return annualise_monthly(irr_of_floats(amounts, times))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +105,9 @@ class Offer:
             raise RateCapExceeded(
                 f"annual rate {format_rate(self.schedule.annual_rate)} is above the cap {format_rate(self.rate_cap)}"
             )
-        annualised = annualise(borrower_cash_flows(self.schedule, self.upfront_fee))
+        annualised = borrower_apr(self.schedule, self.upfront_fee)
         # The disclosed APR is four places, half up; it is what the cap is compared with.
-        if annualised.apr.quantize(DISCLOSURE_PLACES, rounding=Rounding.HALF_UP.value) > self.rate_cap:
+        if annualised.apr.quantize(DISCLOSURE_PLACES, rounding=_HALF_UP) > self.rate_cap:
             raise RateCapExceeded(
                 f"APR {format_rate(annualised.apr)} (fees included) is above the cap {format_rate(self.rate_cap)}"
             )

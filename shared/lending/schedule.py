@@ -16,13 +16,55 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from lending.calendar import fixed_day_due_dates, monthly_due_dates
+from lending.calendar import fixed_day_due_dates, monthly_due_dates, months_between
 from lending.catalogue import EarlyRepayment, Method
 from lending.errors import ProductRuleViolation
-from lending.money import CONTEXT, Money, Rounding, total
+from lending.money import CONTEXT, Money, Rounding
 from lending.rates import daily_rate, monthly_rate
 
 _ONE = Decimal(1)
+_WHOLE = Decimal(1)
+_HALF_UP = Rounding.HALF_UP.value
+#: Days of each month of a common year; February gains a day in a leap year.
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+#: The last month index (year × 12 + month − 1) a ``date`` can hold.
+_LAST_MONTH_INDEX = 9999 * 12 + 11
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _MONTH_DAYS[month - 1]
+
+
+def regular_due_dates(start: date, count: int) -> list[date]:
+    """:func:`lending.calendar.monthly_due_dates`, without its per-date calendar look-ups (a hot path)."""
+    first = start.year * 12 + start.month - 1
+    if first + count > _LAST_MONTH_INDEX:  # past year 9999: let the calendar raise what it raises
+        return monthly_due_dates(start, count)
+    day = start.day
+    dates: list[date] = []
+    append = dates.append
+    for index in range(first + 1, first + count + 1):
+        year, month = divmod(index, 12)
+        month += 1
+        if day <= 28:
+            append(date(year, month, day))
+        else:
+            last = _days_in_month(year, month)
+            append(date(year, month, day if day < last else last))
+    return dates
+
+
+def elapsed_months(start: date, end: date) -> Decimal:
+    """:func:`lending.calendar.months_between`, answered without the calendar when ``end`` falls on ``start``'s day
+    (clamped to the month's end) some whole number of months later: every regular due date does."""
+    if end >= start:
+        whole = (end.year - start.year) * 12 + end.month - start.month
+        day = start.day
+        if end.day == day or (day > 28 and end.day == _days_in_month(end.year, end.month) and end.day < day):
+            return Decimal(whole)
+    return months_between(start, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +79,7 @@ class Instalment:
 
     @property
     def total(self) -> Money:
-        return self.principal + self.interest + self.fee
+        return Money(self.principal.fen + self.interest.fen + self.fee.fen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +94,15 @@ class Schedule:
 
     @property
     def total_interest(self) -> Money:
-        return total(i.interest for i in self.instalments)
+        return Money(sum([i.interest.fen for i in self.instalments]))
 
     @property
     def total_fees(self) -> Money:
-        return total(i.fee for i in self.instalments)
+        return Money(sum([i.fee.fen for i in self.instalments]))
 
     @property
     def total_repayable(self) -> Money:
-        return total(i.total for i in self.instalments)
+        return Money(sum([i.principal.fen + i.interest.fen + i.fee.fen for i in self.instalments]))
 
 
 def annuity_instalment(balance: Money, periodic_rate: Decimal, periods: int) -> Money:
@@ -72,6 +114,19 @@ def annuity_instalment(balance: Money, periodic_rate: Decimal, periods: int) -> 
     growth = CONTEXT.power(CONTEXT.add(_ONE, periodic_rate), periods)
     numerator = CONTEXT.multiply(CONTEXT.multiply(balance.to_decimal(), periodic_rate), growth)
     return Money.from_decimal(CONTEXT.divide(numerator, CONTEXT.subtract(growth, _ONE)), Rounding.HALF_UP)
+
+
+def _check_terms(principal: Money, months: int, method: Method, grace_months: int) -> None:
+    """Refuse a principal, term or grace period no schedule can have."""
+    if not principal.is_positive:
+        raise ProductRuleViolation("the principal must be positive")
+    if months < 1:
+        raise ProductRuleViolation("the term must be at least one month")
+    if method is Method.INTEREST_ONLY_GRACE:
+        if not 1 <= grace_months < months:
+            raise ProductRuleViolation("the grace period must be at least one month and shorter than the term")
+    elif grace_months:
+        raise ProductRuleViolation(f"{method} has no grace period")
 
 
 def build_schedule(
@@ -87,17 +142,9 @@ def build_schedule(
     per_instalment_fee: Money = Money.ZERO,
 ) -> Schedule:
     """The schedule of a new loan disbursed on ``start``; due on its day each month, or on ``repayment_day``."""
-    if not principal.is_positive:
-        raise ProductRuleViolation("the principal must be positive")
-    if months < 1:
-        raise ProductRuleViolation("the term must be at least one month")
-    if method is Method.INTEREST_ONLY_GRACE:
-        if not 1 <= grace_months < months:
-            raise ProductRuleViolation("the grace period must be at least one month and shorter than the term")
-    elif grace_months:
-        raise ProductRuleViolation(f"{method} has no grace period")
+    _check_terms(principal, months, method, grace_months)
     if repayment_day is None:
-        due_dates = monthly_due_dates(start, months)
+        due_dates = regular_due_dates(start, months)
         first_period_days = None
     else:
         due_dates = fixed_day_due_dates(start, months, repayment_day)
@@ -129,6 +176,156 @@ def amortise(
     first_number: int = 1,
 ) -> list[Instalment]:
     """Instalments that repay ``balance`` on ``due_dates``.
+
+    ``grace_periods`` leading periods pay interest only. ``first_period_days`` makes the first period broken
+    (charged at the daily rate). ``level_amount`` fixes the instalment (equal instalments) or the principal part
+    (equal principal) instead of deriving it from the dates: used after a prepayment to shorten the term, in which
+    case the schedule stops as soon as the balance is repaid.
+    """
+    parts = amortise_fen(
+        balance,
+        annual_rate,
+        len(due_dates),
+        method,
+        grace_periods=grace_periods,
+        first_period_days=first_period_days,
+        day_count_basis=day_count_basis,
+        level_amount=level_amount,
+    )
+    if parts is None:  # a rate that is not a finite number: the reference path says what is wrong with it
+        return _amortise_reference(
+            balance,
+            annual_rate,
+            due_dates,
+            method,
+            grace_periods=grace_periods,
+            first_period_days=first_period_days,
+            day_count_basis=day_count_basis,
+            per_instalment_fee=per_instalment_fee,
+            level_amount=level_amount,
+            first_number=first_number,
+        )
+    principals, interests = parts
+    return [
+        Instalment(number, due_date, Money(principal), Money(interest), per_instalment_fee)
+        for number, due_date, principal, interest in zip(
+            range(first_number, first_number + len(principals)), due_dates, principals, interests, strict=False
+        )
+    ]
+
+
+def amortise_fen(
+    balance: Money,
+    annual_rate: Decimal,
+    periods: int,
+    method: Method,
+    *,
+    grace_periods: int = 0,
+    first_period_days: int | None = None,
+    day_count_basis: int = 360,
+    level_amount: Money | None = None,
+) -> tuple[list[int], list[int]] | None:
+    """The principal and interest parts, in fen, of :func:`amortise` over ``periods`` due dates.
+
+    The same arithmetic on integer fen, with the same decimal operations in the same context for each period's
+    interest, and no Money or Instalment built on the way: for a hot path that needs the figures only (the largest
+    payment of a limit search) or builds the instalments once. None when the periodic rate is not a finite
+    number, which only the reference path reports as it always has.
+    """
+    rate = monthly_rate(annual_rate)
+    if not rate.is_finite():
+        return None
+    amortising = periods - grace_periods
+    if amortising < 1:
+        raise ProductRuleViolation("no period left to repay the principal")
+    if level_amount is not None:
+        level = level_amount.fen
+    elif method is Method.EQUAL_PRINCIPAL:
+        level = balance.fen // amortising  # Money.split's first part
+    else:
+        level = annuity_instalment(balance, rate, amortising).fen
+    equal_principal = method is Method.EQUAL_PRINCIPAL
+    stops_when_repaid = level_amount is not None
+    multiply = CONTEXT.multiply
+    principals: list[int] = []
+    interests: list[int] = []
+    remaining = balance.fen
+    last = periods - 1
+    for index in range(periods):
+        regular = int(multiply(remaining, rate).quantize(_WHOLE, rounding=_HALF_UP, context=CONTEXT))
+        if index == 0 and first_period_days is not None:
+            factor = multiply(daily_rate(annual_rate, day_count_basis), Decimal(first_period_days))
+            interest = int(multiply(remaining, factor).quantize(_WHOLE, rounding=_HALF_UP, context=CONTEXT))
+        else:
+            interest = regular
+        if index < grace_periods:
+            part = 0
+        elif index == last:
+            part = remaining
+        elif equal_principal:
+            part = level
+        else:
+            part = level - regular
+        part = max(part, 0)
+        part = min(part, remaining)
+        remaining -= part
+        principals.append(part)
+        interests.append(interest)
+        if stops_when_repaid and not remaining and index >= grace_periods:
+            break
+    return principals, interests
+
+
+def largest_payment(
+    principal: Money,
+    annual_rate: Decimal,
+    months: int,
+    method: Method,
+    start: date,
+    *,
+    grace_months: int = 0,
+    day_count_basis: int = 360,
+    per_instalment_fee: Money = Money.ZERO,
+) -> Money:
+    """The largest instalment (principal, interest and fee) of ``build_schedule`` with these terms, refused alike.
+
+    A regular schedule's due dates only count its periods, so none is built unless the calendar would refuse them.
+    """
+    _check_terms(principal, months, method, grace_months)
+    if start.year * 12 + start.month - 1 + months > _LAST_MONTH_INDEX:
+        regular_due_dates(start, months)  # raises as build_schedule would
+    parts = amortise_fen(principal, annual_rate, months, method, grace_periods=grace_months)
+    if parts is None:
+        schedule = build_schedule(
+            principal,
+            annual_rate,
+            months,
+            method,
+            start,
+            grace_months=grace_months,
+            day_count_basis=day_count_basis,
+            per_instalment_fee=per_instalment_fee,
+        )
+        return max(instalment.total for instalment in schedule.instalments)
+    return Money(max(map(int.__add__, *parts)) + per_instalment_fee.fen)
+
+
+def _amortise_reference(
+    balance: Money,
+    annual_rate: Decimal,
+    due_dates: Sequence[date],
+    method: Method,
+    *,
+    grace_periods: int = 0,
+    first_period_days: int | None = None,
+    day_count_basis: int = 360,
+    per_instalment_fee: Money = Money.ZERO,
+    level_amount: Money | None = None,
+    first_number: int = 1,
+) -> list[Instalment]:
+    """:func:`amortise` as first written, on Money throughout: the reference its fast path is tested against.
+
+    Instalments that repay ``balance`` on ``due_dates``.
 
     ``grace_periods`` leading periods pay interest only. ``first_period_days`` makes the first period broken
     (charged at the daily rate). ``level_amount`` fixes the instalment (equal instalments) or the principal part

@@ -12,9 +12,9 @@ import random
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from lending.audit import AuditEvent, canonical_json, next_event, verify
+from lending.audit import AuditEvent, ChainLink, canonical_json, next_event, verify
 from lending.errors import AuditContention
 
 #: How often an append re-reads the head after losing the next link to another writer.
@@ -65,11 +65,20 @@ class DynamoAuditStore:
         return _from_item(items[0]) if items else None
 
     def next_link(
-        self, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]
+        self,
+        subject: str,
+        kind: str,
+        occurred_at: datetime,
+        data: Mapping[str, Any],
+        head: ChainLink | Literal["read"] | None = "read",
     ) -> tuple[AuditEvent, dict[str, Any]]:
         """The next event of the chain and the TransactItem that appends it, for a caller that writes it together
-        with the record change it describes (so the event is in the chain exactly when the change is)."""
-        event = next_event(self.head(subject), subject, kind, occurred_at, data)
+        with the record change it describes (so the event is in the chain exactly when the change is).
+
+        ``head``: the chain's last link as the caller remembers it (None: the chain is empty), or "read" it now.
+        A remembered head that is no longer the last makes the write fail on the link's condition, never fork."""
+        previous = self.head(subject) if head == "read" else head
+        event = next_event(previous, subject, kind, occurred_at, data)
         put = {
             "Put": {
                 "TableName": self._table,

@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from lending.adapters.attribute_values import to_attribute
 from lending.adapters.audit_store import DynamoAuditStore
 from lending.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_shard
 from lending.adapters.ledger_store import ConcurrentChange, DynamoLedgerStore
 from lending.adapters.loans import LoanRepository
+from lending.audit import ChainHead
 from lending.errors import LendingError
 from lending.ledger import Account, Transaction
 from lending.servicing import Position, ServicingEvent, booked_from_record, booked_to_record
@@ -152,6 +153,33 @@ class LoanServicingStore:
         """Write ``changes`` (attributes to set) and the position's projections to the loan, the transaction to
         the ledger and the audit event to the chain, all at once. :class:`ConcurrentChange` when the loan or its
         chain moved on since ``loan`` was read (nothing written: read again and redo the work)."""
+        remembered = loan.state.get("audit_head")
+        head = None if remembered is None else ChainHead(int(remembered["index"]), str(remembered["hash"]))
+        try:
+            self._write(loan, changes, position, transaction, audit, head if head is not None else "read")
+        except ConcurrentChange:
+            if head is None:
+                raise
+            # The chain may have grown outside servicing since this loan last wrote to it: read its head and try
+            # once more (if the loan itself changed, this fails again, as it must).
+            self._write(loan, changes, position, transaction, audit, "read")
+
+    def _write(
+        self,
+        loan: ServicedLoan,
+        changes: Mapping[str, Any],
+        position: Position | None,
+        transaction: Transaction | None,
+        audit: tuple[str, datetime, Mapping[str, Any]] | None,
+        head: ChainHead | Literal["read"],
+    ) -> None:
+        items: list[dict[str, Any]] = []
+        if audit is not None:
+            kind, occurred_at, data = audit
+            event, link = self._audit.next_link(loan.chain, kind, occurred_at, data, head)
+            items.append(link)
+            # Remembered, so the next write can link to it without reading the chain's head.
+            changes = {**changes, "audit_head": {"index": event.index, "hash": event.hash}}
         values, removes = new_attributes(loan, changes, position)
         names = {f"#a{i}": name for i, name in enumerate([*values, *removes, "loan_id"])}
         by_name = {name: key for key, name in names.items()}
@@ -175,11 +203,7 @@ class LoanServicingStore:
                 },
             }
         }
-        items: list[dict[str, Any]] = [update]
-        if audit is not None:
-            kind, occurred_at, data = audit
-            _, link = self._audit.next_link(loan.chain, kind, occurred_at, data)
-            items.append(link)
+        items.insert(0, update)
         if transaction is not None:
             self._ledger.record_with(transaction, items)
             return

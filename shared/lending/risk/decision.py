@@ -38,7 +38,7 @@ from lending.pricing import Fees, Offer, make_offer, price_annual_rate
 from lending.rates import DISCLOSURE_PLACES, format_rate, monthly_rate
 from lending.risk.policy import DecisionPolicy, check_policy_fits
 from lending.risk.review import BusinessReview, debt_service_coverage
-from lending.schedule import annuity_instalment, build_schedule
+from lending.schedule import annuity_instalment, largest_payment
 
 
 class DecisionInputError(LendingError, ValueError):
@@ -349,7 +349,7 @@ def debt_service(
     if product.kind == "revolving" or method is None:
         return annuity_instalment(principal, monthly_rate(annual_rate), months)
     grace = product.startup.grace_months if method is Method.INTEREST_ONLY_GRACE and product.startup else 0
-    schedule = build_schedule(
+    return largest_payment(
         principal,
         annual_rate,
         months,
@@ -359,7 +359,6 @@ def debt_service(
         day_count_basis=product.day_count_basis,
         per_instalment_fee=Fees.for_product(product, principal).per_instalment,
     )
-    return max(instalment.total for instalment in schedule.instalments)
 
 
 def cash_flow_limit(

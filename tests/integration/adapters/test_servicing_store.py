@@ -223,3 +223,18 @@ def test_the_close_reads_only_loans_due_through_the_index_and_is_idempotent(stor
     assert close("L-due") == {"loan_id": "L-due", "changed": False, "warned": False}
     assert store.load("L-due").version == loan.version
     _ledger_matches_history(store, "L-due")
+
+
+def test_a_write_links_to_the_chain_head_it_remembers_and_reads_it_again_when_the_chain_grew_elsewhere(
+    store: LoanServicingStore,
+) -> None:
+    _book_instalment(store, "L-chain")
+    _pay(store, "L-chain", _payment("evt-1", "100.00", date(2026, 1, 20)))
+    assert store.load("L-chain").state["audit_head"]["index"] == 0
+    # Something outside servicing appends to the application's chain (a late origination step, say).
+    store.audit.append("app-L-chain", "notified", datetime(2026, 1, 21, tzinfo=UTC), {"channel": "sms"})
+    assert _pay(store, "L-chain", _payment("evt-2", "100.00", date(2026, 1, 22)))["status"] == "applied"
+    assert _pay(store, "L-chain", _payment("evt-3", "100.00", date(2026, 1, 23)))["status"] == "applied"
+    events = store.audit.events("app-L-chain")
+    assert [e.kind for e in events] == ["repayment_applied", "notified", "repayment_applied", "repayment_applied"]
+    assert store.audit.verify("app-L-chain") is None

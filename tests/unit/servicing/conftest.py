@@ -24,7 +24,7 @@ from lending.ledger import Ledger, Transaction
 from lending.money import Money
 from lending.pricing import make_offer
 from lending.rates import format_rate
-from lending.servicing import Position
+from lending.servicing import Position, schedule_record
 
 CATALOGUE: Catalogue = load_catalogue()
 OPENED = date(2026, 1, 10)
@@ -50,16 +50,7 @@ def instalment_record(
     """A booked instalment loan as lending.steps.money.book writes it (priced by lending.pricing.make_offer)."""
     rate = Decimal(annual_rate)
     offer = make_offer(CATALOGUE, product, Money.of(principal), months, method, opened_on, rate)
-    schedule = [
-        {
-            "number": i.number,
-            "due_date": i.due_date.isoformat(),
-            "principal": str(i.principal),
-            "interest": str(i.interest),
-            "fee": str(i.fee),
-        }
-        for i in offer.schedule.instalments
-    ]
+    schedule = schedule_record(offer.schedule)
     return {
         "loan_id": loan_id,
         "application_id": f"app-{loan_id}",
