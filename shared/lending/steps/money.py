@@ -145,19 +145,21 @@ def reserve_funding(
     application = applications.get(application_id)
     if application.get("funding"):
         return dict(application["funding"])
-    existing = ledger.transaction(reservation_id(application_id))
-    if existing is not None:
-        shares = {p.account.key: -p.amount for p in existing.postings if p.account.code is AccountCode.FUNDING}
-    else:
+    # Reserved on an earlier attempt that did not get to record it: that reservation stands as it is (its shares
+    # and its date; rebuilt on another day it would be another transaction under the same id).
+    transaction = ledger.transaction(reservation_id(application_id))
+    if transaction is None:
         shares = choose_shares()
-    principal = Money.of(application["offer"]["limit"])
-    if sum(s.fen for s in shares.values()) != principal.fen:
-        raise ValueError("funding shares must add up to the principal")
-    transaction = bookkeeping.funding_reservation(
-        reservation_id(application_id), application_id, shares, business_date()
-    )
-    bounds = {bookkeeping.funding_source(source): quotas[source] for source in shares}
-    ledger.reserve(transaction, bounds=bounds)
+        principal = Money.of(application["offer"]["limit"])
+        if sum(s.fen for s in shares.values()) != principal.fen:
+            raise ValueError("funding shares must add up to the principal")
+        transaction = bookkeeping.funding_reservation(
+            reservation_id(application_id), application_id, shares, business_date()
+        )
+        bounds = {bookkeeping.funding_source(source): quotas[source] for source in shares}
+        ledger.reserve(transaction, bounds=bounds)
+    else:
+        shares = {p.account.key: -p.amount for p in transaction.postings if p.account.code is AccountCode.FUNDING}
     funding = {"reservation_id": transaction.id, "shares": {s: str(a) for s, a in shares.items()}}
     applications.set_fields(application_id, {"funding": funding})
     audit.append(application_id, "funding_reserved", datetime.now(UTC), funding)

@@ -23,7 +23,7 @@ from lending import bookkeeping
 from lending.calendar import add_months, business_date
 from lending.catalogue import Catalogue
 from lending.credit_line import DrawdownRefused
-from lending.errors import LendingError
+from lending.errors import LendingError, TransactionConflict
 from lending.ledger import Account, AccountCode, Transaction
 from lending.money import Money
 from lending.servicing import (
@@ -136,7 +136,7 @@ def apply_repayment(
         events = [*loan.events, event]
         position = replay(terms, events, _through(loan, events, event.on))
         transaction = difference(
-            f"{loan_id}/{event.event_id}", "repayment", event.on, loan.booked, position.booked, f"loan {loan_id}"
+            payment_id(event.event_id), "repayment", event.on, loan.booked, position.booked, f"loan {loan_id}"
         )
         store.save(
             loan,
@@ -171,6 +171,13 @@ def apply_repayment(
         return _redo(store, loan_id, work, conflict)
     except UnplaceablePayment as exc:
         return park(event, loan_id, exc.message, store=store)
+    except TransactionConflict:
+        # The payment's ledger id is taken by other content: it was parked before (the loan did not exist, or it
+        # was dated before the loan opened). It stays parked; a person moves it, once.
+        parked = store.ledger.transaction(payment_id(event.event_id))
+        if parked is None or parked.kind != "suspense":
+            raise
+        return {"event_id": event.event_id, "loan_id": loan_id, "status": "parked", "reason": "parked before"}
     except LendingError as exc:
         if exc.code != "not_found":
             raise
@@ -179,18 +186,26 @@ def apply_repayment(
 
 def park(event: ServicingEvent, loan_id: str, reason: str, *, store: Store) -> dict[str, Any]:
     """Hold a payment we cannot place in suspense (cash in, owed to someone): once per event id."""
-    store.ledger.record(
-        Transaction.transfer(
-            f"suspense/{event.event_id}",
-            "suspense",
-            event.on,
-            bookkeeping.SETTLEMENT_CASH,
-            SUSPENSE,
-            event.amount,
-            memo=f"payment {event.event_id} for {loan_id}: {reason}",
-        )
+    transaction = Transaction.transfer(
+        payment_id(event.event_id),
+        "suspense",
+        event.on,
+        bookkeeping.SETTLEMENT_CASH,
+        SUSPENSE,
+        event.amount,
+        memo=f"payment {event.event_id} for {loan_id}",  # the same parked payment is the same transaction
     )
+    try:
+        store.ledger.record(transaction)
+    except TransactionConflict:
+        return {"event_id": event.event_id, "loan_id": loan_id, "status": "duplicate", "reason": "applied before"}
     return {"event_id": event.event_id, "loan_id": loan_id, "status": "parked", "reason": reason}
+
+
+def payment_id(event_id: str) -> str:
+    """The ledger id of a payment event: the same whether it is applied to a loan or parked, so it is in the books
+    once whichever way it went first."""
+    return f"payment/{event_id}"
 
 
 # Drawdowns
@@ -279,6 +294,16 @@ def request_drawdown(
     return drawdown_view(loan_id, drawdown_id, drawdown)
 
 
+#: Which status a drawdown step may move a drawdown from (a late or repeated step finds it elsewhere and leaves it).
+_MOVES_FROM = {"funded": {"requested"}, "paid": {"funded"}, "failed": {"requested", "funded"}}
+
+
+class DrawdownNotPayable(LendingError):
+    """The drawdown is not funded, or was released: it cannot be paid out."""
+
+    code = "drawdown_not_payable"
+
+
 def _update_drawdown(
     store: Store,
     loan_id: str,
@@ -288,7 +313,10 @@ def _update_drawdown(
     audit: tuple[str, Mapping[str, Any]],
 ) -> dict[str, Any]:
     def work(loan: Any) -> dict[str, Any]:
-        drawdown = {**loan.drawdowns[drawdown_id], **fields}
+        current = loan.drawdowns[drawdown_id]
+        if current["status"] not in _MOVES_FROM[str(fields["status"])]:
+            return dict(current)
+        drawdown = {**current, **fields}
         store.save(
             loan,
             changes={"drawdowns": {**loan.drawdowns, drawdown_id: drawdown}},
@@ -320,13 +348,15 @@ def reserve_drawdown_funding(
     if drawdown.get("funding"):
         return dict(drawdown["funding"])
     amount = Money.of(str(drawdown["amount"]))
-    existing = store.ledger.transaction(funding_id(drawdown_id))
-    if existing is not None:  # reserved on an earlier attempt that did not get to record it: keep its shares
-        shares = {p.account.key: -p.amount for p in existing.postings if p.account.code is AccountCode.FUNDING}
-    else:
+    # Reserved on an earlier attempt that did not get to record it: that reservation stands as it is (its shares
+    # and its date; rebuilding it on another day would be another transaction under the same id).
+    transaction = store.ledger.transaction(funding_id(drawdown_id))
+    if transaction is None:
         shares = choose_shares(amount)
-    transaction = bookkeeping.funding_reservation(funding_id(drawdown_id), loan_id, shares, business_date())
-    store.ledger.reserve(transaction, bounds={bookkeeping.funding_source(s): quotas[s] for s in shares})
+        transaction = bookkeeping.funding_reservation(funding_id(drawdown_id), loan_id, shares, business_date())
+        store.ledger.reserve(transaction, bounds={bookkeeping.funding_source(s): quotas[s] for s in shares})
+    else:
+        shares = {p.account.key: -p.amount for p in transaction.postings if p.account.code is AccountCode.FUNDING}
     funding = {"reservation_id": transaction.id, "shares": {s: str(a) for s, a in shares.items()}}
     _update_drawdown(
         store, loan_id, drawdown_id, conflict, {"funding": funding, "status": "funded"}, ("drawdown_funded", funding)
@@ -353,6 +383,8 @@ def pay_out_drawdown(
     drawdown = loan.drawdowns[drawdown_id]
     if drawdown.get("payout"):
         return dict(drawdown["payout"])
+    if drawdown["status"] != "funded":
+        raise DrawdownNotPayable(f"drawdown {drawdown_id} is {drawdown['status']}: only a funded one is paid out")
     amount = Money.of(str(drawdown["amount"]))
     record_id, ciphertexts = pii(str(loan.record["application_id"]))
     account = decrypt(record_id, ciphertexts, ("bank_account",))["bank_account"]
@@ -422,6 +454,9 @@ def release_drawdown(
     drawdown = loan.drawdowns[drawdown_id]
     if drawdown["status"] in ("failed", "booked"):
         return drawdown_view(loan_id, drawdown_id, drawdown)
+    if drawdown.get("payout"):
+        # The money left: releasing would free the limit and the funding for a payout that was made.
+        raise PayoutMade(f"drawdown {drawdown_id} was paid out; it is booked, never released")
     if drawdown.get("funding"):
         store.ledger.void_pending(funding_id(drawdown_id), f"{funding_id(drawdown_id)}/void")
     failed = _update_drawdown(
@@ -433,6 +468,12 @@ def release_drawdown(
         ("drawdown_failed", {"reason": reason}),
     )
     return drawdown_view(loan_id, drawdown_id, failed)
+
+
+class PayoutMade(LendingError):
+    """A compensation was asked for a drawdown whose payout is recorded as made."""
+
+    code = "payout_made"
 
 
 # The daily close

@@ -146,13 +146,16 @@ def test_the_same_payment_sent_by_eight_threads_at_once_is_applied_once(store: L
 
 
 def test_payments_out_of_paid_at_order_end_where_the_ordered_ones_do(store: LoanServicingStore) -> None:
-    early, late = _payment("evt-a", "2100.00", date(2026, 2, 20)), _payment("evt-b", "2100.00", date(2026, 3, 25))
+    # The provider's event ids are unique across all its events, so each loan's copies get their own.
     _book_instalment(store, "L-in-order")
     _book_instalment(store, "L-reordered")
-    for event in (early, late):
-        _pay(store, "L-in-order", event)
-    for event in (late, early):
-        _pay(store, "L-reordered", event)
+    for suffix, loan_id, order in (("1", "L-in-order", (0, 1)), ("2", "L-reordered", (1, 0))):
+        events = [
+            _payment(f"evt-a{suffix}", "2100.00", date(2026, 2, 20)),
+            _payment(f"evt-b{suffix}", "2100.00", date(2026, 3, 25)),
+        ]
+        for index in order:
+            _pay(store, loan_id, events[index])
     in_order, reordered = store.load("L-in-order"), store.load("L-reordered")
     assert {str(a.code): f for a, f in in_order.booked.items()} == {str(a.code): f for a, f in reordered.booked.items()}
     for name in ("principal_outstanding", "penalty_accrued", "days_past_due", "credit_balance"):
@@ -238,3 +241,14 @@ def test_a_write_links_to_the_chain_head_it_remembers_and_reads_it_again_when_th
     events = store.audit.events("app-L-chain")
     assert [e.kind for e in events] == ["repayment_applied", "notified", "repayment_applied", "repayment_applied"]
     assert store.audit.verify("app-L-chain") is None
+
+
+def test_a_parked_payment_stays_parked_when_its_loan_appears_later(store: LoanServicingStore) -> None:
+    event = _payment("evt-early-bird", "300.00", date(2026, 1, 20))
+    assert _pay(store, "L-late", event)["status"] == "parked"
+    _book_instalment(store, "L-late")
+    # The provider retries the notice: it is in the books once, in suspense, for a person to move.
+    assert _pay(store, "L-late", event)["status"] == "parked"
+    assert store.load("L-late").events == []
+    assert store.ledger.balance(SUSPENSE) == -Money.of("300.00")
+    assert store.ledger.balance(Account(AccountCode.SETTLEMENT_CASH)) == Money.of("300.00")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time as clock
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -108,13 +109,28 @@ class NoSuchLoan(LendingError):
 
 
 class MemoryLedger(Ledger):
-    """The in-memory ledger with the ledger port's signatures (bounds are the store's business, ignored here)."""
+    """The in-memory ledger with the ledger port's signatures (bounds are the store's business, ignored here),
+    safe to write from several threads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.RLock()
 
     def record(self, transaction: Transaction, bounds: Any = None) -> bool:
-        return super().record(transaction)
+        with self._lock:
+            return super().record(transaction)
 
     def reserve(self, transaction: Transaction, bounds: Any = None) -> bool:
-        return super().reserve(transaction)
+        with self._lock:
+            return super().reserve(transaction)
+
+    def post_pending(self, pending_id: str, post_id: str) -> bool:
+        with self._lock:
+            return super().post_pending(pending_id, post_id)
+
+    def void_pending(self, pending_id: str, void_id: str) -> bool:
+        with self._lock:
+            return super().void_pending(pending_id, void_id)
 
     def transaction(self, transaction_id: str) -> Transaction | None:
         for entry in self.journal:
@@ -133,6 +149,7 @@ class MemoryStore:
     audit: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     saves: int = 0
     stale: int = 0
+    pause: float = 0.0  # seconds to wait after each read: widens the read-compute-write window for races
     conflict: type[Exception] = StaleWrite
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -141,7 +158,10 @@ class MemoryStore:
             record = self.records.get(loan_id)
             if record is None:
                 raise NoSuchLoan(f"no loan {loan_id}")
-            return ServicedLoan.parse(copy.deepcopy(record))
+            loan = ServicedLoan.parse(copy.deepcopy(record))
+        if self.pause:
+            clock.sleep(self.pause)
+        return loan
 
     def find(self, loan_id: str) -> ServicedLoan | None:
         try:

@@ -50,8 +50,8 @@ def _events(
 ) -> list[ServicingEvent]:
     """Events with unique ids; an instalment loan takes repayments only."""
     events = []
-    for index, (days, hour, kind, fen) in enumerate(raw):
-        kind = kind if line else EventKind.REPAYMENT
+    for index, (days, hour, drawn, fen) in enumerate(raw):
+        kind = drawn if line else EventKind.REPAYMENT
         events.append(ServicingEvent(f"e{index:02d}", kind, at(OPENED + timedelta(days=days), hour), Money(fen)))
     return events
 
@@ -327,7 +327,9 @@ def test_paying_a_line_off_after_maturity_closes_it(
         assert quote.status == "CLOSED"
         return
     # When its payoff is paid
-    paid = replay(line_terms, [*events, ServicingEvent("payoff", EventKind.REPAYMENT, at(day, 23, 59), quote.payoff)], day)
+    paid = replay(
+        line_terms, [*events, ServicingEvent("payoff", EventKind.REPAYMENT, at(day, 23, 59), quote.payoff)], day
+    )
     # Then it is closed and owes nothing, and nothing more falls due
     assert paid.status == "CLOSED"
     assert paid.payoff == Money.ZERO
