@@ -62,8 +62,7 @@ def monthly_irr(flows: Sequence[CashFlow], guess: float = 0.01) -> Decimal:
 def irr_of_floats(amounts: list[float], times: list[float], guess: float = 0.01) -> Decimal:
     """:func:`monthly_irr` of flows already in floats (``float`` of each exact amount and time), once the caller
     has checked that money moves in both directions: the same search, step for step, so the same root."""
-    negated = [-months for months in times]
-    flows = list(zip(amounts, times, negated, strict=True))
+    flows = list(zip(amounts, times, [-months for months in times], strict=True))
 
     def value_of(rate: float) -> float:
         base = 1.0 + rate

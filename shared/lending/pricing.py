@@ -73,16 +73,23 @@ def borrower_apr(schedule: Schedule, upfront_fee: Money) -> AnnualisedRate:
     """
     start = schedule.start
     received = schedule.principal.fen - upfront_fee.fen
+    if not -_EXACT_FEN < received < _EXACT_FEN:  # beyond the money context's digits: the Decimal flows say what
+        return annualise(borrower_cash_flows(schedule, upfront_fee))  # goes wrong, in the order they find it
     amounts = [received / 100]
     times = [0.0]
-    exact = -_EXACT_FEN < received < _EXACT_FEN
+    # Due dates on start's day (clamped to the month's end) some whole number of months on are that many months
+    # from the start exactly (as elapsed_months finds); only a broken period needs the calendar.
+    day, first = start.day, start.year * 12 + start.month
     for instalment in schedule.instalments:
+        due = instalment.due_date
+        if due.day == day and due > start:
+            times.append(float(due.year * 12 + due.month - first))
+        else:
+            times.append(float(elapsed_months(start, due)))
         paid = instalment.principal.fen + instalment.interest.fen + instalment.fee.fen
-        exact = exact and -_EXACT_FEN < paid < _EXACT_FEN
+        if not -_EXACT_FEN < paid < _EXACT_FEN:
+            return annualise(borrower_cash_flows(schedule, upfront_fee))
         amounts.append(-(paid / 100))
-        times.append(float(elapsed_months(start, instalment.due_date)))
-    if not exact:  # beyond the money context's digits: the Decimal flows say what goes wrong
-        return annualise(borrower_cash_flows(schedule, upfront_fee))
     if all(amount >= 0 for amount in amounts) or all(amount <= 0 for amount in amounts):
         raise ValueError("an IRR needs money in both directions")
     return annualise_monthly(irr_of_floats(amounts, times))

@@ -21,6 +21,7 @@ machine or person, may assess the applicant's data.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -38,7 +39,9 @@ from lending.pricing import Fees, Offer, make_offer, price_annual_rate
 from lending.rates import DISCLOSURE_PLACES, format_rate, monthly_rate
 from lending.risk.policy import DecisionPolicy, check_policy_fits
 from lending.risk.review import BusinessReview, debt_service_coverage
-from lending.schedule import annuity_instalment, largest_payment
+from lending.schedule import Instalment, annuity_instalment, largest_payment
+
+_HALF_UP = Rounding.HALF_UP.value
 
 
 class DecisionInputError(LendingError, ValueError):
@@ -605,7 +608,7 @@ def _affordability(case: _Case, annual_rate: Decimal) -> Affordability:
     try:
         if product.kind == "revolving" or case.method is None:
             raise LookupError  # a line has no schedule: debt_service counts it as fully drawn
-        payment = max(instalment.total for instalment in case.offer_for(sought, annual_rate).schedule.instalments)
+        payment = largest_instalment(case.offer_for(sought, annual_rate).schedule.instalments)
     except (LookupError, RateCapExceeded, ProductRuleViolation):  # refused as an offer: size the payment anyway
         payment = debt_service(
             product, sought, annual_rate, application.term_months, case.method, application.decided_on
@@ -653,31 +656,32 @@ def _terms(case: _Case, annual_rate: Decimal, affordability: Affordability) -> t
         return case.decline(Rule.LIMIT_BELOW_PRODUCT_MINIMUM, text, affordability)
 
     cap = case.catalogue.rate_cap.annual_rate
-    refusal = (
-        f"The rate this risk and term would need is above the legal maximum of {format_rate(cap)} a year, so we "
-        "cannot offer this loan."
-    )
     offer: Offer | None = None
     if product.kind == "revolving":
         # A line charges no fees (checked above), so its APR is its annual rate, compared as it is disclosed.
-        if annual_rate.quantize(DISCLOSURE_PLACES, rounding=Rounding.HALF_UP.value) > cap:
-            return case.decline(Rule.RATE_CAP_EXCEEDED, refusal, affordability)
+        if annual_rate.quantize(DISCLOSURE_PLACES, rounding=_HALF_UP) > cap:
+            return case.decline(Rule.RATE_CAP_EXCEEDED, _cap_refusal(cap), affordability)
         apr = annual_rate
     else:
         try:
             offer = case.offer_for(limit, annual_rate)
         except RateCapExceeded:
-            return case.decline(Rule.RATE_CAP_EXCEEDED, refusal, affordability)
+            return case.decline(Rule.RATE_CAP_EXCEEDED, _cap_refusal(cap), affordability)
         apr = offer.apr
     if limit == affordability.amount_sought:
         payment = affordability.instalment_at_amount_sought
     elif offer is not None:
         # The offer's own schedule is the one debt_service would build: the same product, fees and grace.
-        payment = max(instalment.total for instalment in offer.schedule.instalments)
+        payment = largest_instalment(offer.schedule.instalments)
     else:
         payment = debt_service(product, limit, annual_rate, application.term_months, None, application.decided_on)
-    affordability = replace(
-        affordability,
+    affordability = Affordability(
+        average_monthly_net_flow=affordability.average_monthly_net_flow,
+        min_dscr=affordability.min_dscr,
+        amount_sought=affordability.amount_sought,
+        instalment_at_amount_sought=affordability.instalment_at_amount_sought,
+        dscr_at_amount_sought=affordability.dscr_at_amount_sought,
+        cash_flow_limit=affordability.cash_flow_limit,
         instalment_at_limit=payment,
         dscr_at_limit=debt_service_coverage(affordability.average_monthly_net_flow, payment),
     )
@@ -693,6 +697,18 @@ def _terms(case: _Case, annual_rate: Decimal, affordability: Affordability) -> t
         offer=offer,
     )
     return terms, affordability
+
+
+def _cap_refusal(cap: Decimal) -> str:
+    return (
+        f"The rate this risk and term would need is above the legal maximum of {format_rate(cap)} a year, so we "
+        "cannot offer this loan."
+    )
+
+
+def largest_instalment(instalments: Sequence[Instalment]) -> Money:
+    """The largest instalment total (principal, interest and fee) of a schedule, summed in fen."""
+    return Money(max([i.principal.fen + i.interest.fen + i.fee.fen for i in instalments]))
 
 
 def _limit_reasons(terms: Terms, product: Product) -> tuple[DecisionReason, ...]:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 FIGURE_PLACES = Decimal("0.0001")
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
+_FLOOR = Rounding.FLOOR.value
 _DAY = timedelta(days=1)
 
 
@@ -143,8 +144,9 @@ def debt_service_coverage(net_flow: Money, instalment: Money) -> Decimal:
     """Net operating cash flow per month / instalment, rounded down to four places so coverage is never overstated."""
     if not instalment.is_positive:
         raise ReviewInputError("the instalment to cover must be positive")
-    ratio = CONTEXT.divide(net_flow.to_decimal(), instalment.to_decimal())
-    return ratio.quantize(FIGURE_PLACES, rounding=Rounding.FLOOR.value)
+    # The ratio of the fen is the ratio of the yuan, rounded to the context's digits alike; quantising fixes its form.
+    ratio = CONTEXT.divide(Decimal(net_flow.fen), Decimal(instalment.fen))
+    return ratio.quantize(FIGURE_PLACES, rounding=_FLOOR)
 
 
 def month_label(month: date) -> str:

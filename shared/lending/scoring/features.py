@@ -11,6 +11,7 @@ Missing values: a bureau field that is absent is NaN, which the model card says 
 
 from __future__ import annotations
 
+import decimal
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -84,11 +85,44 @@ class BureauFacts:
         except ValidationError as exc:
             fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
             raise ScoringInputError(f"bureau report: invalid {fields}") from None
-        return cls(**facts.model_dump())
+        # The validated fields as they are (what model_dump would hand over in Python mode), without dumping them.
+        return cls(
+            facts.seniority_years,
+            facts.home,
+            facts.marital,
+            facts.derogatory_records,
+            facts.job,
+            facts.monthly_expenses,
+            facts.monthly_income,
+            facts.assets,
+            facts.debt,
+        )
 
 
-def _units(amount: Money | None) -> float:
-    return math.nan if amount is None else float(amount.to_decimal() / MODEL_UNIT)
+#: Fen below this divide by MODEL_UNIT (and the financed share) exactly within the default decimal context's 28
+#: digits: the float of that exact quotient is then the correctly rounded one Python's ``int / int`` gives.
+_EXACT_FEN = 10**20
+_MODEL_UNIT_FEN = 10_000  # fen per model unit: MODEL_UNIT yuan × 100
+_PRICE_FEN = 8_000  # fen per model unit of price: MODEL_UNIT × ASSUMED_FINANCED_SHARE × 100
+
+
+def _exact_in_context() -> bool:
+    """Whether the ambient decimal context divides these amounts exactly, as the default one does."""
+    return decimal.getcontext().prec >= 28
+
+
+def _units(amount: Money | None, exact: bool = False) -> float:
+    if amount is None:
+        return math.nan
+    if exact and -_EXACT_FEN < amount.fen < _EXACT_FEN:
+        return amount.fen / _MODEL_UNIT_FEN
+    return float(amount.to_decimal() / MODEL_UNIT)
+
+
+def _price(amount: Money, exact: bool) -> float:
+    if exact and -_EXACT_FEN < amount.fen < _EXACT_FEN:
+        return amount.fen / _PRICE_FEN
+    return float(amount.to_decimal() / ASSUMED_FINANCED_SHARE / MODEL_UNIT)
 
 
 def raw_inputs(amount: Money, term_months: int, age_years: int, bureau: BureauFacts) -> dict[str, Any]:
@@ -99,16 +133,17 @@ def raw_inputs(amount: Money, term_months: int, age_years: int, bureau: BureauFa
         raise ScoringInputError("the term must be 1 to 36 months")
     if type(age_years) is not int or not 18 <= age_years <= 100:
         raise ScoringInputError("the applicant's age must be 18 to 100")
+    exact = _exact_in_context()
     return {
         "seniority_years": math.nan if bureau.seniority_years is None else float(bureau.seniority_years),
         "term_months": float(term_months),
         "age_years": float(age_years),
-        "expenses": _units(bureau.monthly_expenses),
-        "income": _units(bureau.monthly_income),
-        "assets": _units(bureau.assets),
-        "debt": _units(bureau.debt),
-        "amount": _units(amount),
-        "price": float(amount.to_decimal() / ASSUMED_FINANCED_SHARE / MODEL_UNIT),
+        "expenses": _units(bureau.monthly_expenses, exact),
+        "income": _units(bureau.monthly_income, exact),
+        "assets": _units(bureau.assets, exact),
+        "debt": _units(bureau.debt, exact),
+        "amount": _units(amount, exact),
+        "price": _price(amount, exact),
         "home": bureau.home,
         "marital": bureau.marital,
         "records": None if bureau.derogatory_records is None else ("yes" if bureau.derogatory_records else "no"),

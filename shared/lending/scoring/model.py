@@ -119,6 +119,7 @@ class CreditModel:
         )
         self.floor_grade = next(grade for grade, minimum in cutoffs.items() if minimum is None)
         self.input_name: str = self.card["input"]["name"]
+        self._plan = _vector_plan(self.features)
         self._model = _session(directory / "model.onnx")
         self._contributions = _session(directory / "contributions.onnx") if "contributions.onnx" in files else None
         if self.kind == "scorecard":
@@ -128,6 +129,12 @@ class CreditModel:
 
     def vector(self, raw: Mapping[str, Any]) -> np.ndarray:
         """The float32 input row from raw fields, by the card's rules (codes, ratios, NaN for missing)."""
+        if self._plan is not None:
+            return self._vector_by_plan(self._plan, raw)
+        return self._vector_by_card(raw)
+
+    def _vector_by_card(self, raw: Mapping[str, Any]) -> np.ndarray:
+        """The row read from the card's feature entries on every call: the reference the plan is tested against."""
         values: dict[str, float] = {}
         row = np.empty((1, len(self.features)), dtype=np.float32)
         for feature in self.features:
@@ -146,6 +153,27 @@ class CreditModel:
             values[name] = number
             row[0, feature["index"]] = number
         return row
+
+    def _vector_by_plan(self, plan: tuple[_Step, ...], raw: Mapping[str, Any]) -> np.ndarray:
+        """:meth:`vector` by the steps read from the card once: the same values, converted to float32 alike."""
+        values: dict[str, float] = {}
+        numbers = [math.nan] * len(plan)
+        nan, get = math.nan, raw.get
+        for index, name, codes, inputs in plan:
+            if inputs is not None:  # ratio: left to right in float64 on the raw values
+                number = values.get(inputs[0], nan)
+                for denominator_name in inputs[1:]:
+                    denominator = values.get(denominator_name, nan)
+                    number = number / denominator if denominator > 0 else nan
+            elif codes is not None:
+                code = codes.get(get(name))
+                number = nan if code is None else float(code)
+            else:
+                value = get(name)
+                number = nan if value is None else float(value)
+            values[name] = number
+            numbers[index] = number
+        return np.array([numbers], dtype=np.float32)
 
     def score_of(self, p_bad: float) -> int:
         """Points on the card's scale (points to double the odds), rounded half up to a whole point."""
@@ -166,7 +194,9 @@ class CreditModel:
         cost = {}
         if self._contributions is not None:
             (contributions,) = self._contributions.run(["contributions"], {self.input_name: row})
-            cost = {name: self.factor * float(c) for name, c in zip(self.names, contributions[0], strict=False)}
+            # tolist widens each float32 to the same float as float() of it would.
+            factor = self.factor
+            cost = {name: factor * c for name, c in zip(self.names, contributions[0].tolist(), strict=False)}
         return float(probabilities[0, 1]), cost
 
     def score(self, raw: Mapping[str, Any]) -> ModelScore:
@@ -176,6 +206,31 @@ class CreditModel:
         adverse = sorted(((c, n) for n, c in cost.items() if c > 0), reverse=True)[:REASON_COUNT]
         reasons = tuple(ModelReason(name, REASON_TEXT[name], Decimal(f"{points:.1f}")) for points, name in adverse)
         return ModelScore(p_bad, score, self.grade_of(score), reasons, self.model_id)
+
+
+#: One feature as :meth:`CreditModel.vector` reads it: column, name, codes (categorical) and inputs (ratio).
+_Step = tuple[int, str, Mapping[Any, Any] | None, tuple[str, ...] | None]
+
+
+def _vector_plan(features: list[dict[str, Any]]) -> tuple[_Step, ...] | None:
+    """The card's features as steps for :meth:`CreditModel.vector`; None (read the card on every row, and fail as
+    that fails) when a column is not filled exactly once or a feature lacks what its kind needs."""
+    steps: list[_Step] = []
+    for feature in features:
+        kind, index = feature.get("kind"), feature.get("index")
+        if type(index) is not int or not isinstance(feature.get("name"), str):
+            return None
+        if kind == "numeric":
+            steps.append((index, feature["name"], None, None))
+        elif kind == "categorical" and isinstance(feature.get("codes"), dict):
+            steps.append((index, feature["name"], feature["codes"], None))
+        elif kind not in ("numeric", "categorical") and isinstance(feature.get("inputs"), list) and feature["inputs"]:
+            steps.append((index, feature["name"], None, tuple(feature["inputs"])))
+        else:
+            return None
+    if sorted(step[0] for step in steps) != list(range(len(steps))):
+        return None
+    return tuple(steps)
 
 
 def model_directory(model_id: str) -> Path:

@@ -152,6 +152,14 @@ class MemoryStore:
     pause: float = 0.0  # seconds to wait after each read: widens the read-compute-write window for races
     conflict: type[Exception] = StaleWrite
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rendezvous: threading.Barrier | None = None
+    _met: set[int] = field(default_factory=set)
+
+    def meet_after_first_read(self, threads: int) -> None:
+        """Hold each thread after its first read until ``threads`` have read: they all compute from the same
+        version, so every write but one is refused as stale and redone (a race that does not depend on timing)."""
+        self._rendezvous = threading.Barrier(threads)
+        self._met = {threading.get_ident()}  # the test's own thread reads without waiting
 
     def load(self, loan_id: str) -> ServicedLoan:
         with self._lock:
@@ -159,6 +167,10 @@ class MemoryStore:
             if record is None:
                 raise NoSuchLoan(f"no loan {loan_id}")
             loan = ServicedLoan.parse(copy.deepcopy(record))
+            first_read = self._rendezvous is not None and threading.get_ident() not in self._met
+            self._met.add(threading.get_ident())
+        if first_read and self._rendezvous is not None:
+            self._rendezvous.wait(timeout=10)
         if self.pause:
             clock.sleep(self.pause)
         return loan

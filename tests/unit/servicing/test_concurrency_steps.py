@@ -56,7 +56,7 @@ def test_the_same_payment_sent_by_eight_threads_at_once_is_applied_once(
     # Given a loan, and a payment notice for its first instalment
     record = booked_instalment()
     store = memory_store(record)
-    store.pause = 0.002
+    store.meet_after_first_read(THREADS)
     terms = LoanTerms.from_record(record, catalogue)
     assert terms.schedule is not None
     first = terms.schedule.instalments[0]
@@ -100,7 +100,7 @@ def test_concurrent_drawdowns_never_hold_more_than_the_limit(
     # Given a 20,000.00 line, and eight drawdown requests whose sum is over it, each with its own key
     record = booked_line(limit="20000.00")
     store = memory_store(record)
-    store.pause = 0.002
+    store.meet_after_first_read(THREADS)
     limit = Money.of("20000.00")
     asked = [Money.of(a) for a in amounts]
     assert sum(a.fen for a in asked) > limit.fen
