@@ -33,6 +33,7 @@ OPENED = date(2026, 1, 10)
 SIZES = (10_000, 100_000)
 DUE = 200
 PAYMENTS = 40
+INSTRUMENTED = 10
 
 
 @contextmanager
@@ -147,20 +148,22 @@ def _dynamodb_calls(calls: Counter[str]) -> dict[str, int]:
 
 
 def _repayments(stack: DeployedStack, runtime: Any) -> dict[str, Any]:
+    """Each loan gets its first instalment, then its second: a loan's first servicing write also reads the audit
+    chain's head, later ones link to the head the loan remembers. The timed passes run bare; the calls and the time
+    inside moto are taken in a separate instrumented pass (patching botocore per call costs ~8 ms of its own)."""
     from lending.webhooks import SIGNATURE_HEADER, sign
 
     schedule = _schedule_rows("12000.00", 12)
-    _seed(stack, [_loan(f"pay-{n}", schedule, schedule[0]["due_date"]) for n in range(PAYMENTS)])
+    loans = PAYMENTS + INSTRUMENTED
+    _seed(stack, [_loan(f"pay-{n}", schedule, schedule[0]["due_date"]) for n in range(loans)])
     route = next(r for r in stack.routes if r.path == "/v1/webhooks/payments")
     secret = stack.secret_values["PaymentsWebhookSecret"].encode()
-    seconds: list[float] = []
-    in_dynamodb: list[float] = []
-    per_payment: Counter[str] = Counter()
-    for n in range(PAYMENTS):
-        paid_at = datetime(2026, 2, 10, 2, tzinfo=UTC) + timedelta(minutes=n)
+
+    def pay(n: int, instalment: int) -> Any:
+        paid_at = datetime(2026, 1 + instalment, 10, 2, tzinfo=UTC) + timedelta(minutes=n)
         body = json.dumps(
             {
-                "event_id": f"bench-{n}",
+                "event_id": f"bench-{n}-{instalment}",
                 "loan_id": f"pay-{n}",
                 "amount": "1066.19",
                 "paid_at": paid_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -168,29 +171,39 @@ def _repayments(stack: DeployedStack, runtime: Any) -> dict[str, Any]:
             }
         ).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body, int(time.time()))}
-        event = proxy_event(route, "POST", route.path, {}, {}, headers, body, None)
-        with counted_calls() as calls, timed_calls() as timings:
-            answer = _invoke(stack, route.function, event)
+        answer = _invoke(stack, route.function, proxy_event(route, "POST", route.path, {}, {}, headers, body, None))
         if answer["statusCode"] != 200:
-            raise RuntimeError(f"payment {n} answered {answer}")
-        seconds.append(runtime.invocations[-1].seconds)
-        in_dynamodb.append(sum(t for name, t in timings if name.startswith("dynamodb:")))
-        if n == PAYMENTS - 1:
-            per_payment = calls
-    warm = seconds[3:]  # the first calls import the function and build its clients
-    p50 = statistics.median(warm) * 1000
-    moto_ms = statistics.median(in_dynamodb[3:]) * 1000
-    own_ms = statistics.median(s - d for s, d in zip(warm, in_dynamodb[3:], strict=True)) * 1000
+            raise RuntimeError(f"payment {n}/{instalment} answered {answer}")
+        return runtime.invocations[-1].seconds
+
+    first = [pay(n, 1) for n in range(PAYMENTS)][3:]  # the first calls import the function and build its clients
+    later = [pay(n, 2) for n in range(PAYMENTS)]
+    both = first + later
+    calls_first: Counter[str] = Counter()
+    calls_later: Counter[str] = Counter()
+    in_dynamodb: list[float] = []
+    own: list[float] = []
+    for n in range(PAYMENTS, loans):
+        for instalment, counter in ((1, calls_first), (2, calls_later)):
+            with counted_calls() as calls, timed_calls() as timings:
+                seconds = pay(n, instalment)
+            counter.update(calls)
+            inside = sum(t for name, t in timings if name.startswith("dynamodb:"))
+            in_dynamodb.append(inside)
+            own.append(seconds - inside)
+    p50 = statistics.median(both) * 1000
     return {
-        "payments": len(warm),
+        "payments": len(both),
         "p50_ms": round(p50, 2),
-        "best_ms": round(min(warm) * 1000, 2),
-        "p50_in_moto_dynamodb_ms": round(moto_ms, 2),
-        "p50_own_code_ms": round(own_ms, 2),
+        "best_ms": round(min(both) * 1000, 2),
+        "first_repayment_p50_ms": round(statistics.median(first) * 1000, 2),
+        "later_repayment_p50_ms": round(statistics.median(later) * 1000, 2),
+        "instrumented_p50_in_moto_dynamodb_ms": round(statistics.median(in_dynamodb) * 1000, 2),
+        "instrumented_p50_own_code_ms": round(statistics.median(own) * 1000, 2),
         "goal_ms": GOAL_REPAYMENT_MS,
         "within_goal": p50 < GOAL_REPAYMENT_MS,
-        "dynamodb_calls_per_payment": _dynamodb_calls(per_payment),
-        "other_calls_per_payment": {k: v for k, v in sorted(per_payment.items()) if not k.startswith("dynamodb:")},
+        "dynamodb_calls_first_repayment": {k: v // INSTRUMENTED for k, v in _dynamodb_calls(calls_first).items()},
+        "dynamodb_calls_later_repayment": {k: v // INSTRUMENTED for k, v in _dynamodb_calls(calls_later).items()},
     }
 
 

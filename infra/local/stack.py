@@ -357,6 +357,13 @@ def moto_environment(region: str = REGION) -> dict[str, str]:
     }
 
 
+def powertools_environment(template: dict[str, Any]) -> dict[str, str]:
+    """The template's global Powertools settings (metrics namespace, log level). Powertools reads them from the
+    process environment when a handler module is imported, and every local function shares this process."""
+    variables = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    return {k: v for k, v in variables.items() if k.startswith("POWERTOOLS_") and isinstance(v, str)}
+
+
 @contextmanager
 def local_stack(
     parameters: dict[str, str] | None = None, root: Path = ROOT
@@ -367,6 +374,8 @@ def local_stack(
     os.environ.update(moto_environment())
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     deployer = LocalDeployer(root, parameters)
+    for name, value in powertools_environment(deployer.template).items():
+        os.environ.setdefault(name, value)
     runtime = InProcessRuntime(functions(deployer.template, root))
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))

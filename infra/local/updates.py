@@ -11,6 +11,7 @@ attribute, an unknown placeholder, a repeated clause or attribute, an ADD to a n
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,7 +66,7 @@ def plan(expression: str) -> Plan | None:
 
 @contextmanager
 def simple_updates() -> Iterator[None]:
-    from moto.dynamodb import models
+    from moto.dynamodb import models, responses
     from moto.dynamodb.comparisons import create_condition_expression_parser
     from moto.dynamodb.exceptions import ConditionalCheckFailed, ItemSizeToUpdateTooLarge
     from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
@@ -149,5 +150,17 @@ def simple_updates() -> Iterator[None]:
 
     # Read by infra.local.transactions: this path never changes a stored value in place.
     update_item.replaces_attributes = True  # type: ignore[attr-defined]
-    with mock.patch.object(models.DynamoDBBackend, "update_item", update_item):
+
+    # moto's request layer parses each update expression only to list the placeholders it uses (read-only), on
+    # every request; the same expression parses to the same tree, so that layer gets a parse it may share. The
+    # backend keeps its own parser (its validator rewrites the tree it is given). Errors are never cached.
+    parser = responses.UpdateExpressionParser
+
+    class SharedParses:
+        make = staticmethod(functools.lru_cache(maxsize=4096)(parser.make))
+
+    with (
+        mock.patch.object(models.DynamoDBBackend, "update_item", update_item),
+        mock.patch.object(responses, "UpdateExpressionParser", SharedParses),
+    ):
         yield
