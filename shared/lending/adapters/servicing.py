@@ -134,13 +134,6 @@ class LoanServicingStore:
         """The loan with its servicing state (a not-found error for an unknown id)."""
         return ServicedLoan.parse(self._loans.get(loan_id))
 
-    def find(self, loan_id: str) -> ServicedLoan | None:
-        """The loan, or None when there is no such loan."""
-        try:
-            return self.load(loan_id)
-        except LendingError:
-            return None
-
     def save(
         self,
         loan: ServicedLoan,

@@ -175,12 +175,6 @@ class MemoryStore:
             clock.sleep(self.pause)
         return loan
 
-    def find(self, loan_id: str) -> ServicedLoan | None:
-        try:
-            return self.load(loan_id)
-        except NoSuchLoan:
-            return None
-
     def save(
         self,
         loan: ServicedLoan,
