@@ -202,7 +202,10 @@ def _plain_value(value: Any, shape: Any) -> Any:
         if type(value) is not dict:
             raise _NotPlain(shape.name)
         wrapper: dict[str, Any] = {}
-        for key, member in shape.members.items():
+        members = shape.members
+        # A one-member value (every AttributeValue) looks up its member instead of trying each of the shape's.
+        pairs = [(k, members[k]) for k in value if k in members] if len(value) == 1 else members.items()
+        for key, member in pairs:
             found = value.get(key)
             if found is not None:
                 serialized = _plain_value(found, member)

@@ -33,6 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.local.conditions import shared_condition_parses
+from infra.local.dynamodb_requests import direct_dynamodb_requests
+from infra.local.queries import partition_queries
 from infra.local.runtime import (
     InProcessRuntime,
     executing_state_machines,
@@ -40,6 +43,7 @@ from infra.local.runtime import (
     serialised_dynamodb,
     shared_workflow_clients,
 )
+from infra.local.sizes import exact_item_sizes
 from infra.local.template import (
     FUNCTION,
     LAYER,
@@ -384,6 +388,10 @@ def local_stack(
         stack.enter_context(item_level_rollback())
         stack.enter_context(simple_updates())
         stack.enter_context(plain_dynamodb_responses())
+        stack.enter_context(direct_dynamodb_requests())
+        stack.enter_context(shared_condition_parses())
+        stack.enter_context(partition_queries())
+        stack.enter_context(exact_item_sizes())
         stack.enter_context(shared_workflow_clients())
         stack.enter_context(runtime.installed())
         yield deployer.deploy(runtime), runtime
