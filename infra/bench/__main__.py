@@ -1,8 +1,9 @@
 """``python -m infra.bench [name ...]``: run the benchmarks (all, or those named) and print their figures as JSON
-(``make bench``)."""
+(``make bench``). The functions' own output (logs, metrics) goes to stderr."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import sys
@@ -16,7 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
         return 2
-    results = {name: importlib.import_module(f"infra.bench.{name}").run() for name in names}
+    # What the functions print (their logs and metrics, CloudWatch's in AWS) goes to stderr: stdout is the report.
+    with contextlib.redirect_stdout(sys.stderr):
+        results = {name: importlib.import_module(f"infra.bench.{name}").run() for name in names}
     print(json.dumps(results, indent=2))
     return 0 if all(r.get("within_goal", True) for r in results.values()) else 1
 
