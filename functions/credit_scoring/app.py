@@ -17,7 +17,9 @@ from lending.steps.assessment import score_credit
 
 logger = Logger()
 tracer = LazyTracer()
-load_model()  # the session is built during the init phase, once per execution environment
+# The model the stack's CreditModelId names, verified and its session built during the init phase, once per
+# execution environment; an unknown or altered model fails the init instead of any application.
+load_model(settings().credit_model_id or None)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -31,5 +33,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         audit=stores.audit(),
         bureau=CreditBureauClient(config.credit_bureau_url),
         decrypt=decrypt_fields,
-        model=load_model(),
+        model=load_model(config.credit_model_id or None),
     )

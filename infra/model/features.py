@@ -7,7 +7,9 @@ Both models read the same vector, so the run time builds it once from the card's
   is NaN. Codes are ordered by the training bad rate (0 = lowest), so a tree split on a code separates safer
   from riskier categories instead of an arbitrary alphabetical cut.
 * ``ratio``: the numerator divided by each denominator in turn, in float64, then rounded to float32 like every
-  other input; NaN when an input is missing or a denominator is not positive.
+  other input; NaN when an input is missing. A denominator below its floor, the least value the training part
+  holds, counts as that floor: a declared income of zero reads as the lowest income the model saw (the ratio at
+  its riskiest), never as a missing ratio, and the training rows themselves are unchanged by it.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def category_codes(values: pd.Series, bad: np.ndarray) -> tuple[dict[str, int], 
 
 
 def feature_entries(train: pd.DataFrame, bad: np.ndarray) -> list[dict[str, Any]]:
-    """The card's ``features`` list, with categorical codes fitted on the training part only."""
+    """The card's ``features`` list, with categorical codes and ratio floors fitted on the training part only."""
     entries: list[dict[str, Any]] = []
     for index, feature in enumerate(FEATURES):
         entry: dict[str, Any] = {
@@ -87,12 +89,26 @@ def feature_entries(train: pd.DataFrame, bad: np.ndarray) -> list[dict[str, Any]
         else:
             inputs = [_numeric_name(column) for column in feature.source]
             entry["inputs"] = inputs
+            entry["denominator_floors"] = [denominator_floor(train[column]) for column in feature.source[1:]]
             entry["formula"] = (
-                " / ".join(inputs) + ", left to right in float64 on the raw values, then rounded to float32"
+                " / ".join(inputs) + ", left to right in float64 on the raw values, each denominator raised to "
+                "its floor when below it, then rounded to float32"
             )
-            entry["missing"] = "NaN when an input is missing or a denominator is not positive"
+            entry["missing"] = (
+                "NaN when an input is missing; a denominator below its floor (the least value in training, "
+                "denominator_floors in input order) counts as the floor, so a zero is never a missing ratio"
+            )
         entries.append(entry)
     return entries
+
+
+def denominator_floor(column: pd.Series) -> float:
+    """The least value a denominator takes in training: what a smaller one (a declared zero) is read as."""
+    values = _float64(column)
+    least = float(np.nanmin(values))
+    if not least > 0:
+        raise ValueError(f"{column.name}: a ratio's denominator must be positive throughout training")
+    return least
 
 
 def _numeric_name(column: str) -> str:
@@ -115,11 +131,9 @@ def _encode_column(frame: pd.DataFrame, entry: dict[str, Any]) -> np.ndarray:
         codes = {category: float(code) for category, code in entry["codes"].items()}
         return _float64(frame[source[0]].map(codes))
     values = _float64(frame[source[0]])
-    for denominator_name in source[1:]:
-        denominator = _float64(frame[denominator_name])
-        # A zero or negative denominator makes the ratio meaningless, not infinite.
-        usable = denominator > 0
-        values = np.divide(values, denominator, out=np.full_like(values, np.nan), where=usable)
+    for denominator_name, floor in zip(source[1:], entry["denominator_floors"], strict=True):
+        # np.maximum keeps NaN (missing stays missing) and raises what is below the floor to it.
+        values = values / np.maximum(_float64(frame[denominator_name]), floor)
     return values
 
 

@@ -1,19 +1,23 @@
-"""The champion: a monotone LightGBM model, exported with onnxmltools, and a companion graph for reason codes.
+"""The champion: a monotone LightGBM model, exported as one ONNX graph that gives P(bad) and its reason codes.
 
-Two things in the onnxmltools export are corrected so the graph routes every float32 input exactly as LightGBM:
+The graph is built here from LightGBM's dumped trees, not by onnxmltools: a tree ensemble with the champion's
+splits whose leaves hold per-feature path (Saabas) contributions. On the path to a leaf, each split credits its
+feature with the change in the node's mean prediction, so a row's contributions plus the bias sum to LightGBM's
+margin, and P(bad) is the sigmoid of that sum. One ensemble run gives both the probability and the reason codes
+(two graphs, a classifier and a companion with the same splits, cost twice the tree walks and twice the memory).
 
-* Thresholds. LightGBM compares the input, widened to float64, with a float64 threshold; the ONNX graph stores
-  the threshold as float32, rounded to nearest. When it rounds up, a value sitting on the rounded threshold goes
-  left in ONNX and right in LightGBM. Storing the largest float32 at or below the threshold instead makes
-  ``x <= t32`` equal ``x <= t64`` for every float32 ``x``.
+Every split routes a float32 input exactly as LightGBM does:
+
+* Thresholds. LightGBM compares the input, widened to float64, with a float64 threshold; a graph stores the
+  threshold as float32. Storing the largest float32 at or below the threshold makes ``x <= t32`` equal
+  ``x <= t64`` for every float32 ``x`` (rounding to nearest, as onnxmltools does, sends a value sitting on a
+  rounded-up threshold the other way).
 * NaN. Where the training data had no NaN for a split's feature (``missing_type`` None), LightGBM scores NaN as
-  0.0, while onnxmltools follows the split's default direction (right when the threshold is negative); the two
-  agree only by chance, so the NaN branch is set to where 0.0 goes. Learned NaN directions are kept.
+  0.0, so the NaN branch is where 0.0 goes (onnxmltools follows the split's default direction, which agrees only
+  by chance). Learned NaN directions are kept.
 
-The companion is a second tree ensemble with the same splits whose leaves hold per-feature path (Saabas)
-contributions: on the path to a leaf, each split credits its feature with the change in the node's mean
-prediction. Its output row is the contribution of each feature to the log-odds of bad, then the bias; the row
-sums to the margin.
+onnxmltools' own export (:func:`export_onnx`, with the same corrections applied to its classifier graph or
+without them) is kept as the reference the card measures the graph against.
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ PARAMS: dict[str, Any] = {
     "verbosity": -1,
 }
 NUM_TREES = 400
-#: The opset handed to onnxmltools; it emits the lowest opsets that suffice (main 9, ai.onnx.ml 1).
+#: The champion graph's main opset (ai.onnx.ml 1 beside it); also handed to onnxmltools for the reference export,
+#: which emits the lowest opsets that suffice (main 9, ai.onnx.ml 1).
 TARGET_OPSET = 15
 CONTRIBUTIONS_OUTPUT = "contributions"
 PROBABILITIES_OUTPUT = "probabilities"
@@ -281,8 +286,12 @@ def _count_leaves(node: dict[str, Any]) -> int:
     return _count_leaves(node["left_child"]) + _count_leaves(node["right_child"])
 
 
-def contribution_model(trees: list[dict[str, Any]], tables: SaabasTables, model_id: str) -> onnx.ModelProto:
-    """A TreeEnsembleRegressor with the champion's splits whose output is [contributions…, bias] per row."""
+def champion_graph(trees: list[dict[str, Any]], tables: SaabasTables, model_id: str) -> onnx.ModelProto:
+    """The champion as one graph: ``contributions`` [contributions…, bias] per row and ``probabilities``.
+
+    A TreeEnsembleRegressor with the champion's splits writes each leaf's contributions; their row sum is the
+    margin, and ``probabilities`` is [1 - sigmoid(margin), sigmoid(margin)] as a classifier export gives it.
+    """
     import onnx
     from onnx import TensorProto, helper
 
@@ -311,21 +320,34 @@ def contribution_model(trees: list[dict[str, Any]], tables: SaabasTables, model_
         if _is_split(root):
             _emit_tree(tree_id, root, tables.leaf_contributions[tree_id], bias, attributes)
             bias = 0.0
-    ensemble = helper.make_node(
-        "TreeEnsembleRegressor",
-        [INPUT_NAME],
-        [CONTRIBUTIONS_OUTPUT],
-        domain="ai.onnx.ml",
-        n_targets=n_features + 1,
-        aggregate_function="SUM",
-        post_transform="NONE",
-        **attributes,
-    )
+    nodes = [
+        helper.make_node(
+            "TreeEnsembleRegressor",
+            [INPUT_NAME],
+            [CONTRIBUTIONS_OUTPUT],
+            domain="ai.onnx.ml",
+            n_targets=n_features + 1,
+            aggregate_function="SUM",
+            post_transform="NONE",
+            **attributes,
+        ),
+        helper.make_node("ReduceSum", [CONTRIBUTIONS_OUTPUT, "across_features"], ["margin"], keepdims=1),
+        helper.make_node("Sigmoid", ["margin"], ["p_bad"]),
+        helper.make_node("Sub", ["one", "p_bad"], ["p_good"]),
+        helper.make_node("Concat", ["p_good", "p_bad"], [PROBABILITIES_OUTPUT], axis=1),
+    ]
     graph = helper.make_graph(
-        [ensemble],
-        f"{model_id}_contributions",
+        nodes,
+        model_id,
         [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, [None, n_features])],
-        [helper.make_tensor_value_info(CONTRIBUTIONS_OUTPUT, TensorProto.FLOAT, [None, n_features + 1])],
+        [
+            helper.make_tensor_value_info(PROBABILITIES_OUTPUT, TensorProto.FLOAT, [None, 2]),
+            helper.make_tensor_value_info(CONTRIBUTIONS_OUTPUT, TensorProto.FLOAT, [None, n_features + 1]),
+        ],
+        initializer=[
+            helper.make_tensor("across_features", TensorProto.INT64, [1], [1]),
+            helper.make_tensor("one", TensorProto.FLOAT, [], [1.0]),
+        ],
     )
     model = helper.make_model(
         graph,
@@ -394,7 +416,7 @@ def threshold_probes(trees: list[dict[str, Any]], base_rows: np.ndarray) -> np.n
 
 
 def saabas_reference(booster: lgb.Booster, tables: SaabasTables, rows: np.ndarray) -> np.ndarray:
-    """Contributions and bias in float64 from LightGBM's own leaf assignment, to check the companion against."""
+    """Contributions and bias in float64 from LightGBM's own leaf assignment, to check the graph against."""
     leaves = np.asarray(booster.predict(rows, pred_leaf=True), dtype=np.int64)
     total = np.zeros((rows.shape[0], tables.leaf_contributions.shape[2]), dtype=np.float64)
     for tree_id in range(leaves.shape[1]):

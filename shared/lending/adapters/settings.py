@@ -45,6 +45,7 @@ class Settings:
     identity_webhook_secret_arn: str = ""
     payments_webhook_secret_arn: str = ""
     credit_bureau_url: str = ""
+    credit_model_id: str = ""
     bank_data_url: str = ""
     payout_provider_url: str = ""
     notifications_topic_arn: str = ""
@@ -69,6 +70,7 @@ VARIABLES: dict[str, str] = {
     "IDENTITY_WEBHOOK_SECRET_ARN": "identity_webhook_secret_arn",
     "PAYMENTS_WEBHOOK_SECRET_ARN": "payments_webhook_secret_arn",
     "CREDIT_BUREAU_URL": "credit_bureau_url",
+    "CREDIT_MODEL_ID": "credit_model_id",
     "BANK_DATA_URL": "bank_data_url",
     "PAYOUT_PROVIDER_URL": "payout_provider_url",
     "NOTIFICATIONS_TOPIC_ARN": "notifications_topic_arn",

@@ -3,8 +3,8 @@
 A model is a directory with ``card.json`` and the ONNX files the card lists with their SHA-256; a file that does
 not match its card is refused. Which model scores is configuration (``CREDIT_MODEL_ID``), never code. Two kinds:
 
-- ``gbdt``: ``model.onnx`` gives P(bad); ``contributions.onnx`` gives each feature's contribution to the log-odds
-  (path contributions), so reason codes need no LightGBM at run time.
+- ``gbdt``: one run of ``model.onnx`` gives P(bad) and each feature's contribution to the log-odds (path
+  contributions, the output the card's ``reason_codes`` names), so reason codes need no LightGBM at run time.
 - ``scorecard``: ``model.onnx`` gives P(bad) and the points per feature; reason codes are the points a feature
   lost against its best bin.
 """
@@ -27,7 +27,7 @@ import onnxruntime as ort
 
 from lending.errors import LendingError
 
-DEFAULT_MODEL_ID = "credit_gbdt_v1"
+DEFAULT_MODEL_ID = "credit_gbdt_v2"
 REASON_COUNT = 4
 
 #: Each feature in words a borrower understands: what would help.
@@ -99,9 +99,13 @@ class CreditModel:
         files: dict[str, Any] = self.card.get("files") or {}
         if "model.onnx" not in files:
             raise ModelCardMismatch("the card lists no model.onnx")
-        companion = (self.card.get("reason_codes") or {}).get("file")
-        if self.card.get("kind") == "gbdt" and (companion is None or companion not in files):
-            raise ModelCardMismatch("a gradient-boosted model needs its reason-code companion listed in its card")
+        reason_codes = self.card.get("reason_codes") or {}
+        if self.card.get("kind") == "gbdt" and (
+            reason_codes.get("file") != "model.onnx" or not reason_codes.get("output")
+        ):
+            raise ModelCardMismatch(
+                "a gradient-boosted model's card must name the model.onnx output of its reason codes"
+            )
         for name, spec in files.items():
             path = directory / name
             if not path.is_file() or _sha256(path) != spec.get("sha256"):
@@ -110,6 +114,11 @@ class CreditModel:
         self.kind: str = self.card["kind"]
         self.features: list[dict[str, Any]] = sorted(self.card["features"], key=lambda f: f["index"])
         self.names = [f["name"] for f in self.features]
+        for feature in self.features:
+            if feature["kind"] == "ratio" and not _ratio_readable(feature):
+                raise ModelCardMismatch(
+                    f"ratio feature {feature['name']} needs its inputs and a floor for each denominator"
+                )
         scale = self.card["score_scale"]
         self.factor = float(scale["factor"])
         self.offset = float(scale["offset"])
@@ -121,7 +130,13 @@ class CreditModel:
         self.input_name: str = self.card["input"]["name"]
         self._plan = _vector_plan(self.features)
         self._model = _session(directory / "model.onnx")
-        self._contributions = _session(directory / "contributions.onnx") if "contributions.onnx" in files else None
+        outputs = {output.name for output in self._model.get_outputs()}
+        if self.kind == "gbdt":
+            self._outputs: list[str] = ["probabilities", reason_codes["output"]]
+        else:
+            self._outputs = ["probabilities", "points"]
+        if not outputs.issuperset(self._outputs):
+            raise ModelCardMismatch(f"model.onnx lacks the outputs its card describes: {sorted(self._outputs)}")
         if self.kind == "scorecard":
             table = self.card["scorecard"]["points_table"]
             self._best_points = {row["feature"]: max(b["points"] for b in row["bins"]) for row in table}
@@ -145,11 +160,11 @@ class CreditModel:
             elif kind == "categorical":
                 code = feature["codes"].get(raw.get(name))
                 number = math.nan if code is None else float(code)
-            else:  # ratio: left to right in float64 on the raw values
+            else:  # ratio: left to right in float64 on the raw values, a denominator below its floor raised to it
                 inputs = [values.get(i, math.nan) for i in feature["inputs"]]
                 number = inputs[0]
-                for denominator in inputs[1:]:
-                    number = number / denominator if denominator > 0 else math.nan
+                for denominator, floor in zip(inputs[1:], feature["denominator_floors"], strict=True):
+                    number = math.nan if math.isnan(denominator) else number / max(denominator, float(floor))
             values[name] = number
             row[0, feature["index"]] = number
         return row
@@ -158,13 +173,14 @@ class CreditModel:
         """:meth:`vector` by the steps read from the card once: the same values, converted to float32 alike."""
         values: dict[str, float] = {}
         numbers = [math.nan] * len(plan)
-        nan, get = math.nan, raw.get
-        for index, name, codes, inputs in plan:
-            if inputs is not None:  # ratio: left to right in float64 on the raw values
-                number = values.get(inputs[0], nan)
-                for denominator_name in inputs[1:]:
+        nan, isnan, get = math.nan, math.isnan, raw.get
+        for index, name, codes, ratio in plan:
+            if ratio is not None:  # left to right in float64 on the raw values, each denominator at least its floor
+                numerator, denominators = ratio
+                number = values.get(numerator, nan)
+                for denominator_name, floor in denominators:
                     denominator = values.get(denominator_name, nan)
-                    number = number / denominator if denominator > 0 else nan
+                    number = nan if isnan(denominator) else number / (denominator if denominator > floor else floor)
             elif codes is not None:
                 code = codes.get(get(name))
                 number = nan if code is None else float(code)
@@ -186,17 +202,14 @@ class CreditModel:
 
     def predict(self, row: np.ndarray) -> tuple[float, dict[str, float]]:
         """P(bad) and, per feature, the score points it cost (positive: it lowered the score)."""
+        probabilities, by_feature = self._model.run(self._outputs, {self.input_name: row})
         if self.kind == "scorecard":
-            probabilities, points = self._model.run(["probabilities", "points"], {self.input_name: row})
-            cost = {name: self._best_points[name] - float(p) for name, p in zip(self._selected, points[0], strict=True)}
-            return float(probabilities[0, 1]), cost
-        (probabilities,) = self._model.run(["probabilities"], {self.input_name: row})
-        cost = {}
-        if self._contributions is not None:
-            (contributions,) = self._contributions.run(["contributions"], {self.input_name: row})
-            # tolist widens each float32 to the same float as float() of it would.
+            points = by_feature[0]
+            cost = {name: self._best_points[name] - float(p) for name, p in zip(self._selected, points, strict=True)}
+        else:
+            # tolist widens each float32 to the same float as float() of it would; the last column is the bias.
             factor = self.factor
-            cost = {name: factor * c for name, c in zip(self.names, contributions[0].tolist(), strict=False)}
+            cost = {name: factor * c for name, c in zip(self.names, by_feature[0].tolist(), strict=False)}
         return float(probabilities[0, 1]), cost
 
     def score(self, raw: Mapping[str, Any]) -> ModelScore:
@@ -208,8 +221,10 @@ class CreditModel:
         return ModelScore(p_bad, score, self.grade_of(score), reasons, self.model_id)
 
 
-#: One feature as :meth:`CreditModel.vector` reads it: column, name, codes (categorical) and inputs (ratio).
-_Step = tuple[int, str, Mapping[Any, Any] | None, tuple[str, ...] | None]
+#: A ratio's numerator, and each denominator with its floor.
+_Ratio = tuple[str, tuple[tuple[str, float], ...]]
+#: One feature as :meth:`CreditModel.vector` reads it: column, name, codes (categorical) and ratio.
+_Step = tuple[int, str, Mapping[Any, Any] | None, _Ratio | None]
 
 
 def _vector_plan(features: list[dict[str, Any]]) -> tuple[_Step, ...] | None:
@@ -224,13 +239,28 @@ def _vector_plan(features: list[dict[str, Any]]) -> tuple[_Step, ...] | None:
             steps.append((index, feature["name"], None, None))
         elif kind == "categorical" and isinstance(feature.get("codes"), dict):
             steps.append((index, feature["name"], feature["codes"], None))
-        elif kind not in ("numeric", "categorical") and isinstance(feature.get("inputs"), list) and feature["inputs"]:
-            steps.append((index, feature["name"], None, tuple(feature["inputs"])))
+        elif kind == "ratio" and _ratio_readable(feature):
+            numerator, *denominators = feature["inputs"]
+            floors = tuple(zip(denominators, map(float, feature["denominator_floors"]), strict=True))
+            steps.append((index, feature["name"], None, (numerator, floors)))
         else:
             return None
     if sorted(step[0] for step in steps) != list(range(len(steps))):
         return None
     return tuple(steps)
+
+
+def _ratio_readable(feature: dict[str, Any]) -> bool:
+    """Whether a ratio entry has a numerator, and a number for the floor of each denominator."""
+    inputs, floors = feature.get("inputs"), feature.get("denominator_floors")
+    return (
+        isinstance(inputs, list)
+        and isinstance(floors, list)
+        and len(inputs) >= 1
+        and len(floors) == len(inputs) - 1
+        and all(isinstance(name, str) for name in inputs)
+        and all(type(floor) in (int, float) for floor in floors)
+    )
 
 
 def model_directory(model_id: str) -> Path:
@@ -245,4 +275,8 @@ def load_model(model_id: str | None = None) -> CreditModel:
 
 @cache
 def _load(model_id: str) -> CreditModel:
-    return CreditModel(model_directory(model_id))
+    directory = model_directory(model_id)
+    if not directory.is_dir():
+        shipped = sorted(path.name for path in directory.parent.iterdir() if (path / "card.json").is_file())
+        raise ModelCardMismatch(f"no model {model_id!r} is shipped; the layer has {', '.join(shipped)}")
+    return CreditModel(directory)

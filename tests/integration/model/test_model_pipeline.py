@@ -16,8 +16,8 @@ import pytest
 import infra.model
 from infra.model.pipeline import default_models_dir
 
-GBDT_ID = "credit_gbdt_v1"
-SCORECARD_ID = "credit_scorecard_v1"
+GBDT_ID = "credit_gbdt_v2"
+SCORECARD_ID = "credit_scorecard_v2"
 MODEL_IDS = (GBDT_ID, SCORECARD_ID)
 #: The issue's goal for the champion on the credit_data holdout.
 CHAMPION_MIN_AUC = 0.84
@@ -109,7 +109,7 @@ def test_the_probe_sets_are_the_whole_holdout_and_every_split_threshold(evaluate
 
 @pytest.mark.parametrize("probe", ["holdout", "on_thresholds", "missing"])
 def test_the_gbdt_contributions_match_lightgbm(evaluated: dict[str, Any], probe: str) -> None:
-    # Given the companion graph's contributions on a probe set, against the refit LightGBM
+    # Given the champion graph's contributions on a probe set, against the refit LightGBM
     figures = _parity(evaluated, GBDT_ID)[probe]
 
     # Then their sum is LightGBM's log-odds, and each feature's is the float64 path contribution, within 1e-5

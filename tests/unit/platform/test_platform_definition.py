@@ -11,6 +11,7 @@ import pytest
 
 import lending
 from infra.local.template import ROOT, api_routes, functions, load_template, state_machines
+from lending.scoring.model import ModelCardMismatch, load_model
 
 TEMPLATE = load_template()
 MACHINES = state_machines(TEMPLATE)
@@ -130,6 +131,21 @@ def test_every_function_has_its_code_and_a_handler_that_exists() -> None:
         source = spec.code_dir / f"{module}.py"
         assert source.is_file(), f"{spec.logical_id}: {source} is missing"
         assert f"def {attribute}(" in source.read_text()
+
+
+def test_the_scoring_model_is_a_stack_parameter_naming_a_shipped_model() -> None:
+    # Given the template's model parameter and the scoring function's environment
+    parameter = TEMPLATE["Parameters"]["CreditModelId"]
+    environment = TEMPLATE["Resources"]["CreditScoringFunction"]["Properties"]["Environment"]["Variables"]
+
+    # Then the function reads the model from the parameter, and the default is a model the layer ships and loads
+    assert environment["CREDIT_MODEL_ID"] == {"Ref": "CreditModelId"}
+    assert load_model(parameter["Default"]).model_id == parameter["Default"]
+
+
+def test_a_model_the_layer_does_not_ship_is_refused_naming_the_ones_it_does() -> None:
+    with pytest.raises(ModelCardMismatch, match=r"'credit_gbdt_v0'.*credit_gbdt_v2, credit_scorecard_v2"):
+        load_model("credit_gbdt_v0")
 
 
 def test_the_api_routes_are_the_contract() -> None:

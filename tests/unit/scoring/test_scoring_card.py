@@ -24,8 +24,8 @@ from lending.scoring.model import (
     model_directory,
 )
 
-GBDT_ID = "credit_gbdt_v1"
-SCORECARD_ID = "credit_scorecard_v1"
+GBDT_ID = "credit_gbdt_v2"
+SCORECARD_ID = "credit_scorecard_v2"
 MODEL_IDS = (GBDT_ID, SCORECARD_ID)
 
 
@@ -73,7 +73,7 @@ def test_an_intact_copy_of_a_shipped_model_loads(model_id: str, tmp_path: Path) 
 
 @pytest.mark.parametrize(
     ("model_id", "file_name"),
-    [(GBDT_ID, "model.onnx"), (GBDT_ID, "contributions.onnx"), (SCORECARD_ID, "model.onnx")],
+    [(GBDT_ID, "model.onnx"), (SCORECARD_ID, "model.onnx")],
 )
 def test_a_model_file_with_one_byte_flipped_is_refused(model_id: str, file_name: str, tmp_path: Path) -> None:
     # Given a copy of a shipped model whose file differs from the card's SHA-256 in a single byte
@@ -107,13 +107,13 @@ def test_a_card_entry_without_a_hash_is_refused(model_id: str, tmp_path: Path) -
         CreditModel(directory)
 
 
-def test_a_missing_contributions_file_is_refused(tmp_path: Path) -> None:
-    # Given the champion's directory without the companion graph its card lists
+def test_a_gbdt_card_that_names_no_reason_code_output_is_refused(tmp_path: Path) -> None:
+    # Given the champion whose card no longer says which output carries the contributions
     directory = _copy(GBDT_ID, tmp_path)
-    (directory / "contributions.onnx").unlink()
+    _rewrite_card(directory, lambda card: card["reason_codes"].pop("output"))
 
     # When it is loaded, Then it is refused rather than scoring without reason codes
-    with pytest.raises(ModelCardMismatch, match=r"contributions\.onnx"):
+    with pytest.raises(ModelCardMismatch, match="reason codes"):
         CreditModel(directory)
 
 
@@ -127,14 +127,29 @@ def test_a_directory_without_a_card_is_refused(tmp_path: Path) -> None:
         CreditModel(directory)
 
 
-def test_a_gbdt_card_that_drops_its_contributions_entry_is_refused(tmp_path: Path) -> None:
-    # Given the champion with its companion graph deleted and its entry removed from the card's files
+def test_a_gbdt_card_naming_an_output_its_graph_lacks_is_refused(tmp_path: Path) -> None:
+    # Given the champion whose card says the reason codes come from an output the graph does not have
     directory = _copy(GBDT_ID, tmp_path)
-    (directory / "contributions.onnx").unlink()
-    _rewrite_card(directory, lambda card: card["files"].pop("contributions.onnx"))
+    _rewrite_card(directory, lambda card: card["reason_codes"].update(output="shapley_values"))
 
-    # When it is loaded, Then it is refused: its card says reason codes come from that file
-    with pytest.raises(ModelCardMismatch):
+    # When it is loaded, Then it is refused: the graph cannot give what the card promises
+    with pytest.raises(ModelCardMismatch, match="shapley_values"):
+        CreditModel(directory)
+
+
+@pytest.mark.parametrize("model_id", MODEL_IDS)
+def test_a_ratio_without_its_denominator_floors_is_refused(model_id: str, tmp_path: Path) -> None:
+    # Given a card whose first ratio feature lost the floors its denominators are read with
+    directory = _copy(model_id, tmp_path)
+
+    def drop_floors(card: dict[str, Any]) -> None:
+        ratio = next(feature for feature in card["features"] if feature["kind"] == "ratio")
+        del ratio["denominator_floors"]
+
+    _rewrite_card(directory, drop_floors)
+
+    # When it is loaded, Then it is refused and names the feature, instead of failing on the first applicant
+    with pytest.raises(ModelCardMismatch, match="amount_to_price"):
         CreditModel(directory)
 
 
@@ -315,10 +330,8 @@ def test_load_model_is_cached_so_the_sessions_are_made_once(monkeypatch: pytest.
     assert spy.options == []
 
 
-@pytest.mark.parametrize(("model_id", "sessions"), [(GBDT_ID, 2), (SCORECARD_ID, 1)])
-def test_each_session_runs_on_one_intra_op_thread(
-    model_id: str, sessions: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.parametrize("model_id", MODEL_IDS)
+def test_each_model_has_one_session_on_one_intra_op_thread(model_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given every new onnxruntime session watched
     spy = _SessionSpy(ort.InferenceSession)
     monkeypatch.setattr(ort, "InferenceSession", spy)
@@ -326,8 +339,8 @@ def test_each_session_runs_on_one_intra_op_thread(
     # When a model is built from its directory
     CreditModel(model_directory(model_id))
 
-    # Then each of its graphs got one session, on one intra-op thread, on the CPU
-    assert len(spy.options) == sessions
+    # Then its one graph got one session (P(bad) and reason codes come from one run), on one thread, on the CPU
+    assert len(spy.options) == 1
     assert all(options.intra_op_num_threads == 1 for options in spy.options)
     assert all(providers == ["CPUExecutionProvider"] for providers in spy.providers)
 

@@ -17,8 +17,8 @@ from lending.money import Money
 from lending.scoring.features import BureauFacts, raw_inputs
 from lending.scoring.model import load_model
 
-GBDT_ID = "credit_gbdt_v1"
-SCORECARD_ID = "credit_scorecard_v1"
+GBDT_ID = "credit_gbdt_v2"
+SCORECARD_ID = "credit_scorecard_v2"
 MODEL_IDS = (GBDT_ID, SCORECARD_ID)
 BUREAU_NUMBERS = ("seniority_years", "expenses", "income", "assets", "debt")
 BUREAU_CATEGORIES = ("home", "marital", "records", "job")
