@@ -160,7 +160,7 @@ class Money:
         """Round a yuan amount of any precision to the fen with the named mode."""
         try:
             fen = CONTEXT.multiply(_exact_decimal(value), Decimal(FEN_PER_YUAN))
-            return cls(int(fen.quantize(_WHOLE, rounding=rounding.value, context=CONTEXT)))
+            return cls(int(fen.quantize(_WHOLE, rounding=rounding._value_, context=CONTEXT)))
         except (decimal.Overflow, decimal.InvalidOperation):
             raise InvalidAmount(f"{value} is too large to be an amount") from None
 
@@ -175,7 +175,8 @@ class Money:
     def times(self, factor: Decimal | int, rounding: Rounding) -> Money:
         """Multiply by an exact factor (a rate, a share) and round to the fen with the named mode."""
         product = CONTEXT.multiply(Decimal(self.fen), _exact_decimal(factor))
-        return Money(int(product.quantize(_WHOLE, rounding=rounding.value, context=CONTEXT)))
+        # _value_ is the member's value as Enum stores it: .value reaches it through a Python-level descriptor.
+        return Money(int(product.quantize(_WHOLE, rounding=rounding._value_, context=CONTEXT)))
 
     def split(self, parts: int) -> list[Money]:
         """Split into ``parts`` equal amounts rounded down to the fen; the remainder lands in the last part."""

@@ -15,7 +15,7 @@ from decimal import Decimal
 from lending.apr import AnnualisedRate, CashFlow, annualise, annualise_monthly, irr_of_floats
 from lending.catalogue import Catalogue, Method, Product
 from lending.errors import ProductRuleViolation, RateCapExceeded
-from lending.money import Money, Rounding, total
+from lending.money import Money, Rounding
 from lending.rates import DISCLOSURE_PLACES, format_rate
 from lending.schedule import Schedule, build_schedule, elapsed_months
 
@@ -51,9 +51,18 @@ class Fees:
     @classmethod
     def for_product(cls, product: Product, principal: Money) -> Fees:
         """The product's fees on this principal."""
-        upfront = total(f.on(principal) for f in product.fees if f.charge == "upfront")
-        per_instalment = total(f.on(principal) for f in product.fees if f.charge == "per_instalment")
-        return cls(upfront, per_instalment)
+        if not product.fees:
+            return _NO_FEES
+        upfront = per_instalment = 0
+        for fee in product.fees:
+            if fee.charge == "upfront":
+                upfront += fee.on(principal).fen
+            elif fee.charge == "per_instalment":
+                per_instalment += fee.on(principal).fen
+        return cls(Money(upfront), Money(per_instalment))
+
+
+_NO_FEES = Fees()
 
 
 def borrower_cash_flows(schedule: Schedule, upfront_fee: Money) -> list[CashFlow]:

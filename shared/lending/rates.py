@@ -10,6 +10,7 @@ from lending.money import CONTEXT, Rounding
 
 MONTHS_PER_YEAR = 12
 DISCLOSURE_PLACES = Decimal("0.0001")
+_HALF_UP = Rounding.HALF_UP.value
 
 
 def parse_rate(value: object) -> Decimal:
@@ -34,7 +35,7 @@ def parse_rate(value: object) -> Decimal:
 
 def format_rate(rate: Decimal) -> str:
     """The contract's rate string: four places, half up (``Decimal("0.12")`` → ``"0.1200"``); never ``-0.0000``."""
-    disclosed = rate.quantize(DISCLOSURE_PLACES, rounding=Rounding.HALF_UP.value, context=CONTEXT)
+    disclosed = rate.quantize(DISCLOSURE_PLACES, rounding=_HALF_UP, context=CONTEXT)
     return str(disclosed.copy_abs() if disclosed.is_zero() else disclosed)
 
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from lending.calendar import fixed_day_due_dates, monthly_due_dates, months_between
 from lending.catalogue import EarlyRepayment, Method
 from lending.errors import ProductRuleViolation
-from lending.money import CONTEXT, Money, Rounding
+from lending.money import CONTEXT, Money, Rounding, _set_fen
 from lending.rates import daily_rate, monthly_rate
 
 _ONE = Decimal(1)
@@ -227,12 +227,25 @@ def amortise(
             first_number=first_number,
         )
     principals, interests = parts
-    return [
-        _instalment(number, due_date, Money(principal), Money(interest), per_instalment_fee)
-        for number, due_date, principal, interest in zip(
-            range(first_number, first_number + len(principals)), due_dates, principals, interests, strict=False
-        )
-    ]
+    # _instalment and Money(fen) unrolled: the slots filled directly (the fen are ints by construction), no frame
+    # per instalment; a schedule is built on every offer and every decision.
+    instalments: list[Instalment] = []
+    append, new = instalments.append, _new_object
+    number = first_number
+    for due_date, principal, interest in zip(due_dates, principals, interests, strict=False):
+        instalment: Instalment = new(Instalment)
+        _set_number(instalment, number)
+        _set_due_date(instalment, due_date)
+        amount: Money = new(Money)
+        _set_fen(amount, principal)
+        _set_principal(instalment, amount)
+        amount = new(Money)
+        _set_fen(amount, interest)
+        _set_interest(instalment, amount)
+        _set_fee(instalment, per_instalment_fee)
+        append(instalment)
+        number += 1
+    return instalments
 
 
 def amortise_fen(

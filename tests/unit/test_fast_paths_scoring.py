@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lending.adapters.vendors.bureau import CreditReport, Home, JobType, Marital
 from lending.money import Money
 from lending.scoring.features import (
     ASSUMED_FINANCED_SHARE,
@@ -96,6 +97,34 @@ def test_bureau_facts_are_the_validated_fields(report: dict[str, Any]) -> None:
         assert fast[0] == "raised"
 
 
+@given(
+    report=st.fixed_dictionaries(
+        {
+            "report_id": st.just("r-1"),
+            "generated_at": st.just("2026-11-28T08:00:00Z"),
+            "seniority_years": st.integers(0, 80),
+            "home": st.sampled_from(list(Home)),
+            "marital": st.sampled_from(list(Marital)),
+            "derogatory_records": st.booleans(),
+            "job": st.sampled_from(list(JobType)),
+            "monthly_expenses": st.integers(0, 10**9).map(lambda fen: str(Money(fen))),
+            "monthly_income": st.integers(0, 10**9).map(lambda fen: str(Money(fen))),
+            "assets": st.integers(0, 10**12).map(lambda fen: str(Money(fen))),
+            "debt": st.integers(0, 10**9).map(lambda fen: str(Money(fen))),
+        }
+    )
+)
+def test_a_bureau_clients_report_gives_the_facts_validation_would(report: dict[str, Any]) -> None:
+    # Given a report as the bureau client validated it
+    validated = CreditReport.model_validate(report)
+    # Then its facts are what validating it again gives, field for field and type for type
+    facts, expected = validated.facts(), BureauFacts.from_report(validated)
+    assert facts == expected
+    assert [type(getattr(facts, f)) for f in facts.__slots__] == [type(getattr(expected, f)) for f in facts.__slots__]
+    # And facts pass through the engine's reader as they are
+    assert BureauFacts.from_report(facts) is facts
+
+
 @pytest.fixture(scope="module", params=MODEL_IDS)
 def model(request: pytest.FixtureRequest) -> CreditModel:
     return load_model(request.param)
@@ -133,6 +162,35 @@ def test_the_contributions_become_the_same_points(model: CreditModel) -> None:
         assert cost == expected
     assert 0 <= p_bad <= 1
     assert all(not math.isnan(points) for points in cost.values())
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.floats(-1e4, 1e5, width=32) | st.just(math.nan), min_size=17, max_size=17))
+def test_the_direct_run_gives_what_the_wrapper_gives(model: CreditModel, values: list[float]) -> None:
+    # Given any row
+    row = np.array([values[: len(model.features)]], dtype=np.float32)
+    # When the graph runs through the inner session and through onnxruntime's wrapper
+    direct = model._run(model._outputs, {model.input_name: row}, None)
+    wrapped = model._model.run(model._outputs, {model.input_name: row})
+    # Then the outputs are the same bits, and the inner session is what runs
+    assert [a.tobytes() for a in direct] == [b.tobytes() for b in wrapped]
+    assert model._run == model._model._sess.run
+
+
+def test_a_session_without_an_inner_one_runs_through_the_wrapper() -> None:
+    from lending.scoring.model import _runner
+
+    class Wrapper:
+        """A session as a later onnxruntime might shape it: the wrapper's API, no ``_sess``."""
+
+        def __init__(self, inner: Any) -> None:
+            self.get_inputs, self.get_providers, self.run = inner.get_inputs, inner.get_providers, inner.run
+
+    session = load_model("credit_gbdt_v2")._model
+    wrapper = Wrapper(session)
+    assert _runner(wrapper, "features") == wrapper.run  # type: ignore[arg-type]
+    assert _runner(session, "not_its_input") == session.run
+    assert _runner(session, "features") == session._sess.run
 
 
 def test_a_card_the_plan_cannot_read_falls_back_to_the_card(model: CreditModel) -> None:

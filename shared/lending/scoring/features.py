@@ -73,7 +73,10 @@ class BureauFacts:
 
     @classmethod
     def from_report(cls, report: Any) -> BureauFacts:
-        """Read a bureau report (the client's validated model, or its JSON) strictly; absent fields are None."""
+        """Read a bureau report strictly: facts as they are (the bureau client's ``CreditReport.facts()``), or a
+        report as JSON (an analyst's file) or as a model, validated here; absent fields are None."""
+        if type(report) is BureauFacts:
+            return report
         if not isinstance(report, dict):
             report = report.model_dump() if hasattr(report, "model_dump") else None
         if report is None:

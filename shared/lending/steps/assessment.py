@@ -28,12 +28,17 @@ from lending.risk.decision import (
 from lending.risk.policy import DecisionPolicy
 from lending.risk.review import BankStatement, BankTransaction, TaxFiling, review_business
 from lending.scoring.engine import score_applicant, score_json, to_outcome
+from lending.scoring.features import BureauFacts
 from lending.scoring.model import CreditModel, ModelReason, ModelScore
 from lending.steps.ports import Applications, Audit, Decrypt
 
 
+class BureauReport(Protocol):
+    def facts(self) -> BureauFacts: ...
+
+
 class Bureau(Protocol):
-    def fetch_report(self, applicant: Applicant, consent_reference: str) -> Any: ...
+    def fetch_report(self, applicant: Applicant, consent_reference: str) -> BureauReport: ...
 
 
 class BankData(Protocol):
@@ -68,7 +73,7 @@ def score_credit(
         Money.of(application["amount"]),
         int(application["term_months"]),
         age_on(pii["id_number"], business_date()),
-        report,
+        report.facts(),
     )
     stored = score_json(result)
     applications.set_fields(application_id, {"score": stored})

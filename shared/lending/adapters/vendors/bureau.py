@@ -42,6 +42,7 @@ from pydantic import (
 from lending.adapters.vendors.applicant import Applicant
 from lending.adapters.vendors.transport import VendorTransport
 from lending.money import Money
+from lending.scoring.features import BureauFacts
 
 VENDOR = "credit_bureau"
 
@@ -99,6 +100,20 @@ class CreditReport(BaseModel):
         if value.is_negative:
             raise ValueError("bureau amounts are never negative")
         return value
+
+    def facts(self) -> BureauFacts:
+        """What the credit model reads from this report: its fields as validated here, not validated again."""
+        return BureauFacts(
+            self.seniority_years,
+            self.home.value,
+            self.marital.value,
+            self.derogatory_records,
+            self.job.value,
+            self.monthly_expenses,
+            self.monthly_income,
+            self.assets,
+            self.debt,
+        )
 
 
 class CreditBureauClient:
