@@ -346,6 +346,7 @@ def _latency(case: _Case, booster: Any) -> dict[str, Any]:
         "decision_share_of_end_to_end": round(decision_ms / onnx_ms, 3),
         "end_to_end_goal_ms": GOAL_END_TO_END_MS,
         "end_to_end_within_goal": onnx_ms <= GOAL_END_TO_END_MS,
+        "end_to_end_within_goal_in_quietest_round": min(paths["onnx"].rounds) <= GOAL_END_TO_END_MS,
         "scoring_without_decision_within_goal": scoring_ms <= GOAL_END_TO_END_MS,
     }
 
