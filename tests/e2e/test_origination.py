@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from infra.local.platform import LocalPlatform
+from infra.local.template import load_template
 from lending.webhooks import sign
 
 if TYPE_CHECKING:
@@ -194,6 +195,9 @@ def test_the_audit_trail_is_verified_end_to_end(client: Client, started: dict[st
     kinds = [event["kind"] for event in audit["events"]]
     assert kinds[0] == "application_received"
     assert {"identity_checked", "credit_scored", "decided", "paid_out", "loan_booked"} <= set(kinds)
+    # the score came from the model the stack's CreditModelId parameter names
+    (scored,) = [event for event in audit["events"] if event["kind"] == "credit_scored"]
+    assert scored["data"]["model_id"] == load_template()["Parameters"]["CreditModelId"]["Default"]
     assert client.call("GET", f"/v1/loans/{loan_id}/audit", token="underwriter")[0] == 200
 
 
