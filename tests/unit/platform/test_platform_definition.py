@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
+import shlex
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +149,34 @@ def test_the_scoring_model_is_a_stack_parameter_naming_a_shipped_model() -> None
 def test_a_model_the_layer_does_not_ship_is_refused_naming_the_ones_it_does() -> None:
     with pytest.raises(ModelCardMismatch, match=r"'credit_gbdt_v0'.*credit_gbdt_v2, credit_scorecard_v2"):
         load_model("credit_gbdt_v0")
+
+
+def _deploy_overrides(environment: dict[str, Any]) -> dict[str, str]:
+    """``parameter_overrides`` of one samconfig environment, as the SAM CLI splits it: Key="value" pairs."""
+    pairs = (item.partition("=") for item in shlex.split(environment["deploy"]["parameters"]["parameter_overrides"]))
+    return {key: value for key, _, value in pairs}
+
+
+def test_each_deploy_environment_overrides_only_real_parameters_with_allowed_values() -> None:
+    # Given the sam deploy defaults, one environment per stage
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    environments = {name: value for name, value in config.items() if isinstance(value, dict)}
+    parameters = TEMPLATE["Parameters"]
+
+    # Then each stage deploys its own stack, and every override names a template parameter with a value it allows
+    assert set(environments) == {"default", "staging", "prod"}
+    stacks = {environment["global"]["parameters"]["stack_name"] for environment in environments.values()}
+    assert len(stacks) == len(environments)
+    for name, environment in environments.items():
+        overrides = _deploy_overrides(environment)
+        assert overrides["Stage"] == ("dev" if name == "default" else name)
+        for key, value in overrides.items():
+            assert key in parameters, f"{name}: {key} is not a template parameter"
+            allowed = parameters[key].get("AllowedValues")
+            assert allowed is None or value in [str(v) for v in allowed], f"{name}: {key}={value}"
+            pattern = parameters[key].get("AllowedPattern")
+            assert pattern is None or re.fullmatch(pattern, value), f"{name}: {key}={value}"
+        assert load_model(overrides["CreditModelId"]).model_id == overrides["CreditModelId"]
 
 
 def test_the_api_routes_are_the_contract() -> None:
