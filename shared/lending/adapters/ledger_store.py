@@ -43,6 +43,10 @@ from lending.money import Money
 MAX_TRANSACT_ITEMS = 100
 #: How often a write cancelled by DynamoDB for a concurrent transaction on the same items is tried again.
 CONTENTION_ATTEMPTS = 6
+#: How often a verification reads the table again for a moment no transaction was written (see audit_balances),
+#: and the first pause between reads in seconds (doubling each time: 0.1 + 0.2 + ... + 3.2 s at most).
+QUIET_READ_ATTEMPTS = 7
+QUIET_READ_PAUSE = 0.1
 
 _TX_SK = "TX"
 _BALANCE_SK = "BALANCE"
@@ -407,21 +411,7 @@ class DynamoLedgerStore:
 
     def journal(self) -> list[Entry]:
         """The journal as the stored transactions imply it: each transaction, and its post or void if resolved."""
-        entries: list[Entry] = []
-        for item in self._scan(_TX_SK):
-            if item["item_type"]["S"] != _TRANSACTION:
-                continue
-            transaction = _transaction_from_item(item)
-            state = item["state"]["S"]
-            if state == "posted":
-                entries.append(Entry("posted", transaction))
-                continue
-            entries.append(Entry("pending", transaction))
-            if state == "posted_from_pending":
-                entries.append(Entry("post_pending", transaction, item["resolved_by"]["S"]))
-            elif state == "voided":
-                entries.append(Entry("void_pending", transaction, item["resolved_by"]["S"]))
-        return entries
+        return _journal_of(list(self._scan(_TX_SK)))
 
     def rebuild_balances(self, accounts: Iterable[Account] | None = None) -> Balances:
         """Balances replayed from the stored transactions alone (all accounts, or only those named)."""
@@ -432,29 +422,94 @@ class DynamoLedgerStore:
 
     def stored_balances(self, accounts: Iterable[Account] | None = None) -> Balances:
         """The running balances as stored (all accounts, or only those named)."""
-        items = self._balance_items()
-        posted = {account: _fen(item, "posted") for account, item in items.items()}
-        pending = {account: _fen(item, "pending") for account, item in items.items()}
-        return _only(Balances.of(posted, pending), accounts)
+        return _only(_balances_of(self._balance_items()), accounts)
 
     def verify_balances(self, accounts: Iterable[Account] | None = None) -> list[Account]:
         """Accounts whose stored balances differ from the ones rebuilt from the transactions, or whose stored
         ``net`` is not posted + pending; empty when the ledger is sound (all accounts, or only those named)."""
+        _, differing = self.audit_balances(accounts)
+        return differing
+
+    def audit_balances(self, accounts: Iterable[Account] | None = None) -> tuple[Balances, list[Account]]:
+        """The stored balances and :meth:`verify_balances`' answer, both from the same read of the balances.
+
+        Balances and transactions are read by separate scans, and writers do not stop for a report: a transaction
+        committed between the scans shows in one and not the other, a difference that is not one. So the
+        transactions are read just before and just after the balances. Each transaction commits with its balance
+        updates in one TransactWriteItems, so a sound account's stored balance is what one of the two reads
+        replays to, unless several writes to it landed while the balances were read; an account counts as
+        differing only when it matches neither. While any does and the two reads disagree (writers were busy),
+        the three reads are repeated, up to ``QUIET_READ_ATTEMPTS`` times with a growing pause.
+        """
         wanted = None if accounts is None else set(accounts)
-        items = {a: item for a, item in self._balance_items().items() if wanted is None or a in wanted}
-        rebuilt = self.rebuild_balances(wanted)
-        differing = set()
-        for account in {*items, *rebuilt.posted, *rebuilt.pending}:
-            item = items.get(account)
-            posted, pending, net = _fen(item, "posted"), _fen(item, "pending"), _fen(item, "net")
-            replayed = (rebuilt.posted.get(account, 0), rebuilt.pending.get(account, 0))
-            if (posted, pending) != replayed or net != posted + pending:
-                differing.add(account)
-        return sorted(differing, key=str)
+        for attempt in range(QUIET_READ_ATTEMPTS):
+            before = list(self._scan(_TX_SK))
+            items = {a: item for a, item in self._balance_items().items() if wanted is None or a in wanted}
+            after = list(self._scan(_TX_SK))
+            quiet = _same_items(before, after)
+            replays = [_only(replay(_journal_of(read)), wanted) for read in ((before,) if quiet else (before, after))]
+            differing = _differing(items, replays)
+            if not differing or quiet or attempt == QUIET_READ_ATTEMPTS - 1:
+                break
+            time.sleep(QUIET_READ_PAUSE * 2**attempt)
+        return _balances_of(items), differing
 
     def trial_balance(self) -> Money:
         """Sum of every stored posted balance: zero in a sound ledger."""
         return Money(sum(self.stored_balances().posted.values()))
+
+
+def _journal_of(items: list[dict[str, Any]]) -> list[Entry]:
+    """The journal the stored transaction items imply: each transaction, and its post or void if resolved."""
+    entries: list[Entry] = []
+    for item in items:
+        if item["item_type"]["S"] != _TRANSACTION:
+            continue
+        transaction = _transaction_from_item(item)
+        state = item["state"]["S"]
+        if state == "posted":
+            entries.append(Entry("posted", transaction))
+            continue
+        entries.append(Entry("pending", transaction))
+        if state == "posted_from_pending":
+            entries.append(Entry("post_pending", transaction, item["resolved_by"]["S"]))
+        elif state == "voided":
+            entries.append(Entry("void_pending", transaction, item["resolved_by"]["S"]))
+    return entries
+
+
+def _differing(items: Mapping[Account, Mapping[str, Any]], replays: list[Balances]) -> list[Account]:
+    """Accounts whose stored posted and pending balances are those of none of the replays, or whose stored
+    ``net`` is not posted + pending."""
+    accounts = {*items}
+    for rebuilt in replays:
+        accounts.update(rebuilt.posted, rebuilt.pending)
+    differing = []
+    for account in accounts:
+        item = items.get(account)
+        posted, pending, net = _fen(item, "posted"), _fen(item, "pending"), _fen(item, "net")
+        matches = any(
+            (posted, pending) == (rebuilt.posted.get(account, 0), rebuilt.pending.get(account, 0))
+            for rebuilt in replays
+        )
+        if not matches or net != posted + pending:
+            differing.append(account)
+    return sorted(differing, key=str)
+
+
+def _same_items(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> bool:
+    """Whether two reads of the transaction items found the same items in the same states."""
+
+    def by_key(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {item["pk"]["S"]: item for item in items}
+
+    return by_key(before) == by_key(after)
+
+
+def _balances_of(items: Mapping[Account, Mapping[str, Any]]) -> Balances:
+    posted = {account: _fen(item, "posted") for account, item in items.items()}
+    pending = {account: _fen(item, "pending") for account, item in items.items()}
+    return Balances.of(posted, pending)
 
 
 def _only(balances: Balances, accounts: Iterable[Account] | None) -> Balances:

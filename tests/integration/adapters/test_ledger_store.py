@@ -367,3 +367,83 @@ def test_a_post_racing_a_void_resolves_the_pending_transfer_once(
     assert store.pending_balance(PARTNER) == Money.ZERO
     assert store.balance(PARTNER) == (Money.of("-500.00") if winner_is_post else Money.ZERO)
     assert store.verify_balances() == []
+
+
+# --- verifying while writers keep writing ---------------------------------------------------------------------------
+
+
+class _WritesBetweenReads:
+    """Commits the next of ``transactions`` right after each read of the balance items: a writer that keeps
+    landing between the scans of a verification."""
+
+    def __init__(self, store: DynamoLedgerStore, transactions: list[Transaction]) -> None:
+        self.store, self.pending, self.reads = store, list(transactions), 0
+        self.read_items = store._balance_items
+
+    def __call__(self) -> dict[Account, dict[str, Any]]:
+        items = self.read_items()
+        self.reads += 1
+        if self.pending:
+            assert self.store.record(self.pending.pop(0)) is True
+        return items
+
+
+def test_a_transaction_committed_between_the_reads_is_not_a_difference(
+    store: DynamoLedgerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a sound ledger, and a writer that commits one transfer just after the balances are read
+    assert store.record(reservation("t1", "500.00")) is True
+    writer = _WritesBetweenReads(store, [reservation("t2", "700.00", OWN)])
+    monkeypatch.setattr(store, "_balance_items", writer)
+
+    # When the balances are verified and read for the report
+    stored, differing = store.audit_balances()
+
+    # Then nothing differs (the balances are those of the transactions read before them), in one read
+    assert differing == []
+    assert writer.reads == 1
+    assert stored.posted[CASH] == Money.of("500.00").fen
+    assert OWN not in stored.posted
+    # And the next verification sees t2 on both sides
+    assert store.verify_balances() == []
+    assert store.stored_balances().posted[OWN] == Money.of("-700.00").fen
+
+
+def test_a_real_difference_is_reported_however_busy_the_ledger_is(
+    store: DynamoLedgerStore, dynamodb: Any, ledger_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stored balance that does not match its transactions, and a writer that never lets the ledger rest
+    monkeypatch.setattr("lending.adapters.ledger_store.QUIET_READ_PAUSE", 0.0)
+    assert store.record(reservation("t1", "500.00")) is True
+    dynamodb.update_item(
+        TableName=ledger_table,
+        Key={"pk": {"S": f"ACCOUNT#{PARTNER}"}, "sk": {"S": "BALANCE"}},
+        UpdateExpression="ADD posted :one, net :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    writer = _WritesBetweenReads(store, [reservation(f"busy-{n}", "1.00", OWN) for n in range(20)])
+    monkeypatch.setattr(store, "_balance_items", writer)
+
+    # When it is verified, Then it alone is found, after reading again for a quiet moment as often as allowed
+    assert store.verify_balances() == [PARTNER]
+    assert writer.reads == 7
+
+
+def test_a_real_difference_is_reported_at_once_when_the_ledger_is_quiet(
+    store: DynamoLedgerStore, dynamodb: Any, ledger_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stored balance that does not match its transactions, and no other writer
+    assert store.record(reservation("t1", "500.00")) is True
+    dynamodb.update_item(
+        TableName=ledger_table,
+        Key={"pk": {"S": f"ACCOUNT#{CASH}"}, "sk": {"S": "BALANCE"}},
+        UpdateExpression="ADD #pending :one",
+        ExpressionAttributeNames={"#pending": "pending"},
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    writer = _WritesBetweenReads(store, [])
+    monkeypatch.setattr(store, "_balance_items", writer)
+
+    # When it is verified, Then it is found in one read (pending moved without net: both ways of being wrong)
+    assert store.verify_balances() == [CASH]
+    assert writer.reads == 1
