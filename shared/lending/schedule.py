@@ -91,18 +91,6 @@ _set_number, _set_due_date, _set_principal, _set_interest, _set_fee = (
 )
 
 
-def _instalment(number: int, due_date: date, principal: Money, interest: Money, fee: Money) -> Instalment:
-    """``Instalment(number, due_date, principal, interest, fee)``, filling the slots directly: the frozen
-    dataclass's ``__init__`` goes through ``object.__setattr__`` field by field, twice as slow, on a hot path."""
-    instalment: Instalment = _new_object(Instalment)
-    _set_number(instalment, number)
-    _set_due_date(instalment, due_date)
-    _set_principal(instalment, principal)
-    _set_interest(instalment, interest)
-    _set_fee(instalment, fee)
-    return instalment
-
-
 @dataclass(frozen=True, slots=True)
 class Schedule:
     """A loan's instalments from a start date (disbursement, or the last settled due date)."""
@@ -227,8 +215,8 @@ def amortise(
             first_number=first_number,
         )
     principals, interests = parts
-    # _instalment and Money(fen) unrolled: the slots filled directly (the fen are ints by construction), no frame
-    # per instalment; a schedule is built on every offer and every decision.
+    # Instalment(...) and Money(fen) without their __init__: the frozen slots filled directly (the fen are ints by
+    # construction), no frame per object; a schedule is built on every offer and every decision.
     instalments: list[Instalment] = []
     append, new = instalments.append, _new_object
     number = first_number
