@@ -175,7 +175,7 @@ def _case() -> _Case:
 
 
 def _onnx_end_to_end(case: _Case) -> Decision:
-    """The scoring function: engine (features, both graphs, reason codes) then the decision."""
+    """The scoring function: engine (the report's facts, features, one graph run, reason codes) then the decision."""
     application = case.application
     report = case.report.facts()
     outcome, _ = score_applicant(case.model, application.amount, application.term_months, AGE, report)
@@ -233,16 +233,21 @@ def _check(case: _Case, booster: Any) -> None:
 # --- timing -------------------------------------------------------------------------------------------------------
 
 
-def _p50_ms(function: Callable[[], object], samples: int, warm_up: int = 50) -> float:
-    """Median wall time of one call, in milliseconds, over ``samples`` calls after a warm-up."""
-    for _ in range(warm_up):
-        function()
+def _timings_ns(function: Callable[[], object], samples: int) -> list[int]:
+    """Wall time of each of ``samples`` calls, in nanoseconds."""
     timings = []
     for _ in range(samples):
         started = time.perf_counter_ns()
         function()
         timings.append(time.perf_counter_ns() - started)
-    return statistics.median(timings) / 1e6
+    return timings
+
+
+def _p50_ms(function: Callable[[], object], samples: int, warm_up: int = 50) -> float:
+    """Median wall time of one call, in milliseconds, over ``samples`` calls after a warm-up."""
+    for _ in range(warm_up):
+        function()
+    return statistics.median(_timings_ns(function, samples)) / 1e6
 
 
 @dataclass(frozen=True)
@@ -269,11 +274,7 @@ def _interleaved_ms(
     order = list(functions.items())
     for round_number in range(rounds):
         for name, (function, samples) in order if round_number % 2 == 0 else order[::-1]:
-            timings = []
-            for _ in range(samples):
-                started = time.perf_counter_ns()
-                function()
-                timings.append(time.perf_counter_ns() - started)
+            timings = _timings_ns(function, samples)
             every[name].extend(timings)
             by_round[name].append(statistics.median(timings) / 1e6)
     return {name: _Timed(statistics.median(every[name]) / 1e6, by_round[name]) for name in functions}

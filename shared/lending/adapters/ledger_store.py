@@ -43,8 +43,8 @@ from lending.money import Money
 MAX_TRANSACT_ITEMS = 100
 #: How often a write cancelled by DynamoDB for a concurrent transaction on the same items is tried again.
 CONTENTION_ATTEMPTS = 6
-#: How often a verification reads the table again for a moment no transaction was written (see audit_balances),
-#: and the first pause between reads in seconds (doubling each time: 0.1 + 0.2 + ... + 3.2 s at most).
+#: How often a verification reads the table, at most, while an account differs and writers were busy between its
+#: reads (see audit_balances), and the first pause between reads in seconds (doubling: 0.1 + ... + 3.2 s at most).
 QUIET_READ_ATTEMPTS = 7
 QUIET_READ_PAUSE = 0.1
 
