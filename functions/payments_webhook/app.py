@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lending import clock
 from lending.adapters.settings import settings
 from lending.adapters.tracing import LazyTracer
 from lending.api.http import HttpError, lazy_module, make_resolver
@@ -25,7 +26,7 @@ tracer = LazyTracer()
 metrics = Metrics()
 app = make_resolver()
 
-#: Clock skew between the provider and us that is not worth a warning.
+#: Clock skew between the provider and us that a notice's paid_at may show.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
@@ -51,9 +52,14 @@ def payment_received() -> models.PaymentReceipt:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
         raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"invalid: {fields}") from None
     logger.append_keys(loan_id=notice.loan_id, event_id=notice.event_id)
-    if notice.paid_at > datetime.now(UTC) + FUTURE_TOLERANCE:
-        logger.warning("payment dated in the future: applied on the day the provider recorded")
+    if notice.paid_at > clock.now() + FUTURE_TOLERANCE:
+        # Money cannot arrive after now: applied, it would age the loan to that day (penalty, buckets, frozen line).
         metrics.add_metric(name="PaymentFutureDated", unit=MetricUnit.Count, value=1)
+        raise HttpError(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "paid_at_in_future",
+            f"paid_at is more than {int(FUTURE_TOLERANCE.total_seconds())} s after the platform's clock",
+        )
     receipt = apply_repayment(
         notice.event(), notice.loan_id, store=servicing_store(), catalogue=load_catalogue(), conflict=ConcurrentChange
     )

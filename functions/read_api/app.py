@@ -70,7 +70,7 @@ def get_loan_audit(loan_id: str) -> models.AuditView:
 
 @app.get("/v1/openapi.json", summary="The OpenAPI document of this API", include_in_schema=False)
 def openapi() -> event_handler.Response[str]:
-    """The document generated from every function's routes at build time (``lending api openapi``)."""
+    """The document generated from every function's routes at build time (``python -m infra.local.openapi``)."""
     from importlib import resources
 
     document = resources.files("lending.api").joinpath("openapi.json").read_text()

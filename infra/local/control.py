@@ -4,6 +4,9 @@
   EventBridge would at the schedule's first time after that day ends (China Standard Time), with EventBridge's
   event shape. So ``lending local close-day --date 2026-03-01`` closes 1 March exactly as the nightly rule would.
 - ``GET /reports/reconcile``: the reconciliation report, run where the local tables live.
+- ``GET /clock``: the test clock, ``{"date", "now"}``; ``POST /clock`` with ``{"advance_to": "YYYY-MM-DD"}``: move
+  it forward a day at a time, firing every scheduled function for each day that ends, in order, as EventBridge
+  would; answers when they have run. A schedule fires only for a day that has ended on the clock.
 
 It listens on loopback only, beside the API, and is written to ``.local/stack.json`` as ``control_url``.
 """
@@ -21,6 +24,7 @@ from typing import Any
 
 from infra.local.stack import DeployedStack
 from infra.local.template import ScheduleSpec, load_template, schedules
+from lending import clock
 
 _CRON = re.compile(r"^cron\((\d+) (\d+) \* \* \? \*\)$")
 _CST = timedelta(hours=8)
@@ -67,6 +71,40 @@ def fire(stack: DeployedStack, name: str, day: date) -> dict[str, Any]:
     return payload
 
 
+class DayNotEnded(ValueError):
+    """A scheduled job was asked to run for a day the clock has not finished."""
+
+
+def fire_for_ended_day(stack: DeployedStack, name: str, day: date) -> dict[str, Any]:
+    """:func:`fire`, for a day that has ended on the test clock (EventBridge never fires early)."""
+    if day >= clock.today():
+        raise DayNotEnded(f"{day.isoformat()} has not ended: today is {clock.today().isoformat()} (advance the clock)")
+    return fire(stack, name, day)
+
+
+_advancing = threading.Lock()
+
+
+def clock_view() -> dict[str, str]:
+    return {"date": clock.today().isoformat(), "now": clock.now().isoformat().replace("+00:00", "Z")}
+
+
+def advance_clock(stack: DeployedStack, to: date) -> dict[str, Any]:
+    """Move the test clock to ``to``: for each day that ends on the way, the clock reaches the next day and every
+    schedule fires for the day that ended, earliest firing first. One advance at a time."""
+    with _advancing:
+        if to < clock.today():
+            raise ValueError(f"the clock never moves back: today is {clock.today().isoformat()}")
+        jobs = schedules(load_template()).values()
+        by_firing = sorted(jobs, key=lambda job: firing_time(job.expression, date(2000, 1, 1)))
+        ran: list[dict[str, Any]] = []
+        while (day := clock.today()) < to:
+            clock.advance_to(day + timedelta(days=1))
+            for schedule in by_firing:
+                ran.append({"job": schedule.name, "date": day.isoformat(), "result": fire(stack, schedule.name, day)})
+        return {**clock_view(), "ran": ran}
+
+
 def reconcile(stack: DeployedStack, day: date | None = None) -> dict[str, Any]:
     from lending.adapters.reconciliation import reconcile_tables
 
@@ -96,20 +134,29 @@ class ControlServer:
 
             def do_POST(self) -> None:
                 match = re.fullmatch(r"/schedules/([A-Za-z0-9]+)", self.path)
-                if match is None:
+                if match is None and self.path != "/clock":
                     self._answer(HTTPStatus.NOT_FOUND, {"error": f"no {self.path}"})
                     return
                 length = int(self.headers.get("Content-Length") or 0)
                 try:
                     body = json.loads(self.rfile.read(length) or b"{}")
-                    result = fire(owner.stack, match.group(1), date.fromisoformat(body["date"]))
-                except (KeyError, ValueError) as exc:
+                    if match is None:
+                        result = advance_clock(owner.stack, date.fromisoformat(body["advance_to"]))
+                    else:
+                        result = fire_for_ended_day(owner.stack, match.group(1), date.fromisoformat(body["date"]))
+                except DayNotEnded as exc:
+                    self._answer(HTTPStatus.CONFLICT, {"error": str(exc)})
+                    return
+                except (KeyError, ValueError, TypeError) as exc:
                     self._answer(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
                     return
                 self._answer(HTTPStatus.OK, result)
 
             def do_GET(self) -> None:
                 path, _, query = self.path.partition("?")
+                if path == "/clock":
+                    self._answer(HTTPStatus.OK, clock_view())
+                    return
                 if path != "/reports/reconcile":
                     self._answer(HTTPStatus.NOT_FOUND, {"error": f"no {self.path}"})
                     return

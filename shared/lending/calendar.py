@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from lending import clock
+from lending.clock import CHINA_STANDARD_TIME
 from lending.money import CONTEXT
-
-#: Business dates are China Standard Time (UTC+8, no daylight saving).
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 
 #: A fixed repayment day never makes the first period shorter than this; a closer date moves a month on.
 MIN_FIRST_PERIOD_DAYS = 15
 
 
 def business_date(moment: datetime | None = None) -> date:
-    """The calendar date in China of an aware moment (default: now)."""
-    return (moment or datetime.now(CHINA_STANDARD_TIME)).astimezone(CHINA_STANDARD_TIME).date()
+    """The calendar date in China of an aware moment (default: now, on the platform's clock)."""
+    if moment is None:
+        return clock.today()
+    return moment.astimezone(CHINA_STANDARD_TIME).date()
 
 
 def add_months(start: date, months: int, day: int | None = None) -> date:

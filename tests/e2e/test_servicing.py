@@ -1,9 +1,9 @@
 """Servicing over HTTP on the local stack: repayments (on time, late, early, twice), the daily close, drawdowns on a
 line, freezing and curing, the audit chain and the reconciliation report.
 
-Loans open today, so what happens on later days is driven the way the sandbox allows: the payment provider's
-notices carry the day the money arrived (``paid_at``), and the nightly close is fired for a given day through the
-local stack's control port (``lending local close-day``).
+Loans open today, so what happens on later days is driven by the sandbox's test clock: the control port moves the
+platform's business date forward and runs the nightly close for each day passed (``lending local clock``); the
+payment provider's notices carry the moment the money arrived (``paid_at``: now, on that clock).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,19 +26,16 @@ from lending.webhooks import SIGNATURE_HEADER, sign
 if TYPE_CHECKING:
     from conftest import Client
 
-CST = timedelta(hours=8)
 TERMINAL = {"DISBURSED", "DECLINED", "FAILED", "EXPIRED", "LINE_OPENED"}
 
 
-def _at(day: date, hour: int = 10) -> str:
-    """A moment on ``day`` in China Standard Time, as RFC 3339 UTC."""
-    moment = datetime(day.year, day.month, day.day, hour, tzinfo=UTC) - CST
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _pay(client: Client, loan_id: str, amount: str, day: date, event_id: str, *, secret: str | None = None) -> Any:
+def _pay(
+    client: Client, loan_id: str, amount: str, event_id: str, *, secret: str | None = None, paid_at: str | None = None
+) -> Any:
+    """The provider's notice of money that arrived now (on the test clock), signed as the provider signs it."""
+    moment = paid_at or _control(client.platform, "/clock")["now"]
     body = json.dumps(
-        {"event_id": event_id, "loan_id": loan_id, "amount": amount, "paid_at": _at(day), "kind": "repayment"}
+        {"event_id": event_id, "loan_id": loan_id, "amount": amount, "paid_at": moment, "kind": "repayment"}
     ).encode()
     key = (secret or client.platform.webhook_secrets["payments"]).encode()
     return client.call(
@@ -59,6 +56,13 @@ def _control(platform: LocalPlatform, path: str, body: Any = None) -> Any:
 
 def _close(platform: LocalPlatform, day: date) -> dict[str, Any]:
     result: dict[str, Any] = _control(platform, "/schedules/EveryNight", {"date": day.isoformat()})
+    return result
+
+
+def _advance(platform: LocalPlatform, day: date) -> dict[str, Any]:
+    """The test clock to ``day``: every day before it that was still open is closed, in order."""
+    result: dict[str, Any] = _control(platform, "/clock", {"advance_to": day.isoformat()})
+    assert result["date"] == day.isoformat(), result
     return result
 
 
@@ -102,32 +106,33 @@ def test_an_instalment_loan_is_repaid_on_time_late_and_early_and_closes(
 
     # On time: exactly the first instalment on its due date; the same notice again is applied once.
     amount = str(_money(first["principal"]) + _money(first["interest"]))
-    assert _pay(client, loan_id, amount, due[0], "pay-on-time") == (
+    _advance(platform, due[0])
+    assert _pay(client, loan_id, amount, "pay-on-time") == (
         200,
         {"event_id": "pay-on-time", "loan_id": loan_id, "status": "applied", "loan_status": "ACTIVE", "reason": None},
     )
-    status, again = _pay(client, loan_id, amount, due[0], "pay-on-time")
+    status, again = _pay(client, loan_id, amount, "pay-on-time")
     assert (status, again["status"]) == (200, "duplicate")
     loan = _loan(client, loan_id)
     assert loan["schedule"][0]["paid"] is True
     assert loan["principal_outstanding"] == str(Decimal("12000.00") - _money(first["principal"]))
     assert loan["days_past_due"] == 0
 
-    # Late: the nightly close ten days after the second due date finds it unpaid.
+    # Late: ten days after the second due date, the nightly closes have found it unpaid.
     late_day = due[1] + timedelta(days=10)
-    for day in (due[1], due[1] + timedelta(days=1), late_day):
-        _close(platform, day)
+    ran = _advance(platform, late_day)["ran"]
+    assert [job["date"] for job in ran][-1] == (late_day - timedelta(days=1)).isoformat()
     loan = _loan(client, loan_id)
     assert loan["days_past_due"] == 10
     assert loan["delinquency_bucket"] == "dpd_1_30"
     assert _money(loan["penalty_accrued"]) > 0
-    again = _close(platform, late_day)  # running a day twice changes nothing
+    again = _close(platform, late_day - timedelta(days=1))  # running a day twice changes nothing
     assert again["loans_changed"] == 0
     assert _loan(client, loan_id) == loan
 
     # Paid late with its penalty: current again.
     owed = _money(second["principal"]) + _money(second["interest"]) + _money(loan["penalty_accrued"])
-    status, receipt = _pay(client, loan_id, str(owed), late_day, "pay-late")
+    status, receipt = _pay(client, loan_id, str(owed), "pay-late")
     assert (status, receipt["status"]) == (200, "applied")
     loan = _loan(client, loan_id)
     assert loan["days_past_due"] == 0
@@ -136,12 +141,13 @@ def test_an_instalment_loan_is_repaid_on_time_late_and_early_and_closes(
 
     # Early: the payoff quoted for a day before the last due date closes the loan.
     early_day = due[2] - timedelta(days=5)
+    _advance(platform, early_day)
     status, payoff = client.call("GET", f"/v1/loans/{loan_id}/payoff?date={early_day.isoformat()}")
     assert status == 200, payoff
     assert payoff["amount"] == str(
         _money(payoff["principal"]) + _money(payoff["interest_and_fees"]) + _money(payoff["penalty"])
     )
-    status, receipt = _pay(client, loan_id, payoff["amount"], early_day, "pay-off-early")
+    status, receipt = _pay(client, loan_id, payoff["amount"], "pay-off-early")
     assert (status, receipt["loan_status"]) == (200, "CLOSED")
     loan = _loan(client, loan_id)
     assert loan["status"] == "CLOSED"
@@ -150,7 +156,7 @@ def test_an_instalment_loan_is_repaid_on_time_late_and_early_and_closes(
     assert loan["next_due_date"] is None
 
     # An overpayment on a closed loan is the borrower's credit, never lost.
-    status, receipt = _pay(client, loan_id, "10.00", early_day, "pay-too-much")
+    status, receipt = _pay(client, loan_id, "10.00", "pay-too-much")
     assert (status, receipt["status"]) == (200, "applied")
     assert _loan(client, loan_id)["credit_balance"] == "10.00"
 
@@ -166,10 +172,10 @@ def test_an_instalment_loan_is_repaid_on_time_late_and_early_and_closes(
 def test_a_payment_for_no_known_loan_is_parked_and_a_forged_one_changes_nothing(
     client: Client, instalment_loan: str
 ) -> None:
-    status, receipt = _pay(client, "loan_unknown", "88.00", business_date(), "pay-unknown")
+    status, receipt = _pay(client, "loan_unknown", "88.00", "pay-unknown")
     assert (status, receipt["status"]) == (200, "parked")
     before = _loan(client, instalment_loan)
-    status, body = _pay(client, instalment_loan, "500.00", business_date(), "pay-forged", secret="not-the-secret")
+    status, body = _pay(client, instalment_loan, "500.00", "pay-forged", secret="not-the-secret")
     assert status == 401, body
     assert _loan(client, instalment_loan) == before
 
@@ -200,10 +206,9 @@ def test_a_line_is_drawn_frozen_by_a_missed_payment_and_unfrozen_when_cured(
     assert status == 409
     assert refused["error"]["code"] == "drawdown_refused"
 
-    # The first statement is missed: the close three days after it freezes the line.
+    # The first statement is missed: three days after it, the nightly close has frozen the line.
     statement = add_months(date.fromisoformat(loan["as_of"]), 1)  # opened today: its first statement date
-    for day in (statement, statement + timedelta(days=3)):
-        _close(platform, day)
+    _advance(platform, statement + timedelta(days=3))
     loan = _loan(client, loan_id)
     assert loan["frozen"] is True, loan
     assert loan["days_past_due"] == 3
@@ -213,7 +218,7 @@ def test_a_line_is_drawn_frozen_by_a_missed_payment_and_unfrozen_when_cured(
 
     # Cured: interest and penalty paid; the line draws again.
     owed = _money(loan["interest_accrued"]) + _money(loan["penalty_accrued"])
-    status, receipt = _pay(client, loan_id, str(owed), statement + timedelta(days=3), "line-cure")
+    status, receipt = _pay(client, loan_id, str(owed), "line-cure")
     assert (status, receipt["status"]) == (200, "applied")
     loan = _loan(client, loan_id)
     assert loan["frozen"] is False
@@ -234,8 +239,15 @@ def test_the_console_commands_drive_the_running_stack(
     platform: LocalPlatform, tmp_path: Path, capsys: pytest.CaptureFixture[str], instalment_loan: str
 ) -> None:
     description = write_description(platform, tmp_path / "stack.json")
-    day = business_date() + timedelta(days=400)  # long after every loan here fell due: nothing left to change twice
-    assert main(["local", "close-day", "--date", day.isoformat(), "--stack", str(description)]) == 0
-    assert json.loads(capsys.readouterr().out)["close_date"] == day.isoformat()
+    ahead = business_date() + timedelta(days=3)
+    assert main(["local", "clock", "--advance-to", ahead.isoformat(), "--stack", str(description)]) == 0
+    moved = json.loads(capsys.readouterr().out)
+    assert (moved["date"], len(moved["ran"])) == (ahead.isoformat(), 3)
+    assert main(["local", "clock", "--stack", str(description)]) == 0
+    assert json.loads(capsys.readouterr().out)["date"] == ahead.isoformat()
+    yesterday = ahead - timedelta(days=1)  # closed by the advance: closing it again changes nothing
+    assert main(["local", "close-day", "--date", yesterday.isoformat(), "--stack", str(description)]) == 0
+    closed = json.loads(capsys.readouterr().out)
+    assert (closed["close_date"], closed["loans_changed"]) == (yesterday.isoformat(), 0)
     assert main(["report", "reconcile", "--stack", str(description)]) == 0
     assert "BALANCED" in capsys.readouterr().out

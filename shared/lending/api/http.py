@@ -11,8 +11,10 @@ them on the first request) without importing it yet.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
+import re
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
@@ -23,11 +25,11 @@ from lending.errors import LendingError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
     from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_NESTING = 32
 UNDERWRITERS = "underwriters"
 
 
@@ -94,15 +96,65 @@ def _field_errors(errors: Any) -> list[dict[str, str]]:
     return fields
 
 
-def _limit_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    body = app.current_event.body or ""
-    if len(body.encode()) > MAX_BODY_BYTES:
-        return error_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "payload_too_large",
-            f"request bodies are limited to {MAX_BODY_BYTES} bytes",
+#: Tokens that matter for a body's nesting: a whole string (its brackets do not count), or a bracket.
+_NESTING_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_OPENERS = frozenset(b"[{")
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deeply the JSON text's arrays and objects nest, counted without parsing it (strings skipped)."""
+    depth = deepest = 0
+    for token in _NESTING_TOKENS.finditer(body):
+        first = token.group()[0]
+        if first in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif first != 0x22:  # a closing bracket; a string changes nothing
+            depth -= 1
+    return deepest
+
+
+def _plain_error(status: HTTPStatus, code: str, message: str) -> dict[str, Any]:
+    """The contract's error body as a proxy answer, made without the resolver (nothing is parsed to make it)."""
+    return {
+        "statusCode": int(status),
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"error": {"code": code, "message": message}}),
+        "isBase64Encoded": False,
+    }
+
+
+def screen_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Refuse a body before anything parses it: over the size limit (413), of a content type other than JSON (415),
+    not UTF-8 (400), or nested deeper than the limit (400). Answers the refusal, or None for a body that may be read;
+    a base64 body that passes is handed on decoded, as text."""
+    raw = event.get("body")
+    if not raw:
+        return None
+    try:
+        data = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8", "surrogatepass")
+    except ValueError:
+        return _plain_error(HTTPStatus.BAD_REQUEST, "invalid_encoding", "the request body is not valid base64")
+    if len(data) > MAX_BODY_BYTES:
+        limit = f"request bodies are limited to {MAX_BODY_BYTES} bytes"
+        return _plain_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", limit)
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        return _plain_error(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "request bodies are application/json"
         )
-    return next_middleware(app)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _plain_error(HTTPStatus.BAD_REQUEST, "invalid_encoding", "the request body is not UTF-8 text")
+    if nesting_depth(data) > MAX_NESTING:
+        return _plain_error(
+            HTTPStatus.BAD_REQUEST, "nesting_too_deep", f"JSON bodies nest at most {MAX_NESTING} levels"
+        )
+    if event.get("isBase64Encoded"):
+        event["body"], event["isBase64Encoded"] = text, False
+    return None
 
 
 def make_resolver() -> LazyResolver:
@@ -116,7 +168,6 @@ def _build_resolver() -> APIGatewayRestResolver:
 
     logger = _logger()
     app = APIGatewayRestResolver(enable_validation=True)
-    app.use(middlewares=[_limit_body])
 
     def _invalid(exc: RequestValidationError) -> Response[str]:
         fields = _field_errors(exc.errors())
@@ -135,6 +186,10 @@ def _build_resolver() -> APIGatewayRestResolver:
             )
         return error_response(status, exc.code, exc.message)
 
+    def _unexpected(exc: Exception) -> Response[str]:
+        logger.exception("unexpected error", extra={"error": type(exc).__name__})
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side")
+
     def _no_route(_: Exception) -> Response[str]:
         return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such resource")
 
@@ -142,6 +197,7 @@ def _build_resolver() -> APIGatewayRestResolver:
     app.exception_handler(RequestValidationError)(_invalid)
     app.exception_handler(HttpError)(_http)
     app.exception_handler(LendingError)(_domain)
+    app.exception_handler(Exception)(_unexpected)
     app.not_found(_no_route)
     return app
 
@@ -204,6 +260,9 @@ class LazyResolver:
         return self.resolver.current_event
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        refused = screen_body(event)
+        if refused is not None:
+            return refused
         answer: dict[str, Any] = self.resolver.resolve(event, context)
         return answer
 

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from lending.catalogue import Method, load_catalogue
 from lending.money import Money
@@ -14,8 +26,43 @@ from lending.pricing import check_product_rules
 from lending.servicing import EventKind, ServicingEvent
 
 ProductCode = Literal["business_instalment", "consumer_instalment", "credit_line", "startup_plan"]
-RateString = Annotated[str, Field(pattern=r"^\d\.\d{4}$", examples=["0.1250"])]
-MoneyString = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["120000.00"])]
+RateString = Annotated[str, Field(pattern=r"^[0-9]\.[0-9]{4}$", examples=["0.1250"])]
+MoneyString = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["120000.00"])]
+
+#: The contract's amount: a JSON string of ASCII digits with at most two places; no sign, exponent or space.
+AMOUNT_TEXT = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+#: The contract's dates and times as they arrive: a JSON string, never a number (pydantic's lax mode takes epochs).
+DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+MOMENT_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+
+
+def _text(pattern: str, what: str, example: str) -> BeforeValidator:
+    """Refuse anything but a JSON string of the contract's form, before pydantic's lax parsing sees it."""
+    compiled = re.compile(pattern)
+
+    def check(value: object) -> object:
+        if not isinstance(value, str) or compiled.fullmatch(value) is None:
+            raise ValueError(f"{what} must be a JSON string like {example}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _positive(value: Money) -> Money:
+    if not value.is_positive:
+        raise ValueError("an amount must be more than zero")
+    return value
+
+
+#: An amount a client sends: strict text in, Money out.
+Amount = Annotated[
+    Money,
+    _text(AMOUNT_TEXT, "an amount", '"120000.00"'),
+    AfterValidator(_positive),
+    WithJsonSchema({"type": "string", "pattern": AMOUNT_TEXT, "examples": ["120000.00"], "description": "CNY, > 0"}),
+]
+DateText = Annotated[date, _text(DATE_TEXT, "a date", '"2026-03-01"')]
+MomentText = Annotated[datetime, _text(MOMENT_TEXT, "a time", '"2026-03-01T02:00:00Z"')]
 
 
 class _Body(BaseModel):
@@ -26,8 +73,8 @@ class _Body(BaseModel):
 class Applicant(_Body):
     name: str = Field(min_length=1, max_length=100)
     id_number: str = Field(description="18-character PRC resident ID, checksum valid")
-    phone: str = Field(pattern=r"^\+?\d{6,20}$")
-    bank_account: str = Field(pattern=r"^\d{8,30}$")
+    phone: str = Field(pattern=r"^\+?[0-9]{6,20}$")
+    bank_account: str = Field(pattern=r"^[0-9]{8,30}$")
 
     @field_validator("id_number")
     @classmethod
@@ -38,7 +85,7 @@ class Applicant(_Body):
 class Business(_Body):
     name: str = Field(min_length=1, max_length=200)
     industry: str = Field(description="an industry code from the product catalogue")
-    registered_on: date
+    registered_on: DateText
 
     @field_validator("industry")
     @classmethod
@@ -50,22 +97,22 @@ class Business(_Body):
 
 
 class Consent(_Body):
-    credit_report: bool
-    data_processing: bool
+    credit_report: StrictBool
+    data_processing: StrictBool
 
 
 class ApplicationRequest(_Body):
     """``POST /v1/applications``."""
 
     product: ProductCode
-    amount: Money
-    term_months: int = Field(ge=1, le=36)
+    amount: Amount
+    term_months: StrictInt = Field(ge=1, le=36)
     purpose: str = Field(min_length=1, max_length=200)
     method: Method | None = Field(default=None, description="amortisation method; the product's first by default")
     applicant: Applicant
     business: Business
     consent: Consent
-    human_review: bool = Field(default=False, description="ask for a person to decide (PIPL art. 24)")
+    human_review: StrictBool = Field(default=False, description="ask for a person to decide (PIPL art. 24)")
 
     @model_validator(mode="after")
     def _within_the_product(self) -> Self:
@@ -180,16 +227,9 @@ class PaymentNotice(_Body):
 
     event_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     loan_id: str = Field(min_length=1, max_length=64)
-    amount: Money
-    paid_at: datetime
+    amount: Amount
+    paid_at: MomentText
     kind: Literal["repayment"]
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Money) -> Money:
-        if not value.is_positive:
-            raise ValueError("a payment must be positive")
-        return value
 
     @field_validator("paid_at")
     @classmethod
@@ -215,14 +255,7 @@ class PaymentReceipt(BaseModel):
 class DrawdownRequest(_Body):
     """``POST /v1/loans/{loan_id}/drawdowns``."""
 
-    amount: Money
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Money) -> Money:
-        if not value.is_positive:
-            raise ValueError("a drawdown must be positive")
-        return value
+    amount: Amount
 
 
 class DrawdownView(BaseModel):

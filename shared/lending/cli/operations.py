@@ -1,4 +1,5 @@
-"""``lending local close-day`` and ``lending report reconcile``: the nightly close and the books, on demand.
+"""``lending local clock``, ``lending local close-day`` and ``lending report reconcile``: the test clock, the nightly
+close and the books, on demand.
 
 Against the local stack (``make run``) both go through its control port (``control_url`` in ``.local/stack.json``),
 since the local tables live in that process. ``lending report reconcile --loans-table T --ledger-table L`` reads
@@ -24,6 +25,10 @@ def register(commands: Any) -> None:
     close.add_argument("--date", required=True, type=date.fromisoformat, help="the business day to close")
     close.add_argument("--stack", type=Path, default=DEFAULT_STACK)
     close.set_defaults(run=close_day)
+    moving = local_commands.add_parser("clock", help="read the test clock, or move it forward running each day's jobs")
+    moving.add_argument("--advance-to", type=date.fromisoformat, help="the business day to move to (never back)")
+    moving.add_argument("--stack", type=Path, default=DEFAULT_STACK)
+    moving.set_defaults(run=test_clock)
 
     report = commands.add_parser("report", help="reports over the books", description=__doc__)
     report_commands = report.add_subparsers(dest="report_command", required=True, parser_class=type(report))
@@ -56,6 +61,13 @@ def _call(url: str, body: Any = None) -> Any:
 
 def close_day(args: argparse.Namespace) -> int:
     result = _call(f"{_control_url(args.stack)}/schedules/EveryNight", {"date": args.date.isoformat()})
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def test_clock(args: argparse.Namespace) -> int:
+    url = f"{_control_url(args.stack)}/clock"
+    result = _call(url, {"advance_to": args.advance_to.isoformat()}) if args.advance_to else _call(url)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -7,9 +7,10 @@ decision re-runs the same pure review and nothing is restated.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Protocol
 
+from lending import clock
 from lending.adapters.vendors.applicant import Applicant
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
@@ -80,7 +81,7 @@ def score_credit(
     audit.append(
         application_id,
         "credit_scored",
-        datetime.now(UTC),
+        clock.now(),
         {"model_id": result.model_id, "score": result.score, "grade": result.grade},
     )
     return {"scored": True, "score": result.score, "grade": result.grade}
@@ -137,7 +138,7 @@ def review_cash_flow(
     audit.append(
         application_id,
         "business_reviewed",
-        datetime.now(UTC),
+        clock.now(),
         {"months": review.months_covered, "findings": [f.code for f in review.findings]},
     )
     return {"reviewed": True, "findings": len(review.findings)}
@@ -210,7 +211,7 @@ def make_decision(
     audit.append(
         application_id,
         "decided",
-        datetime.now(UTC),
+        clock.now(),
         {"outcome": decision.outcome.value, "rule": decision.rule.value},
     )
     return decision

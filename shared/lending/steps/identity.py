@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from lending import clock
 from lending.adapters.vendors.applicant import Applicant
 from lending.adapters.vendors.identity import IdentityOutcome, IdentityResult
 from lending.origination import Status
@@ -27,7 +27,7 @@ def request_check(
     callback_url: str,
 ) -> dict[str, str]:
     """Keep the task token, then send the check; the vendor's webhook hands the token its result."""
-    now = datetime.now(UTC)
+    now = clock.now()
     application = applications.get(application_id)
     applications.move(application_id, Status.VERIFYING_IDENTITY, {"identity_task_token": task_token})
     pii = decrypt(application_id, application["pii"], ("name", "id_number", "phone"))
@@ -63,7 +63,7 @@ def record_result(
         result.reference, {"identity": facts, "identity_event_id": result.event_id}, only_once="identity_event_id"
     )
     if first:
-        audit.append(result.reference, "identity_checked", datetime.now(UTC), {"passed": facts["passed"]})
+        audit.append(result.reference, "identity_checked", clock.now(), {"passed": facts["passed"]})
     if application.get("status") != Status.VERIFYING_IDENTITY.value or not application.get("identity_task_token"):
         return {"accepted": True, "resumed": False}
     if not first:

@@ -7,9 +7,10 @@ got past the idempotency record (a crash in between) writes nothing new and star
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
+from lending import clock
 from lending.api.models import ApplicationRequest
 from lending.audit import rfc3339_utc
 from lending.origination import Status
@@ -42,7 +43,7 @@ def submit_application(
     now: datetime | None = None,
 ) -> dict[str, str]:
     """Store the application (RECEIVED) and start its origination; returns the 202 body."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     application_id = application_id_for(borrower_id, idempotency_key)
     applicant = request.applicant
     pii = encrypt(

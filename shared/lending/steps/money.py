@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-from lending import bookkeeping
+from lending import bookkeeping, clock
 from lending.calendar import business_date
 from lending.catalogue import Catalogue, Method, RateCap
 from lending.errors import LendingError
@@ -115,12 +115,10 @@ def price_offer(
             }
     except LendingError as exc:
         applications.move(application_id, Status.DECLINED, {"offer_refused": exc.message})
-        audit.append(application_id, "offer_refused", datetime.now(UTC), {"reason": exc.code})
+        audit.append(application_id, "offer_refused", clock.now(), {"reason": exc.code})
         raise OfferRefused(exc.message) from None
     applications.move(application_id, Status.APPROVED, {"offer": offer})
-    audit.append(
-        application_id, "offer_made", datetime.now(UTC), {k: offer[k] for k in ("limit", "annual_rate", "apr")}
-    )
+    audit.append(application_id, "offer_made", clock.now(), {k: offer[k] for k in ("limit", "annual_rate", "apr")})
     return {"product_kind": product.kind, "limit": offer["limit"]}
 
 
@@ -162,7 +160,7 @@ def reserve_funding(
         shares = {p.account.key: -p.amount for p in transaction.postings if p.account.code is AccountCode.FUNDING}
     funding = {"reservation_id": transaction.id, "shares": {s: str(a) for s, a in shares.items()}}
     applications.set_fields(application_id, {"funding": funding})
-    audit.append(application_id, "funding_reserved", datetime.now(UTC), funding)
+    audit.append(application_id, "funding_reserved", clock.now(), funding)
     return funding
 
 
@@ -174,9 +172,7 @@ def release_funding(application_id: str, *, applications: Applications, audit: A
         return {"released": False}
     released = ledger.void_pending(funding["reservation_id"], f"{funding['reservation_id']}/void")
     if released:
-        audit.append(
-            application_id, "funding_released", datetime.now(UTC), {"reservation_id": funding["reservation_id"]}
-        )
+        audit.append(application_id, "funding_released", clock.now(), {"reservation_id": funding["reservation_id"]})
     return {"released": True}
 
 
@@ -211,11 +207,11 @@ def disburse(
     except unavailable as exc:
         raise PayoutUnavailable(str(exc)) from None
     except rejected as exc:
-        audit.append(application_id, "payout_rejected", datetime.now(UTC), {"reason": getattr(exc, "reason", "")})
+        audit.append(application_id, "payout_rejected", clock.now(), {"reason": getattr(exc, "reason", "")})
         raise PayoutRejected(str(exc)) from None
     record = {"payout_id": payout.payout_id, "amount": str(amount), "status": str(payout.status)}
     applications.set_fields(application_id, {"payout": record}, only_once="payout")
-    audit.append(application_id, "paid_out", datetime.now(UTC), {"payout_id": payout.payout_id, "amount": str(amount)})
+    audit.append(application_id, "paid_out", clock.now(), {"payout_id": payout.payout_id, "amount": str(amount)})
     return record
 
 
@@ -238,7 +234,7 @@ def book(
     A credit line books no money: it opens (LINE_OPENED), and money moves only on drawdowns.
     """
     today = today or business_date()
-    now = datetime.now(UTC)
+    now = clock.now()
     application = applications.get(application_id)
     offer = application["offer"]
     loan_id = loan_id_for(application_id)

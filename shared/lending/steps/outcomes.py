@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from lending import clock
 from lending.origination import Status
 from lending.steps.ports import Applications, Audit
 
@@ -25,7 +25,7 @@ def record_outcome(
     """Move the application to EXPIRED or FAILED, keeping the workflow's error name (never its cause text)."""
     if status not in (Status.EXPIRED, Status.FAILED):
         raise ValueError(f"the workflow records only EXPIRED and FAILED, not {status}")
-    now = datetime.now(UTC)
+    now = clock.now()
     reason = str((error or {}).get("Error", "unknown"))
     before = applications.get(application_id)
     applications.move(application_id, status, {"failure_reason": reason})

@@ -16,10 +16,10 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from lending import bookkeeping
+from lending import bookkeeping, clock
 from lending.calendar import add_months, business_date
 from lending.catalogue import Catalogue
 from lending.credit_line import DrawdownRefused
@@ -259,7 +259,7 @@ def request_drawdown(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Hold ``amount`` against the line's available limit and start its payout; the same key answers the same."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     drawdown_id = drawdown_id_for(loan_id, idempotency_key)
 
     def work(loan: Any) -> dict[str, Any]:
@@ -321,7 +321,7 @@ def _update_drawdown(
             changes={"drawdowns": {**loan.drawdowns, drawdown_id: drawdown}},
             position=None,
             transaction=None,
-            audit=(audit[0], datetime.now(UTC), {"drawdown_id": drawdown_id, **audit[1]}),
+            audit=(audit[0], clock.now(), {"drawdown_id": drawdown_id, **audit[1]}),
         )
         return drawdown
 
@@ -397,7 +397,7 @@ def pay_out_drawdown(
         "payout_id": payout.payout_id,
         "amount": str(amount),
         "status": str(payout.status),
-        "paid_at": (now or datetime.now(UTC)).isoformat(),
+        "paid_at": (now or clock.now()).isoformat(),
     }
     _update_drawdown(
         store, loan_id, drawdown_id, conflict, {"payout": record, "status": "paid"}, ("drawdown_paid", record)
@@ -531,7 +531,7 @@ def close_loan(
             if not changed
             else (
                 "day_closed",
-                datetime.now(UTC),
+                clock.now(),
                 {
                     "day": day.isoformat(),
                     "days_past_due": position.days_past_due,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from lending import clock
 from lending.adapters.applications import REVIEW_QUEUE
 from lending.api.models import ReasonView, ReviewDecision, ReviewItem
 from lending.audit import rfc3339_utc
@@ -14,7 +14,7 @@ from lending.steps.ports import Applications, Audit, Resume
 
 def refer(application_id: str, task_token: str, *, applications: Applications, audit: Audit) -> dict[str, str]:
     """Put the application in the underwriters' queue and keep the token its decision will resume."""
-    now = datetime.now(UTC)
+    now = clock.now()
     application = applications.get(application_id)
     referred_at = application.get("referred_at") or rfc3339_utc(now)  # a retry keeps its place in the queue
     applications.move(
@@ -55,7 +55,7 @@ def decide_review(
     resume: Resume,
 ) -> dict[str, Any]:
     """Record the decision once (a second one is a conflict) and resume the workflow with it."""
-    now = datetime.now(UTC)
+    now = clock.now()
     applications.get(application_id)  # an unknown id is a 404, not a conflict
     decided = applications.record_review(
         application_id,
