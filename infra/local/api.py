@@ -96,7 +96,10 @@ def proxy_event(
     claims: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event (version 1.0), as API Gateway builds it."""
-    text = body.decode("utf-8") if body else None
+    try:
+        text, encoded = (body.decode("utf-8") if body else None), False
+    except UnicodeDecodeError:  # not text: handed on base64, as API Gateway hands on a binary body
+        text, encoded = base64.b64encode(body).decode(), True
     request_context: dict[str, Any] = {
         "resourcePath": route.path,
         "httpMethod": method,
@@ -123,7 +126,7 @@ def proxy_event(
         "stageVariables": None,
         "requestContext": request_context,
         "body": text,
-        "isBase64Encoded": False,
+        "isBase64Encoded": encoded,
     }
 
 
