@@ -234,8 +234,8 @@ class PaymentNotice(_Body):
     @field_validator("paid_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        # The provider's record of when the money arrived decides the business day it is applied on; a future
-        # one is taken as recorded (the sandbox's test clock relies on it) and counted as a metric by the handler.
+        # The provider's record of when the money arrived decides the business day it is applied on; one dated
+        # after the platform's clock is refused by the handler (422 paid_at_in_future).
         if value.tzinfo is None:
             raise ValueError("paid_at needs a timezone (RFC 3339)")
         return value
