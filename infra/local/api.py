@@ -216,12 +216,17 @@ class _Handler(BaseHTTPRequestHandler):
         """Request lines stay out of the output: paths can carry ids, bodies carry personal data."""
 
 
+class _FrontServer(ThreadingHTTPServer):
+    # socketserver's backlog of 5 refuses the sixth client that arrives at once; a web app opens many together.
+    request_queue_size = 128
+
+
 class ApiServer:
     """The front on a loopback port, in a background thread."""
 
     def __init__(self, api: LocalApi, host: str = "127.0.0.1", port: int = 3000) -> None:
         handler = type("Handler", (_Handler,), {"api": api})
-        self.server = ThreadingHTTPServer((host, port), handler)
+        self.server = _FrontServer((host, port), handler)
         self.server.daemon_threads = True
         self.url = f"http://{host}:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, name="local-api", daemon=True)
