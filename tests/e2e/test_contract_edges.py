@@ -132,7 +132,7 @@ def test_a_signed_payment_with_a_loosely_written_amount_is_422_and_changes_nothi
     assert (status, receipt["status"]) == (200, "parked"), receipt
 
 
-@pytest.mark.parametrize("ahead", [timedelta(days=1200), timedelta(seconds=301)])
+@pytest.mark.parametrize("ahead", [timedelta(days=1200), timedelta(hours=1)])
 def test_a_signed_payment_dated_ahead_of_the_clock_is_422_and_changes_nothing(client: Client, ahead: timedelta) -> None:
     paid_at = (datetime.fromisoformat(_clock(client)["now"]) + ahead).isoformat()
     event_id = f"ahead-{ahead.total_seconds():.0f}"
