@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from lending import calendar
 from lending.errors import LendingError
 
 ID_LENGTH = 18
@@ -49,18 +50,30 @@ def check_character(first_17: str) -> str:
     return _CHECK_CHARACTERS[(12 - weighted % 11) % 11]
 
 
+def _check_birth_date(born: date, what: str) -> None:
+    """Refuse a birth date nobody holding a card can have: before 1900, or after today's business date."""
+    if born.year < _EARLIEST_BIRTH_YEAR:
+        raise InvalidIdNumber(f"{what} is before {_EARLIEST_BIRTH_YEAR}")
+    # "Today" is the platform's business date (the one clock, which the local test clock moves), never the system's.
+    if born > calendar.business_date():
+        raise InvalidIdNumber(f"{what} is in the future")
+
+
 def _parse_birth_date(digits: str) -> date:
     try:
         born = date(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         raise InvalidIdNumber("characters 7–14 of the ID number are not a calendar date") from None
-    if born.year < _EARLIEST_BIRTH_YEAR:
-        raise InvalidIdNumber(f"the birth date in the ID number is before {_EARLIEST_BIRTH_YEAR}")
+    _check_birth_date(born, "the birth date in the ID number")
     return born
 
 
 def validate_id_number(value: object) -> str:
-    """The ID number in canonical form (upper-case 'X') if every check passes; else InvalidIdNumber."""
+    """The ID number in canonical form (upper-case 'X') if every check passes; else InvalidIdNumber.
+
+    The birth date must be a calendar date from 1900 up to the platform's business date: a number whose holder is
+    not yet born cannot have been issued.
+    """
     if not isinstance(value, str):
         raise InvalidIdNumber(f"an ID number is a string, not {type(value).__name__}")
     number = value.strip().upper()
@@ -98,7 +111,6 @@ def make_id_number(region: str, born: date, sequence: int) -> str:
         raise InvalidIdNumber("the region must be 6 digits starting with a province code")
     if not 0 <= sequence <= 999:
         raise InvalidIdNumber("the sequence must be 0–999")
-    if born.year < _EARLIEST_BIRTH_YEAR:
-        raise InvalidIdNumber(f"the birth date must not be before {_EARLIEST_BIRTH_YEAR}")
+    _check_birth_date(born, "the birth date")
     body = f"{region}{born:%Y%m%d}{sequence:03d}"
     return body + check_character(body)
