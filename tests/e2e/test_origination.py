@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from infra.local.platform import LocalPlatform
 from infra.local.template import load_template
+from lending import clock
+from lending.prc_id import check_character, make_id_number
 from lending.webhooks import sign
 
 if TYPE_CHECKING:
@@ -31,7 +34,15 @@ def started(client: Client) -> dict[str, str]:
         "payout_rejected": client.apply("0001", "0000", key="payout-rejected"),
         "payout_flaky": client.apply("0001", "1111", key="payout-flaky"),
         "line": client.apply("0001", key="line", product="credit_line", term_months=12),
+        "minor": client.apply("0001", key="minor", applicant=_applicant(client, make_id_number("110101", MINOR, 12))),
     }
+
+
+MINOR = date(2010, 3, 3)  # 16 on the day this was written; younger than every product's 18 for years after
+
+
+def _applicant(client: Client, id_number: str) -> dict[str, Any]:
+    return {**client.body("0001")["applicant"], "id_number": id_number}
 
 
 def test_a_strong_profile_is_approved_and_paid_out(client: Client, started: dict[str, str]) -> None:
@@ -55,6 +66,24 @@ def test_a_failed_identity_check_is_declined(client: Client, started: dict[str, 
     view = client.wait_for(started["identity_failed"], TERMINAL)
     assert view["status"] == "DECLINED"
     assert view["decision"]["reasons"][0]["code"] == "identity_failed"
+
+
+def test_an_applicant_under_18_is_declined_on_age_not_failed(client: Client, started: dict[str, str]) -> None:
+    view = client.wait_for(started["minor"], TERMINAL)
+    assert view["status"] == "DECLINED"
+    assert [reason["code"] for reason in view["decision"]["reasons"]] == ["applicant_age_outside_range"]
+
+
+def test_an_id_number_born_after_today_is_422_at_intake(client: Client) -> None:
+    born = clock.today() + timedelta(days=1)
+    body = f"110101{born:%Y%m%d}012"
+    applicant = _applicant(client, body + check_character(body))
+    status, answer = client.call(
+        "POST", "/v1/applications", client.body("0001", applicant=applicant), headers={"Idempotency-Key": "unborn"}
+    )
+    assert status == 422, answer
+    assert answer["error"]["code"] == "invalid_request"
+    assert "id_number" in json.dumps(answer["error"])
 
 
 def test_a_silent_identity_vendor_expires_the_application(client: Client, started: dict[str, str]) -> None:

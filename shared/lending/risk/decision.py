@@ -541,7 +541,7 @@ def _check_request(application: Application, score: ScoreOutcome, catalogue: Cat
 
 
 def _verification_rules(case: _Case) -> Decision | None:
-    """Consent and identity: the rules that need no assessment, as a decline; None when none is broken."""
+    """Consent, identity and age: the rules that need no assessment, as a decline; None when none is broken."""
     application, identity, policy = case.application, case.identity, case.policy
     consent = application.consent
     if not (consent.credit_report and consent.data_processing):
@@ -568,6 +568,14 @@ def _verification_rules(case: _Case) -> Decision | None:
         return case.decline(
             Rule.LIVENESS_NOT_CONFIRMED, "The verification could not confirm that you took part in person."
         )
+    # The age comes from the ID number alone: an applicant outside the product's range is declined before any
+    # score (the model cannot score a minor) and whatever the assessment would say.
+    age, allowed = case.application.age(), case.product.applicant_age
+    if not allowed.min <= age <= allowed.max:
+        return case.decline(
+            Rule.APPLICANT_AGE_OUTSIDE_RANGE,
+            f"{case.product.name} is for applicants aged {allowed.min} to {allowed.max}.",
+        )
     return None
 
 
@@ -577,12 +585,6 @@ def _hard_rules(case: _Case) -> Decision | None:
     if verification is not None:
         return verification
     application, policy, product = case.application, case.policy, case.product
-    age, allowed = application.age(), product.applicant_age
-    if not allowed.min <= age <= allowed.max:
-        return case.decline(
-            Rule.APPLICANT_AGE_OUTSIDE_RANGE,
-            f"{product.name} is for applicants aged {allowed.min} to {allowed.max}.",
-        )
     if product.startup is not None:
         assert application.business_registered_on is not None  # required of business products
         business_age = int(months_between(application.business_registered_on, application.decided_on))
@@ -798,7 +800,8 @@ def decide_before_assessment(
     catalogue: Catalogue,
     policy: DecisionPolicy,
 ) -> Decision | None:
-    """The decline an application earns before anyone assesses it (no consent, identity not verified), or None.
+    """The decline an application earns before anyone assesses it (no consent, identity not verified, an age
+    outside the product's range), or None.
 
     The workflow asks this first, so an applicant whose identity failed is never looked up at the credit bureau.
     """

@@ -128,14 +128,19 @@ def _price(amount: Money, exact: bool) -> float:
     return float(amount.to_decimal() / ASSUMED_FINANCED_SHARE / MODEL_UNIT)
 
 
+# The ages the model was trained on and can score: no product lends outside them (the catalogue's ranges lie
+# within), so an applicant outside is declined on age before any score is needed.
+SCORABLE_AGES = range(18, 101)
+
+
 def raw_inputs(amount: Money, term_months: int, age_years: int, bureau: BureauFacts) -> dict[str, Any]:
     """The model's raw fields by the card's feature names (before categorical codes and ratios)."""
     if not amount.is_positive:
         raise ScoringInputError("the amount must be positive")
     if type(term_months) is not int or not 1 <= term_months <= 36:
         raise ScoringInputError("the term must be 1 to 36 months")
-    if type(age_years) is not int or not 18 <= age_years <= 100:
-        raise ScoringInputError("the applicant's age must be 18 to 100")
+    if type(age_years) is not int or age_years not in SCORABLE_AGES:
+        raise ScoringInputError(f"the applicant's age must be {SCORABLE_AGES.start} to {SCORABLE_AGES[-1]}")
     exact = _exact_in_context()
     return {
         "seniority_years": math.nan if bureau.seniority_years is None else float(bureau.seniority_years),

@@ -29,7 +29,7 @@ from lending.risk.decision import (
 from lending.risk.policy import DecisionPolicy
 from lending.risk.review import BankStatement, BankTransaction, TaxFiling, review_business
 from lending.scoring.engine import score_applicant, score_json, to_outcome
-from lending.scoring.features import BureauFacts
+from lending.scoring.features import SCORABLE_AGES, BureauFacts
 from lending.scoring.model import CreditModel, ModelReason, ModelScore
 from lending.steps.ports import Applications, Audit, Decrypt
 
@@ -68,13 +68,14 @@ def score_credit(
     if not application["consent"]["credit_report"]:
         return {"scored": False, "reason": "consent_missing"}
     pii = decrypt(application_id, application["pii"], ("name", "id_number", "phone"))
+    age = age_on(pii["id_number"], business_date())
+    if age not in SCORABLE_AGES:
+        # Outside every product's age range: the decision declines on age without a score, and nobody's credit
+        # report is pulled for an application that cannot be granted.
+        return {"scored": False, "reason": "applicant_age_outside_range"}
     report = bureau.fetch_report(Applicant(pii["name"], pii["id_number"], pii["phone"]), application_id)
     _, result = score_applicant(
-        model,
-        Money.of(application["amount"]),
-        int(application["term_months"]),
-        age_on(pii["id_number"], business_date()),
-        report.facts(),
+        model, Money.of(application["amount"]), int(application["term_months"]), age, report.facts()
     )
     stored = score_json(result)
     applications.set_fields(application_id, {"score": stored})

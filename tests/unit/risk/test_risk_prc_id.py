@@ -177,7 +177,8 @@ regions = st.builds(
     st.sampled_from(sorted(PROVINCE_CODES)),
     st.text(alphabet="0123456789", min_size=4, max_size=4),
 )
-births = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
+# Up to a day already past (a number whose holder is not yet born is refused: see test_prc_id_business_date).
+births = st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31))
 
 
 @given(region=regions, born=births, sequence=st.integers(0, 999))
