@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from typing import Any
 
 from infra.local.api import ApiServer
@@ -39,3 +40,44 @@ def test_forty_clients_connected_before_the_front_accepts_are_all_answered() -> 
         for client in clients:
             client.close()
         server.stop()
+
+
+def test_thirty_two_clients_arriving_together_are_all_answered() -> None:
+    # Given thirty-two clients, each connected and waiting at one barrier with the front not yet accepting
+    server = ApiServer(_Echo(), port=0)  # type: ignore[arg-type]
+    host, port = server.server.server_address[:2]
+    clients = 32
+    barrier = threading.Barrier(clients + 1, timeout=30)  # the timeout only ends a test that has already failed
+    answers: dict[int, bytes] = {}
+    failures: list[BaseException] = []
+
+    def client(number: int) -> None:
+        try:
+            with socket.create_connection((str(host), port), timeout=30) as connection:
+                barrier.wait()
+                connection.sendall(f"GET /{number} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                answer = b""
+                while chunk := connection.recv(4096):
+                    answer += chunk
+                answers[number] = answer
+        except BaseException as exc:  # reported by the test's own thread
+            failures.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    try:
+        for thread in threads:
+            thread.start()
+        # When all of them are connected at once, and only then, the front starts accepting
+        barrier.wait()
+        server.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.stop()
+    # Then every one of them was answered, each with its own answer
+    assert failures == []
+    assert sorted(answers) == list(range(clients))
+    for number, answer in answers.items():
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        assert answer.endswith(f'"/{number}"'.encode())
