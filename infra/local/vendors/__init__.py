@@ -8,7 +8,9 @@ provider, each on its own port (ephemeral by default), in background threads::
         vendors.payouts.payouts(reference="app-1")
 
 Outcomes follow the applicant's data (phone, ID number, bank account); see each module. Personal data is never
-logged: the servers log references only, and never a request line.
+logged: the servers log references only, and never a request line. Every vendor reads the platform's one clock
+(:mod:`lending.clock`) unless a test passes its own: a report's time, a statement's window, a payout's date move
+with the local test clock, and dates are China's calendar dates, as the platform's are.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from types import TracebackType
 
 from infra.local.vendors.bank_data import SandboxBankData
 from infra.local.vendors.bureau import SandboxCreditBureau
 from infra.local.vendors.identity import Delivery, SandboxIdentityVendor
 from infra.local.vendors.payouts import SandboxPayout, SandboxPayoutProvider
-from infra.local.vendors.server import SandboxServer, utc_now
+from infra.local.vendors.server import SandboxServer
+from lending import clock as platform_clock
+from lending.calendar import business_date
 
 __all__ = [
     "Delivery",
@@ -35,6 +39,11 @@ __all__ = [
     "SandboxVendors",
     "VendorUrls",
 ]
+
+
+def _platform_now() -> datetime:
+    """The platform's moment, read at each call: the local test clock moves it."""
+    return platform_clock.now()
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,7 @@ class SandboxVendors:
         callback_delay: float = 0.2,
         callback_attempts: int = 4,
         callback_backoff: float = 0.2,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] = _platform_now,
     ) -> None:
         self.identity = SandboxIdentityVendor(
             identity_secret if identity_secret is not None else secrets.token_urlsafe(36),
@@ -82,7 +91,8 @@ class SandboxVendors:
         self.bureau = SandboxCreditBureau(host=host, api_key=api_key, clock=clock)
 
         def today() -> date:
-            return clock().astimezone(UTC).date()
+            # The business date of the vendors' moment: China's calendar date, as the platform's review reads it.
+            return business_date(clock())
 
         self.bank_data = SandboxBankData(host=host, api_key=api_key, today=today)
         self.payouts = SandboxPayoutProvider(host=host, api_key=api_key, clock=clock)

@@ -2,18 +2,21 @@
 
 The wire contract is :mod:`lending.adapters.vendors.bank_data`'s. The applicant's phone and ID number pick the
 profile, as at the bureau, so the three vendors tell one consistent story about an applicant; the data is a pure
-function of the applicant and of today's date (the window is the last whole months before it).
+function of the applicant and of today's date (the window is the last whole months before it). Today is the
+platform's business date (:func:`lending.clock.today`, China's calendar date on the platform's one clock), so the
+window moves with the local test clock and turns at midnight in China, the day the platform's review sees.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from http import HTTPStatus
 
 from infra.local.vendors.profiles import profile_for, statement, tax_filings
 from infra.local.vendors.server import Answer, Request, SandboxServer, invalid, require_text
+from lending import clock
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +24,9 @@ MAX_MONTHS = 24
 TAX_FILING_MONTHS = 12
 
 
-def _utc_today() -> date:
-    return datetime.now(UTC).date()
+def _business_date() -> date:
+    """The platform's business date, read at each request (the test clock may have moved since the start)."""
+    return clock.today()
 
 
 class SandboxBankData(SandboxServer):
@@ -36,7 +40,7 @@ class SandboxBankData(SandboxServer):
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
-        today: Callable[[], date] = _utc_today,
+        today: Callable[[], date] = _business_date,
     ) -> None:
         super().__init__(host=host, port=port, api_key=api_key)
         self._today = today

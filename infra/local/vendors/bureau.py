@@ -1,7 +1,8 @@
 """The sandbox credit bureau: a report per applicant, from :mod:`infra.local.vendors.profiles`.
 
 The wire contract is :mod:`lending.adapters.vendors.bureau`'s. The same applicant and consent reference always get
-the same report (its ``report_id`` included); only ``generated_at`` follows the clock.
+the same report (its ``report_id`` included); only ``generated_at`` follows the clock, the platform's one clock
+(:func:`lending.clock.now`) unless a test passes its own.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 
 from infra.local.vendors.profiles import credit_report_fields, profile_for
-from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text, utc_now
+from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text
+from lending import clock as platform_clock
 
 logger = logging.getLogger(__name__)
+
+
+def _platform_now() -> datetime:
+    """The platform's moment, read at each request: the local test clock moves it."""
+    return platform_clock.now()
 
 
 class SandboxCreditBureau(SandboxServer):
@@ -29,7 +36,7 @@ class SandboxCreditBureau(SandboxServer):
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] = _platform_now,
     ) -> None:
         super().__init__(host=host, port=port, api_key=api_key)
         self._clock = clock

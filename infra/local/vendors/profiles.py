@@ -5,6 +5,12 @@ gets a profile derived from a SHA-256 of the ID number, between weak and strong.
 of the profile, the applicant's data and the date: the same applicant always gets the same report, statement and
 filings. To move a sandbox outcome against new model cut-offs or review policy, tune :data:`PROFILES`.
 
+The vendors never see the application: no request to them carries the amount, the term or the product. So each
+named profile earns its phone's outcome at every amount and term of every product, as a payment provider's test
+card does whatever the basket (the contract's promise, held by ``tests/integration/vendors/test_sandbox_outcomes``):
+its person scores on the right side of the cut-offs wherever the model puts the amount, and its business banks
+enough to service the largest payment any product can ask for at that product's coverage floor.
+
 All amounts are CNY. The bureau's are the person's (monthly income and expenses, assets, debt); the scoring step
 converts them to the units of the ``credit_data`` set its model was trained on (``lending.scoring.features``).
 Bank and tax amounts are the business's.
@@ -63,6 +69,9 @@ class CashFlow:
     tax_declared_share: Decimal
     #: Borrowed money paid in once, mid-window: not revenue, and labelled so (the review leaves it out).
     loan_proceeds: Money = Money.ZERO
+    #: Whole months the account has been with this bank: a statement covers no more of them, however many are
+    #: asked for (None: as many as asked). Tax filings still cover the months asked: the business is older.
+    history_months: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,36 +87,44 @@ def _shape(*values: str) -> tuple[Decimal, ...]:
     return tuple(Decimal(value) for value in values)
 
 
-#: Scored on 2026-11-28 with policy cut-offs 545 (approve) / 509 (decline), for 120,000 over 12 months at age 35:
-#: strong 606 (gbdt) / 592 (scorecard), borderline 525 / 526, weak 348 / 326. Re-check after a model or policy change.
+#: Measured with the champion model (credit_gbdt_v2) and the 2026-11-28.1 catalogue and policy (cut-offs 545 approve,
+#: 509 decline) over every cell where the model's inputs change: amounts 1,000–500,000, terms 1–36, ages 18–65.
+#: Scores: strong 564–679, borderline 525–635, weak 326–403. The largest payment any product asks for is a
+#: 500,000 line drawn in full and repaid in one month: 504,625.00 at grade B's rate in the dearest industry, so
+#: 630,781.25 a month at the line's 1.25 floor (632,447.91 at grade C's); the instalment products' hardest, 500,000
+#: over 3 months, needs 215,781.24. test_sandbox_outcomes re-checks it all after a model, catalogue or policy change.
 PROFILES: dict[str, SandboxProfile] = {
-    # Long employment, own home, no records, income well above expenses and debt: approved automatically.
-    # Steady inflows, gently rising, every month in surplus, tax declared at 98% of banked revenue.
+    # Long employment (past the model's last seniority split, 19.5 years), own home, no records, income far above
+    # expenses, assets past the model's last split (2.05 million), no debt: at least 564 at any amount, term and
+    # age, so approved automatically. The business clears 750,000 a month on average (714,000 in its weakest month
+    # in the window), every month in surplus: coverage of at least 1.48 on the hardest payment of any product, so
+    # every request is granted in full. Tax declared at 98% of banked revenue.
     STRONG: SandboxProfile(
         STRONG,
         BureauFigures(
-            seniority_years=12,
+            seniority_years=20,
             home=Home.OWNER,
             marital=Marital.MARRIED,
             derogatory_records=False,
             job=JobType.FIXED,
-            monthly_expenses=Money.of("4500.00"),
-            monthly_income=Money.of("26000.00"),
-            assets=Money.of("1200000.00"),
+            monthly_expenses=Money.of("6000.00"),
+            monthly_income=Money.of("60000.00"),
+            assets=Money.of("2100000.00"),
             debt=Money.of("0.00"),
         ),
         CashFlow(
-            average_revenue=Money.of("150000.00"),
+            average_revenue=Money.of("2000000.00"),
             revenue_shape=_shape(
                 "0.96", "0.98", "0.97", "0.99", "1.00", "0.98", "1.01", "1.02", "1.00", "1.03", "1.02", "1.04"
             ),
-            fixed_costs=Money.of("35000.00"),
+            fixed_costs=Money.of("150000.00"),
             variable_cost_share=Decimal("0.55"),
             tax_declared_share=Decimal("0.98"),
         ),
     ),
-    # Short employment, records, low income, high debt: declined. Volatile falling inflows, seven months in
-    # deficit, a loss on average, and barely half the banked revenue declared to the tax office.
+    # Short employment, records, low income, high debt: scores 403 at best, below the decline cut-off at any amount.
+    # Volatile falling inflows, seven months in deficit, a loss on average, and barely half the banked revenue
+    # declared to the tax office: a tax mismatch, the hard rule that declines before any score or amount is read.
     WEAK: SandboxProfile(
         WEAK,
         BureauFigures(
@@ -132,29 +149,38 @@ PROFILES: dict[str, SandboxProfile] = {
             loan_proceeds=Money.of("30000.00"),
         ),
     ),
-    # In between: referred to an underwriter. Some volatility, three months in deficit (the policy's limit),
-    # a thin surplus, tax declared at 88% of banked revenue (within tolerance).
+    # Referred to an underwriter, whatever is asked. No score can do that alone: the referral band is 509–544, and
+    # the amount alone moves a score further (searched: at 12 months and age 40, the narrowest any profile came was
+    # 508–544, and only with expenses in the hundreds of thousands; across every term and age, the narrowest was 47
+    # points, 502–549). So the referral comes from the business, which moved its account here five months ago: a
+    # statement of five whole months, one short of the policy's six, is a high finding the policy refers on, and
+    # nothing the review declines on. The person in between the others (mid-career freelancer, some debt, no
+    # records) scores 525 or more at any amount, term and age: never declined, and approved but for the history.
+    # The business clears 698,400 a month over those five months, every month in surplus: coverage of at least 1.38
+    # on the hardest payment of any product at grade C, so the underwriter sees the request itself as the terms.
+    # Tax declared at 88% of banked revenue (within tolerance).
     BORDERLINE: SandboxProfile(
         BORDERLINE,
         BureauFigures(
-            seniority_years=5,
-            home=Home.PARENTS,
+            seniority_years=12,
+            home=Home.OWNER,
             marital=Marital.MARRIED,
             derogatory_records=False,
             job=JobType.FREELANCE,
-            monthly_expenses=Money.of("7000.00"),
-            monthly_income=Money.of("15000.00"),
-            assets=Money.of("200000.00"),
-            debt=Money.of("120000.00"),
+            monthly_expenses=Money.of("5500.00"),
+            monthly_income=Money.of("28000.00"),
+            assets=Money.of("400000.00"),
+            debt=Money.of("20000.00"),
         ),
         CashFlow(
-            average_revenue=Money.of("80000.00"),
+            average_revenue=Money.of("2200000.00"),
             revenue_shape=_shape(
                 "1.10", "0.85", "1.00", "1.15", "0.80", "0.95", "1.10", "0.90", "0.75", "1.05", "1.00", "0.95"
             ),
-            fixed_costs=Money.of("28000.00"),
+            fixed_costs=Money.of("120000.00"),
             variable_cost_share=Decimal("0.60"),
             tax_declared_share=Decimal("0.88"),
+            history_months=5,
         ),
     ),
 }
@@ -270,8 +296,10 @@ def _receipts(inflow: Money, month: date, seed: str) -> list[tuple[date, Money]]
 
 
 def statement(profile: SandboxProfile, seed: str, today: date, months: int) -> dict[str, Any]:
-    """The wire form of a bank statement over the last ``months`` whole months."""
+    """The wire form of a bank statement over the last ``months`` whole months (no more than the account's history)."""
     cash_flow = profile.cash_flow
+    if cash_flow.history_months is not None:
+        months = min(months, cash_flow.history_months)
     covered = window(today, months)
     rent = cash_flow.fixed_costs.times(Decimal("0.4"), Rounding.HALF_UP)
     payroll = cash_flow.fixed_costs - rent

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import pytest
 
 from infra.local.vendors import SandboxVendors
+from infra.local.vendors.profiles import BORDERLINE, PROFILES
+from lending import clock
 from lending.adapters.vendors import Applicant, VendorRejected
 from lending.adapters.vendors.bank_data import BankDataClient
 from lending.adapters.vendors.bureau import CreditBureauClient, CreditReport, Home, JobType
@@ -46,10 +49,11 @@ def _cash_flow(vendors: SandboxVendors, applicant: Applicant, policy: DecisionPo
 
 
 def _tax_ratio(vendors: SandboxVendors, applicant: Applicant, cash_flow: CashFlowSummary) -> float:
+    """Declared over banked revenue, over every month of the statement (each has its filing)."""
     filings = BankDataClient(vendors.urls.bank_data).fetch_tax_filings(applicant)
     comparison = compare_tax_filings(filings, cash_flow)
     assert comparison is not None
-    assert comparison.months == 12
+    assert comparison.months == cash_flow.months_covered
     assert comparison.ratio is not None
     return float(comparison.ratio)
 
@@ -122,22 +126,22 @@ def test_a_report_without_consent_is_refused(vendors: SandboxVendors) -> None:
 # ------------------------------------------------------------------------------------------------ bank and tax data
 
 
-def _last_whole_months(count: int) -> tuple[date, date]:
-    """First and last day of the ``count`` whole calendar months before this one."""
-    this_month = datetime.now(UTC).date().replace(day=1)
+def _last_whole_months(count: int, today: date | None = None) -> tuple[date, date]:
+    """First and last day of the ``count`` whole calendar months before this one (on the platform's business date)."""
+    this_month = (today or clock.today()).replace(day=1)
     last = add_months(this_month, -1)
     return add_months(this_month, -count), last.replace(day=calendar.monthrange(last.year, last.month)[1])
 
 
-@pytest.mark.parametrize("phone_suffix", ["0001", "0002", "0003", "1234"])
-def test_statements_are_well_formed_and_deterministic(vendors: SandboxVendors, phone_suffix: str) -> None:
+@pytest.mark.parametrize(("phone_suffix", "months"), [("0001", 12), ("0002", 12), ("0003", 5), ("1234", 12)])
+def test_statements_are_well_formed_and_deterministic(vendors: SandboxVendors, phone_suffix: str, months: int) -> None:
     client = BankDataClient(vendors.urls.bank_data, timeout=2)
 
     statement = client.fetch_statements(ACCOUNT, holder=_applicant(phone_suffix))
 
     assert isinstance(statement, BankStatement)
-    assert (statement.period_start, statement.period_end) == _last_whole_months(12)
-    assert len(statement.whole_months()) == 12
+    assert (statement.period_start, statement.period_end) == _last_whole_months(months)
+    assert len(statement.whole_months()) == months
     assert all(transaction.amount for transaction in statement.transactions)
     assert {transaction.category for transaction in statement.transactions} >= {"sales", "rent", "payroll"}
     assert [t.on for t in statement.transactions] == sorted(t.on for t in statement.transactions)
@@ -184,14 +188,33 @@ def test_a_borderline_business_sits_in_between(vendors: SandboxVendors, policy: 
     applicant = _applicant("0003")
     borderline = _cash_flow(vendors, applicant, policy)
 
-    assert 0 < borderline.negative_net_flow_months <= policy.review.max_negative_net_flow_months
     assert borderline.revenue_cv is not None
     assert strong.revenue_cv is not None
     assert weak.revenue_cv is not None
     assert strong.revenue_cv < borderline.revenue_cv < weak.revenue_cv
     assert weak.average_monthly_net_flow < borderline.average_monthly_net_flow < strong.average_monthly_net_flow
+    assert borderline.negative_net_flow_months == 0
     ratio = _tax_ratio(vendors, applicant, borderline)
     assert 0.05 < abs(ratio - 1) <= float(policy.review.max_tax_mismatch)
+
+
+def test_a_borderline_business_banks_here_one_month_too_short_for_the_review_to_judge_alone(
+    vendors: SandboxVendors, policy: DecisionPolicy
+) -> None:
+    """The referral that holds at any amount: a history shorter than the policy's minimum is a high finding the
+    policy refers on, whatever the score; the test fails when the policy's minimum moves past the profile's."""
+    # Given the borderline applicant, and the months the policy needs to judge a business alone
+    needed = policy.review.min_history_months
+    # When the platform asks for its 12 months and for its tax filings
+    flow = _cash_flow(vendors, _applicant("0003"), policy)
+    filings = BankDataClient(vendors.urls.bank_data).fetch_tax_filings(_applicant("0003"))
+    # Then the statement covers one month fewer than that, every one of them in surplus, and the filings a year
+    assert flow.months_covered == needed - 1 == PROFILES[BORDERLINE].cash_flow.history_months
+    assert all(month.net.is_positive for month in flow.months)
+    assert len(filings) == 12
+    # And a statement asked for fewer months than the history still covers only those
+    short = BankDataClient(vendors.urls.bank_data).fetch_statements(ACCOUNT, 3, holder=_applicant("0003"))
+    assert (short.period_start, short.period_end) == _last_whole_months(3)
 
 
 def test_tax_filings_are_monthly_and_deterministic(vendors: SandboxVendors) -> None:
@@ -216,3 +239,67 @@ def test_a_bad_statement_request_is_rejected(vendors: SandboxVendors) -> None:
     assert refused.value.status == 422
     with pytest.raises(ValueError, match="months"):
         BankDataClient(vendors.urls.bank_data).fetch_statements(ACCOUNT, 0, holder=_applicant("0001"))
+
+
+# ------------------------------------------------------------------------------------------------------- the clock
+
+
+class _StillDatetime(datetime):
+    """``datetime`` whose ``now`` is :data:`_StillDatetime.moment`: the system clock held still."""
+
+    moment = datetime(2026, 2, 28, 16, 30, tzinfo=UTC)
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> _StillDatetime:
+        return cls.fromtimestamp(cls.moment.timestamp(), tz)
+
+
+@pytest.fixture
+def still_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_StillDatetime]]:
+    """The platform's clock on a held system clock, not moved; put back as it was afterwards."""
+    monkeypatch.setattr(clock, "datetime", _StillDatetime)
+    ahead = clock._Shift.ahead
+    clock._Shift.ahead = timedelta(0)
+    yield _StillDatetime
+    clock._Shift.ahead = ahead
+
+
+def test_the_statement_window_follows_the_test_clock(
+    vendors: SandboxVendors, still_clock: type[_StillDatetime]
+) -> None:
+    # Given the platform's business date, and the statement and filings the vendor gives on it
+    client = BankDataClient(vendors.urls.bank_data, timeout=2)
+    today = clock.today()
+    before = client.fetch_statements(ACCOUNT, holder=_applicant("0001"))
+    assert (before.period_start, before.period_end) == _last_whole_months(12, today)
+    # When the test clock moves forward two months and a half
+    moved = clock.advance_to(today + timedelta(days=75))
+    # Then the next statement and filings end with the last whole month before the new business date
+    after = client.fetch_statements(ACCOUNT, holder=_applicant("0001"))
+    filings = client.fetch_tax_filings(_applicant("0001"))
+    assert (after.period_start, after.period_end) == _last_whole_months(12, moved)
+    assert (filings[0].period_start, filings[-1].period_end) == _last_whole_months(12, moved)
+    assert after.period_end > before.period_end
+
+
+def test_the_statement_window_turns_at_midnight_in_china_not_at_midnight_utc(
+    vendors: SandboxVendors, still_clock: type[_StillDatetime]
+) -> None:
+    # Given 16:30 UTC on the last day of February: already 1 March in China, the platform's business date
+    assert still_clock.moment.date() == date(2026, 2, 28)
+    assert clock.today() == date(2026, 3, 1)
+    # When the platform asks for a statement
+    statement = BankDataClient(vendors.urls.bank_data, timeout=2).fetch_statements(ACCOUNT, holder=_applicant("0001"))
+    # Then February is a whole month that has ended, as the platform's review sees it, and the last one covered
+    assert (statement.period_start, statement.period_end) == (date(2025, 3, 1), date(2026, 2, 28))
+
+
+def test_a_report_is_generated_at_the_platforms_moment(
+    vendors: SandboxVendors, still_clock: type[_StillDatetime]
+) -> None:
+    # Given the platform's clock moved ten days past the held system clock
+    clock.advance_to(clock.today() + timedelta(days=10))
+    # When the bureau reports
+    report = _report(vendors, _applicant("0001"))
+    # Then the report's time is the platform's moment, to the second
+    assert report.generated_at == (still_clock.moment + timedelta(days=10)).replace(microsecond=0)
