@@ -706,15 +706,28 @@ class _FrontServer(ThreadingHTTPServer):
 
 
 class ApiServer:
-    """The front on a loopback port, in a background thread."""
+    """The front on a loopback port, in a background thread.
 
-    def __init__(self, api: LocalApi, host: str = "127.0.0.1", port: int = 3000) -> None:
-        handler = type("Handler", (_Handler,), {"api": api})
-        self.server = _FrontServer((host, port), handler)
+    The socket is bound and listening as soon as the server is made (port 0: a free port the system picks, with no
+    window in which another process could take it), so ``url`` is known before anything is served: the local stack
+    is deployed with it as the vendors' callback address, and only then is the API handed over with
+    :meth:`serve`. A client that connects in between waits in the listen backlog and is answered once serving starts.
+    """
+
+    def __init__(self, api: LocalApi | None = None, host: str = "127.0.0.1", port: int = 3000) -> None:
+        self._handler: type[_Handler] = type("Handler", (_Handler,), {"api": api})
+        self.server = _FrontServer((host, port), self._handler)
         self.url = f"http://{host}:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, name="local-api", daemon=True)
 
+    def serve(self, api: LocalApi) -> ApiServer:
+        """Answer with ``api`` from now on (the server made without one) and start accepting."""
+        self._handler.api = api
+        return self.start()
+
     def start(self) -> ApiServer:
+        if getattr(self._handler, "api", None) is None:
+            raise RuntimeError("the local front has no API to serve: use serve(api)")
         self._thread.start()
         return self
 

@@ -114,6 +114,12 @@ def reconcile(stack: DeployedStack, day: date | None = None) -> dict[str, Any]:
     return {"ok": report.ok, "text": report.render()}
 
 
+class _ControlHTTPServer(ThreadingHTTPServer):
+    # socketserver's backlog of 5 refuses the sixth client arriving at once (a loaded machine accepts late).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class ControlServer:
     """The control port on 127.0.0.1 (a free port), in a thread of its own."""
 
@@ -165,7 +171,7 @@ class ControlServer:
                 self._answer(HTTPStatus.OK, reconcile(owner.stack, day))
 
         self.stack = stack
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _ControlHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-control", daemon=True)
 
     @property

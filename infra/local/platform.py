@@ -14,7 +14,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,8 @@ from infra.local.stack import DeployedStack, local_stack
 from infra.local.template import ROOT, load_template
 from infra.local.vendors import SandboxVendors
 
-#: Deadlines are days in AWS; locally seconds, so every sandbox outcome shows within a minute.
+#: Deadlines are days in AWS; in ``make run`` seconds, so every sandbox outcome shows within a minute. (The
+#: end-to-end tests keep AWS's days wherever a deadline must not pass, and these seconds where one must.)
 LOCAL_DEADLINES = {"IdentityTimeoutSeconds": "20", "ReviewTimeoutSeconds": "45"}
 #: Each user's groups; a user whose group the template's pool does not have is left out (and so is its token).
 SANDBOX_USERS = {
@@ -218,26 +219,38 @@ def sign_in_sandbox_users(sessions: SandboxSessions) -> dict[str, str]:
 
 @contextmanager
 def running_platform(
-    port: int = 3000, *, callback_delay: float = 0.2, web_url: str = DEFAULT_WEB_URL
+    port: int = 3000,
+    *,
+    callback_delay: float = 0.2,
+    web_url: str = DEFAULT_WEB_URL,
+    deadlines: Mapping[str, str] = LOCAL_DEADLINES,
 ) -> Iterator[LocalPlatform]:
-    """Start everything; stop everything on exit."""
+    """Start everything; stop everything on exit.
+
+    ``port`` 0 puts the API on a free port (``LocalPlatform.api_url`` says which). ``deadlines`` are the template's
+    deadline Parameters (``IdentityTimeoutSeconds``, ``ReviewTimeoutSeconds``); one left out keeps the template's
+    default, days as in AWS.
+    """
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon locally
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no CloudWatch locally: keep stdout readable
     with ExitStack() as stack:
         vendors = stack.enter_context(SandboxVendors(callback_delay=callback_delay))
-        api_url = f"http://127.0.0.1:{port}"
-        parameters = {**vendors.urls.as_parameters(), **LOCAL_DEADLINES, "PublicApiBaseUrl": api_url}
+        # The API's socket is bound before the stack is deployed, because the stack is told the API's URL (where
+        # vendors call back): a port picked, released and bound again later could be taken in between.
+        server = ApiServer(port=port)
+        stack.callback(server.stop)  # closes the bound socket if the deploy fails (stopping twice is harmless)
+        parameters = {**vendors.urls.as_parameters(), **deadlines, "PublicApiBaseUrl": server.url}
         deployed, runtime = stack.enter_context(local_stack(parameters))
-        cors = cors_from_template(load_template()) or web_origin_policy(web_url)
-        server = ApiServer(LocalApi(deployed, cors=cors), port=port).start()
-        stack.callback(server.stop)
-        control = ControlServer(deployed).start()
-        stack.callback(control.stop)
         secrets = {
             "identity": deployed.secret_values["IdentityWebhookSecret"],
             "payments": deployed.secret_values["PaymentsWebhookSecret"],
         }
-        vendors.identity.secret = secrets["identity"]
+        vendors.identity.secret = secrets["identity"]  # before anything is served: no callback signed otherwise
+        cors = cors_from_template(load_template()) or web_origin_policy(web_url)
+        server.serve(LocalApi(deployed, cors=cors))
+        stack.callback(server.stop)  # the front stops before moto does: no request reaches a stack that is gone
+        control = ControlServer(deployed).start()
+        stack.callback(control.stop)
         sessions = SandboxSessions(deployed)
         tokens = sign_in_sandbox_users(sessions)
         platform = LocalPlatform(

@@ -1,29 +1,60 @@
-"""The whole platform from template.yaml, started once for the end-to-end tests, driven over HTTP."""
+"""The whole platform from template.yaml, started for each end-to-end test module, driven over HTTP.
+
+Nothing here depends on how fast the machine is. Each wait is for an event (a status reached, a balance booked)
+and fails loudly, with what it last saw, only after a bound no loaded machine comes near. The platform's API
+binds a free port itself. Its deadlines are the template's (days, as in AWS) unless a module asks for others
+(``deadlines``), so no test races a deadline it means to beat; the one module whose deadline must pass sets the
+seconds ``make run`` uses, and nothing in it has to beat one. The business day is put at noon in China while a
+platform runs, so no run crosses midnight between two readings of the date.
+"""
 
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, TypeVar
 
 import pytest
 
 from infra.local.platform import LocalPlatform, running_platform
+from lending import clock
 from lending.prc_id import make_id_number
 
 TERMINAL = {"DISBURSED", "DECLINED", "FAILED", "EXPIRED", "LINE_OPENED"}
+#: How long a test waits for something that does happen before it fails: only a broken platform needs longer,
+#: so the bound is far beyond what a loaded two-core machine takes.
+WAIT_SECONDS = 120.0
+POLL_SECONDS = 0.3
+
+T = TypeVar("T")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@contextmanager
+def noon_in_china() -> Iterator[None]:
+    """The platform's clock moved forward to the next noon in China, and put back afterwards.
+
+    The tests read dates at different moments (a loan opened today, its due dates, the days the test clock closes,
+    a birth date after today); a run across midnight in China would see the business date move between two of
+    them. From noon, twelve hours pass before the date changes. The clock only moves forward while the platform
+    runs, as the platform's own clock does; it is put back after the platform stopped, so the rest of the suite
+    (this same process) reads the system's clock again.
+    """
+    with clock._Shift.moving:
+        kept = clock._Shift.ahead
+        there = clock.now().astimezone(clock.CHINA_STANDARD_TIME)
+        noon = there.replace(hour=12, minute=0, second=0, microsecond=0)
+        clock._Shift.ahead += (noon if noon >= there else noon + timedelta(days=1)) - there
+    try:
+        yield
+    finally:
+        with clock._Shift.moving:
+            clock._Shift.ahead = kept
 
 
 @dataclass
@@ -32,6 +63,7 @@ class Client:
 
     platform: LocalPlatform
     terminal = frozenset(TERMINAL)
+    wait_seconds = WAIT_SECONDS
 
     @staticmethod
     def body(phone_suffix: str, account_suffix: str = "5678", **changes: Any) -> dict[str, Any]:
@@ -52,7 +84,7 @@ class Client:
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         request = urllib.request.Request(self.platform.api_url + path, method=method, data=data, headers=all_headers)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=WAIT_SECONDS) as response:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
@@ -71,15 +103,32 @@ class Client:
         return str(answer["application_id"])
 
     def wait_for(
-        self, application_id: str, statuses: set[str], *, token: str = "borrower", seconds: float = 60
+        self, application_id: str, statuses: set[str], *, token: str = "borrower", seconds: float = WAIT_SECONDS
     ) -> dict[str, Any]:
+        """The application's view once its status is one of ``statuses``; the test fails if it is not within
+        ``seconds``."""
+
+        def view() -> dict[str, Any]:
+            status, answer = self.call("GET", f"/v1/applications/{application_id}", token=token)
+            assert status == 200, answer
+            return dict(answer)
+
+        return self.wait_until(
+            view, lambda seen: seen["status"] in statuses, f"{application_id} to be {sorted(statuses)}", seconds
+        )
+
+    @staticmethod
+    def wait_until(read: Callable[[], T], done: Callable[[T], bool], what: str, seconds: float = WAIT_SECONDS) -> T:
+        """``read()`` again and again until ``done`` holds for what it read; that reading. The test fails, showing
+        the last reading, if it does not within ``seconds``: the bound only ends a wait that would never end."""
         deadline = time.monotonic() + seconds
         while True:
-            status, view = self.call("GET", f"/v1/applications/{application_id}", token=token)
-            assert status == 200, view
-            if view["status"] in statuses or time.monotonic() > deadline:
-                return dict(view)
-            time.sleep(0.3)
+            seen = read()
+            if done(seen):
+                return seen
+            if time.monotonic() > deadline:
+                pytest.fail(f"waited {seconds:.0f} s for {what}; last seen: {seen!r}")
+            time.sleep(POLL_SECONDS)
 
 
 def application(phone_suffix: str, account_suffix: str = "5678", **changes: Any) -> dict[str, Any]:
@@ -101,12 +150,20 @@ def application(phone_suffix: str, account_suffix: str = "5678", **changes: Any)
     return body
 
 
-@pytest.fixture(scope="session")
-def platform() -> Iterator[LocalPlatform]:
-    with running_platform(port=_free_port()) as running:
+@pytest.fixture(scope="module")
+def deadlines() -> Mapping[str, str]:
+    """The platform's deadline Parameters: none set, so the template's days (a module whose deadline must pass
+    overrides this)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def platform(deadlines: Mapping[str, str]) -> Iterator[LocalPlatform]:
+    """The platform, one per module: each module's deadlines are its own, and no module sees another's data."""
+    with noon_in_china(), running_platform(port=0, deadlines=deadlines) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def client(platform: LocalPlatform) -> Client:
     return Client(platform)

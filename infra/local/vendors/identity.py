@@ -8,6 +8,7 @@ The wire contract is :mod:`lending.adapters.vendors.identity`'s.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import logging
 import threading
@@ -16,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,8 +60,19 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: How long one callback waits for our webhook's answer. Generous: on a loaded machine the webhook's function waits
+#: its turn in the local runtime behind the other applications' steps, and an answer that comes after the vendor
+#: stopped waiting turns a delivered result into a retry.
+CALLBACK_TIMEOUT_SECONDS = 30.0
+
+
 class SandboxIdentityVendor(SandboxServer):
-    """Identity checks on loopback, with signed callbacks retried on 5xx or no answer."""
+    """Identity checks on loopback, with signed callbacks retried on 5xx or no answer.
+
+    Every attempt is recorded (:meth:`deliveries`) and logged; a callback that is never delivered (every attempt
+    failed, or the vendor stopped first) is logged as such, so none is lost without a word. :meth:`settle` waits
+    until the callbacks scheduled so far are over, after which none of them sends anything more.
+    """
 
     name = "identity"
 
@@ -73,7 +86,7 @@ class SandboxIdentityVendor(SandboxServer):
         callback_delay: float = 0.2,
         callback_attempts: int = 4,
         callback_backoff: float = 0.2,
-        callback_timeout: float = 2.0,
+        callback_timeout: float = CALLBACK_TIMEOUT_SECONDS,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__(host=host, port=port, api_key=api_key)
@@ -86,7 +99,8 @@ class SandboxIdentityVendor(SandboxServer):
         self._lock = threading.Lock()
         self._checks: dict[str, IdentityCheck] = {}
         self._deliveries: list[Delivery] = []
-        self._workers: set[threading.Thread] = set()
+        self._workers: dict[threading.Thread, str] = {}  # delivery threads still running, and their references
+        self._scheduled: Counter[str] = Counter()  # callbacks scheduled, by reference
         self._stopping = threading.Event()
         # Callbacks go straight to the given URL, never through a proxy named in the environment.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -112,10 +126,22 @@ class SandboxIdentityVendor(SandboxServer):
         """Stop accepting checks, abandon pending callbacks and wait for the delivery threads."""
         self._stopping.set()
         super().stop()
+        self.settle(timeout=self.callback_timeout + 1)  # an attempt under way ends within its own timeout
+
+    def settle(self, reference: str | None = None, timeout: float | None = None) -> bool:
+        """Wait until every callback scheduled so far (all, or those for ``reference``) is over: delivered, refused,
+        given up or abandoned; none of them sends anything after that. True if all were over within ``timeout``
+        seconds (None: however long it takes)."""
         with self._lock:
-            workers = list(self._workers)
+            workers = [worker for worker, ref in self._workers.items() if reference is None or ref == reference]
         for worker in workers:
-            worker.join(timeout=self.callback_timeout + 1)
+            worker.join(timeout=timeout)
+        return not any(worker.is_alive() for worker in workers)
+
+    def scheduled(self, reference: str) -> int:
+        """How many callbacks were scheduled for ``reference`` (0 for an applicant whose vendor stays silent)."""
+        with self._lock:
+            return self._scheduled[reference]
 
     def deliveries(self, reference: str | None = None) -> list[Delivery]:
         """Callback attempts so far, oldest first (all, or for one reference)."""
@@ -197,13 +223,15 @@ class SandboxIdentityVendor(SandboxServer):
             target=self._deliver, args=(reference, callback_url, body), name=f"identity-callback-{reference}"
         )
         worker.daemon = True
-        self._workers.add(worker)
+        self._workers[worker] = reference
+        self._scheduled[reference] += 1
         worker.start()
 
     def _deliver(self, reference: str, callback_url: str, body: bytes) -> None:
         event_id = json.loads(body)["event_id"]
         try:
             if self._stopping.wait(self.callback_delay):
+                logger.info("identity callback for reference %s abandoned: the vendor stopped", reference)
                 return
             for attempt in range(1, self.callback_attempts + 1):
                 status = self._post(callback_url, body)
@@ -211,13 +239,20 @@ class SandboxIdentityVendor(SandboxServer):
                     self._deliveries.append(Delivery(reference, event_id, attempt, status))
                 logger.info("identity callback for reference %s, attempt %d: %s", reference, attempt, status)
                 if status is not None and status < 500:
+                    if status >= 400:
+                        logger.warning("identity callback for reference %s refused with %d", reference, status)
                     return  # 2xx: delivered; 4xx: refused, and resending the same thing will not change that
                 if attempt < self.callback_attempts and self._stopping.wait(self.callback_backoff * 2 ** (attempt - 1)):
+                    logger.info("identity callback for reference %s abandoned: the vendor stopped", reference)
                     return
-            logger.warning("identity callback for reference %s gave up", reference)
+            logger.warning(
+                "identity callback for reference %s gave up after %d attempts", reference, self.callback_attempts
+            )
+        except Exception:  # a bug here must not end the thread without a word
+            logger.exception("identity callback for reference %s failed", reference)
         finally:
             with self._lock:
-                self._workers.discard(threading.current_thread())
+                self._workers.pop(threading.current_thread(), None)
 
     def _post(self, callback_url: str, body: bytes) -> int | None:
         """POST the signed result; the webhook's HTTP status, or None if it did not answer."""
@@ -235,5 +270,5 @@ class SandboxIdentityVendor(SandboxServer):
         except urllib.error.HTTPError as error:
             error.close()
             return int(error.code)
-        except (urllib.error.URLError, OSError):
-            return None
+        except (urllib.error.URLError, OSError, http.client.HTTPException):
+            return None  # no answer, or one that is not HTTP (a connection cut mid-answer): retried

@@ -12,10 +12,12 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
+
+from lending import clock
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -23,8 +25,10 @@ logger = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
-    """The sandbox vendors' default clock (tests pass their own)."""
-    return datetime.now(UTC)
+    """The sandbox vendors' default clock: the platform's one clock (:mod:`lending.clock`), so that a vendor's
+    dates (a report's, a statement window's, a payout's) move with the local test clock as the platform's do, and
+    agree with them across midnight in China. Tests pass their own."""
+    return clock.now()
 
 
 class SandboxError(Exception):
@@ -81,6 +85,9 @@ def require_text(source: Mapping[str, Any] | None, name: str, problems: dict[str
 
 
 class _Server(ThreadingHTTPServer):
+    # socketserver's backlog of 5 refuses the sixth client arriving at once: nine applications in flight call the
+    # same vendor together, and a loaded machine accepts late.
+    request_queue_size = 128
     daemon_threads = True
     sandbox: SandboxServer
 

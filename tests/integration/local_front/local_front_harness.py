@@ -30,6 +30,8 @@ WEB_URL = "http://127.0.0.1:5173"
 REGION = "ap-east-1"
 USER_POOL = "ap-east-1_localfront"
 CLIENT_ID = "local-front-client"
+#: A bound on one request or connection: it only ends a test that has already failed, so it is generous.
+WAIT = 120.0
 
 #: (payload, FunctionError or None) for an event
 Script = Callable[[dict[str, Any]], tuple[Any, str | None]]
@@ -119,7 +121,7 @@ class Front:
         self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
     ) -> Answer:
         """One request on a fresh connection; an answer, or the exception a dropped connection raises."""
-        connection = http.client.HTTPConnection(*self.address, timeout=10)
+        connection = http.client.HTTPConnection(*self.address, timeout=WAIT)
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
@@ -129,7 +131,7 @@ class Front:
 
     def raw(self, data: bytes) -> bytes:
         """Bytes in, every byte the front sends back until it closes the connection."""
-        with socket.create_connection(self.address, timeout=10) as client:
+        with socket.create_connection(self.address, timeout=WAIT) as client:
             client.sendall(data)
             answer = b""
             while chunk := client.recv(65536):

@@ -24,6 +24,8 @@ class Received:
 
 
 class _Server(ThreadingHTTPServer):
+    # socketserver's backlog of 5 refuses the sixth client arriving at once (a loaded machine accepts late).
+    request_queue_size = 128
     daemon_threads = True
     stand_in: StandIn
 
@@ -40,8 +42,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         stand_in.received.put(Received(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-        if stand_in.delay:
-            stand_in.released.wait(stand_in.delay)
+        if stand_in.hold:
+            stand_in.released.wait()
         status, raw, headers = stand_in.script.popleft() if stand_in.script else (200, b"{}", {})
         try:
             self.send_response(status)
@@ -67,8 +69,9 @@ class StandIn:
 
     received: queue.Queue[Received] = field(default_factory=queue.Queue)
     script: deque[tuple[int, bytes, dict[str, str]]] = field(default_factory=deque)
-    #: Seconds to wait before answering, to make a client time out.
-    delay: float = 0.0
+    #: Answer nothing until released (``released.set()``, or stop): a client can only have stopped waiting on its
+    #: own timeout, however slow the machine is.
+    hold: bool = False
     released: threading.Event = field(default_factory=threading.Event)
     _server: _Server | None = None
     _thread: threading.Thread | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import queue
 import socket
 import time
 import uuid
@@ -17,6 +16,9 @@ from lending.adapters.vendors.transport import VendorTransport
 from lending.webhooks import SIGNATURE_HEADER, verify
 
 ID_NUMBER = "11010519491231002X"
+#: A bound on waiting for something that does happen (a callback, a delivery thread ending): it only ends a test
+#: that has already failed, so it is generous enough for any loaded machine.
+WAIT = 120.0
 
 
 def _applicant(phone_suffix: str, id_number: str = ID_NUMBER) -> Applicant:
@@ -27,16 +29,14 @@ def _reference() -> str:
     return f"app-{uuid.uuid4().hex[:12]}"
 
 
-def _deliveries(vendors: SandboxVendors, reference: str, count: int, *, settle: float = 0.0) -> list[int | None]:
-    """Statuses of the vendor's deliveries for ``reference``, once ``count`` were made (and ``settle`` s more)."""
-    deadline = time.monotonic() + 3
-    while len(vendors.identity.deliveries(reference)) < count and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(settle)
+def _deliveries(vendors: SandboxVendors, reference: str) -> list[int | None]:
+    """Statuses of every delivery the vendor made for ``reference``, once its callbacks are over (delivered,
+    refused or given up): none can follow, so the list is the whole story, however slow the machine."""
+    assert vendors.identity.settle(reference, timeout=WAIT), f"the callbacks for {reference} are still going"
     return [delivery.status for delivery in vendors.identity.deliveries(reference)]
 
 
-def _callback(stand_in: StandIn, timeout: float = 3.0) -> IdentityResult:
+def _callback(stand_in: StandIn, timeout: float = WAIT) -> IdentityResult:
     """The next callback, after checking its signature as our webhook does."""
     received = stand_in.next(timeout)
     assert received.method == "POST"
@@ -50,7 +50,7 @@ def test_a_passing_applicant_is_called_back_signed_with_a_pass(
     vendors: SandboxVendors, stand_in: StandIn, phone_suffix: str
 ) -> None:
     # Given an applicant whose phone does not end in 0000 or 0009
-    client = IdentityVendorClient(vendors.urls.identity, timeout=2)
+    client = IdentityVendorClient(vendors.urls.identity, timeout=30)
     reference = _reference()
 
     # When we request a check
@@ -63,7 +63,7 @@ def test_a_passing_applicant_is_called_back_signed_with_a_pass(
     assert result.result is IdentityOutcome.PASSED
     assert result.face_match >= 0.9
     assert result.liveness is True
-    assert _deliveries(vendors, reference, 1) == [200]
+    assert _deliveries(vendors, reference) == [200]
 
 
 def test_a_phone_ending_0000_fails_the_check(vendors: SandboxVendors, stand_in: StandIn) -> None:
@@ -85,11 +85,14 @@ def test_a_phone_ending_0009_is_never_called_back(vendors: SandboxVendors, stand
     # When the check is accepted
     check_id = client.request_check(reference, stand_in.url + "/v1/webhooks/identity", _applicant("0009"))
 
-    # Then nothing arrives, well past the callback delay
+    # Then no callback was scheduled for it, so nothing can ever arrive (no waiting needed to show it)
     assert check_id
-    with pytest.raises(queue.Empty):
-        stand_in.next(timeout=0.6)
-    assert vendors.identity.deliveries(reference) == []
+    check = vendors.identity.check(reference)
+    assert check is not None
+    assert check.body is None
+    assert vendors.identity.scheduled(reference) == 0
+    assert _deliveries(vendors, reference) == []
+    assert stand_in.received.empty()
 
 
 def test_a_webhook_answering_5xx_gets_the_same_event_again(vendors: SandboxVendors, stand_in: StandIn) -> None:
@@ -104,7 +107,7 @@ def test_a_webhook_answering_5xx_gets_the_same_event_again(vendors: SandboxVendo
     # Then the vendor retries with the same event, freshly signed, and stops once acknowledged
     first, second = _callback(stand_in), _callback(stand_in)
     assert first.event_id == second.event_id
-    assert _deliveries(vendors, reference, 2, settle=0.3) == [503, 200]
+    assert _deliveries(vendors, reference) == [503, 200]
 
 
 def test_a_webhook_refusing_with_4xx_is_not_retried(vendors: SandboxVendors, stand_in: StandIn) -> None:
@@ -116,22 +119,23 @@ def test_a_webhook_refusing_with_4xx_is_not_retried(vendors: SandboxVendors, sta
     )
 
     _callback(stand_in)
-    assert _deliveries(vendors, reference, 1, settle=0.3) == [401]
+    assert _deliveries(vendors, reference) == [401]
 
 
 def test_an_unreachable_webhook_is_retried_then_given_up(vendors: SandboxVendors) -> None:
-    # Given a callback URL on a port nobody listens on
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    # Given a callback URL on a port bound but never listening: it refuses every connection, and stays bound (so
+    # no other process can take it) until the vendor's callbacks are over
     reference = _reference()
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
 
-    IdentityVendorClient(vendors.urls.identity).request_check(
-        reference, f"http://127.0.0.1:{port}/v1/webhooks/identity", _applicant("7777")
-    )
+        IdentityVendorClient(vendors.urls.identity).request_check(
+            reference, f"http://127.0.0.1:{port}/v1/webhooks/identity", _applicant("7777")
+        )
 
-    # Then the vendor tries as often as configured (3 here), then stops
-    assert _deliveries(vendors, reference, 3, settle=0.3) == [None, None, None]
+        # Then the vendor tries as often as configured (3 here), then stops
+        assert _deliveries(vendors, reference) == [None, None, None]
 
 
 def test_the_same_reference_is_the_same_check_and_the_same_event(vendors: SandboxVendors, stand_in: StandIn) -> None:
@@ -164,7 +168,7 @@ def test_the_signing_secret_can_be_changed(vendors: SandboxVendors, stand_in: St
         IdentityVendorClient(vendors.urls.identity).request_check(
             _reference(), stand_in.url + "/v1/webhooks/identity", _applicant("7777")
         )
-        received = stand_in.next(timeout=3)
+        received = stand_in.next(timeout=WAIT)
     finally:
         vendors.identity.secret = original
 
@@ -173,7 +177,7 @@ def test_the_signing_secret_can_be_changed(vendors: SandboxVendors, stand_in: St
 
 
 def test_an_invalid_check_request_is_rejected_with_the_fields_named(vendors: SandboxVendors) -> None:
-    transport = VendorTransport("identity", vendors.urls.identity, timeout=2)
+    transport = VendorTransport("identity", vendors.urls.identity, timeout=30)
 
     with pytest.raises(VendorRejected) as refused:
         transport.send("POST", "/v1/checks", body={"reference": "app-1", "applicant": {"name": "x"}}, expect=(202,))

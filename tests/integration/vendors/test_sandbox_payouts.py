@@ -25,12 +25,12 @@ def _reference() -> str:
 def _listed(vendors: SandboxVendors, reference: str) -> list[dict[str, object]]:
     """The sandbox-only inspection endpoint."""
     query = urllib.parse.urlencode({"reference": reference})
-    with urllib.request.urlopen(f"{vendors.urls.payouts}/v1/payouts?{query}", timeout=2) as response:
+    with urllib.request.urlopen(f"{vendors.urls.payouts}/v1/payouts?{query}", timeout=30) as response:
         return list(json.load(response)["payouts"])
 
 
 def test_an_ordinary_account_is_paid_once_however_often_the_key_is_sent(vendors: SandboxVendors) -> None:
-    client = PayoutClient(vendors.urls.payouts, timeout=2)
+    client = PayoutClient(vendors.urls.payouts, timeout=30)
     reference = _reference()
     key = f"disburse:{reference}"
 
