@@ -60,7 +60,14 @@ def _submit(request: dict[str, Any]) -> dict[str, str]:
     )
 
 
-@app.post("/v1/applications", summary="Apply for a loan or a credit line", responses={202: {"description": "accepted"}})
+@app.post(
+    "/v1/applications",
+    summary="Apply for a loan or a credit line",
+    responses={
+        202: {"description": "accepted: poll the application for its status"},
+        409: {"description": "this Idempotency-Key was used with another body, or its first request is still running"},
+    },
+)
 def apply(
     request: models.ApplicationRequest,
     idempotency_key: Annotated[str, params.Header(alias="Idempotency-Key", min_length=1, max_length=255)],

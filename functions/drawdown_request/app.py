@@ -28,7 +28,14 @@ app = make_resolver()
 @app.post(
     "/v1/loans/<loan_id>/drawdowns",
     summary="Draw on a credit line",
-    responses={202: {"description": "accepted"}, 409: {"description": "over the available limit, or frozen"}},
+    responses={
+        202: {"description": "accepted: the drawdown is funded and paid out"},
+        404: {"description": "no such credit line of the caller's"},
+        409: {
+            "description": "over the available limit, the line frozen, or the Idempotency-Key used with another body"
+        },
+        503: {"description": "the line changed under this request; retry with the same Idempotency-Key"},
+    },
 )
 def draw(
     loan_id: str,

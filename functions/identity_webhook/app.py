@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -14,7 +13,7 @@ from lending.adapters import stores
 from lending.adapters.settings import settings
 from lending.adapters.tracing import LazyTracer
 from lending.adapters.workflow import resume
-from lending.api.http import HttpError, make_resolver
+from lending.api.http import make_resolver
 from lending.webhooks import SIGNATURE_HEADER, verify
 
 logger = Logger()
@@ -23,10 +22,19 @@ metrics = Metrics()
 app = make_resolver()
 
 
-@app.post("/v1/webhooks/identity", summary="The identity vendor's signed result")
+@app.post(
+    "/v1/webhooks/identity",
+    summary="The identity vendor's signed result",
+    responses={
+        200: {"description": "recorded; the workflow resumes"},
+        404: {"description": "no check of ours has this reference"},
+        422: {"description": "the result is invalid"},
+    },
+)
 def identity_result() -> dict[str, Any]:
     """Signed with the vendor's shared secret (X-Signature); a bad or stale signature is 401 and changes nothing."""
     # Imported by the first request rather than at init, to keep the cold start short.
+    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
     from aws_lambda_powertools.utilities.parameters import get_secret
     from pydantic import ValidationError
 
@@ -40,8 +48,8 @@ def identity_result() -> dict[str, Any]:
     try:
         result = IdentityResult.model_validate_json(body)
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
-        raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"invalid: {fields}") from None
+        # The resolver's validation answer: the contract's 422 naming each field, as every other route's.
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
     logger.append_keys(application_id=result.reference)
     outcome = record_result(
         result,

@@ -30,10 +30,19 @@ app = make_resolver()
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-@app.post("/v1/webhooks/payments", summary="The payment provider's signed repayment notice")
+@app.post(
+    "/v1/webhooks/payments",
+    summary="The payment provider's signed repayment notice",
+    responses={
+        200: {"description": "applied, a duplicate of one applied, or parked (no such loan)"},
+        422: {"description": "the notice is invalid, or paid_at is more than 300 s after the platform's clock"},
+        503: {"description": "the loan changed under this notice; the provider retries it"},
+    },
+)
 def payment_received() -> models.PaymentReceipt:
     """Signed with the provider's shared secret (X-Signature); a bad or stale signature is 401 and changes nothing.
     The same ``event_id`` again is answered 200 and applied once; a payment for an unknown loan is parked."""
+    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
     from aws_lambda_powertools.utilities.parameters import get_secret
     from pydantic import ValidationError
 
@@ -49,8 +58,8 @@ def payment_received() -> models.PaymentReceipt:
     try:
         notice = models.PaymentNotice.model_validate_json(body)
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
-        raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"invalid: {fields}") from None
+        # The resolver's validation answer: the contract's 422 naming each field, as every other route's.
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
     logger.append_keys(loan_id=notice.loan_id, event_id=notice.event_id)
     if notice.paid_at > clock.now() + FUTURE_TOLERANCE:
         # Money cannot arrive after now: applied, it would age the loan to that day (penalty, buckets, frozen line).

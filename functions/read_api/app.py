@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -26,7 +25,11 @@ tracer = LazyTracer()
 app = make_resolver()
 
 
-@app.get("/v1/applications/<application_id>", summary="An application's status, decision and offer")
+@app.get(
+    "/v1/applications/<application_id>",
+    summary="An application's status, decision and offer",
+    responses={200: {"description": "the application"}, 404: {"description": "no such application of the caller's"}},
+)
 def get_application(application_id: str) -> models.ApplicationView:
     """The borrower's own application; anyone else's answers 404, exactly as if it did not exist."""
     application = stores.applications().get_owned(application_id, borrower_id(app))
@@ -38,7 +41,11 @@ def _owned_loan(loan_id: str) -> servicing.ServicedLoan:
     return servicing.ServicedLoan.parse(stores.loans().get_owned(loan_id, borrower_id(app)))
 
 
-@app.get("/v1/loans/<loan_id>", summary="A loan's balances, status and schedule")
+@app.get(
+    "/v1/loans/<loan_id>",
+    summary="A loan's balances, status and schedule",
+    responses={200: {"description": "the loan as of today"}, 404: {"description": "no such loan of the caller's"}},
+)
 def get_loan(loan_id: str) -> models.LoanView:
     """The borrower's own loan or line, as of today; anyone else's answers 404."""
     from lending.catalogue import load_catalogue
@@ -47,8 +54,21 @@ def get_loan(loan_id: str) -> models.LoanView:
     return views.loan_view(loan.record, views.position_on(loan, load_catalogue()))
 
 
-@app.get("/v1/loans/<loan_id>/payoff", summary="What repays the whole loan on a date")
-def get_payoff(loan_id: str, on: Annotated[date, params.Query(alias="date")]) -> models.PayoffView:
+@app.get(
+    "/v1/loans/<loan_id>/payoff",
+    summary="What repays the whole loan on a date",
+    responses={
+        200: {"description": "the payoff on that date"},
+        404: {"description": "no such loan of the caller's"},
+        422: {"description": "the date is not a date, or is before today"},
+    },
+)
+def get_payoff(
+    loan_id: str,
+    on: Annotated[
+        models.DateText, params.Query(alias="date", description="YYYY-MM-DD: today (China's business date) or later")
+    ],
+) -> models.PayoffView:
     """Today or a later date: principal, the interest and fees the product asks for on that date, and penalty."""
     from lending.calendar import business_date
     from lending.catalogue import load_catalogue
@@ -59,7 +79,14 @@ def get_payoff(loan_id: str, on: Annotated[date, params.Query(alias="date")]) ->
     return views.payoff_view(loan_id, views.position_on(loan, load_catalogue(), on))
 
 
-@app.get("/v1/loans/<loan_id>/audit", summary="The loan's and its application's audit trail, verified")
+@app.get(
+    "/v1/loans/<loan_id>/audit",
+    summary="The loan's and its application's audit trail, verified",
+    responses={
+        200: {"description": "the events in order, and whether the chain verifies"},
+        404: {"description": "no such loan of the caller's (any loan, for an underwriter)"},
+    },
+)
 def get_loan_audit(loan_id: str) -> models.AuditView:
     """For the borrower who owns the loan, or an underwriter: every event in order, with the chain verified."""
     loans = stores.loans()

@@ -24,14 +24,27 @@ metrics = Metrics()
 app = make_resolver()
 
 
-@app.get("/v1/reviews", summary="Applications waiting for an underwriter, oldest first")
+@app.get(
+    "/v1/reviews",
+    summary="Applications waiting for an underwriter, oldest first",
+    responses={200: {"description": "the queue"}, 403: {"description": "the caller is not an underwriter"}},
+)
 def list_reviews() -> models.ReviewList:
     require_underwriter(app)
     queue = stores.applications().review_queue()
     return models.ReviewList(reviews=[underwriting.review_item(a) for a in queue])
 
 
-@app.post("/v1/reviews/<application_id>", summary="Approve or decline a referred application (once)")
+@app.post(
+    "/v1/reviews/<application_id>",
+    summary="Approve or decline a referred application (once)",
+    responses={
+        200: {"description": "decided: the workflow resumes"},
+        403: {"description": "the caller is not an underwriter"},
+        404: {"description": "no such application"},
+        409: {"description": "the application is not waiting for a review (already decided, or never referred)"},
+    },
+)
 def decide(application_id: str, request: models.ReviewDecision) -> dict[str, str]:
     underwriter = require_underwriter(app)
     result = underwriting.decide_review(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -12,8 +12,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     StrictBool,
     StrictInt,
+    StringConstraints,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -31,9 +33,19 @@ MoneyString = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["1
 
 #: The contract's amount: a JSON string of ASCII digits with at most two places; no sign, exponent or space.
 AMOUNT_TEXT = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+#: An amount text that is zero (``"0"``, ``"0.00"``, ``"000.0"``): refused, as every amount a client sends is > 0.
+ZERO_TEXT = r"^[0.]+$"
+#: An ID number's form (its checksum and birth date are checked beyond what a pattern can say).
+ID_NUMBER_TEXT = r"^[0-9]{17}[0-9Xx]$"
 #: The contract's dates and times as they arrive: a JSON string, never a number (pydantic's lax mode takes epochs).
 DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-MOMENT_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+MOMENT_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+
+
+def _exact(pattern: str) -> StringConstraints:
+    """A string that must match ``pattern`` as sent: the bodies strip free text, never a coded value, so what the
+    document's pattern says is exactly what is accepted."""
+    return StringConstraints(strip_whitespace=False, pattern=pattern)
 
 
 def _text(pattern: str, what: str, example: str) -> BeforeValidator:
@@ -59,10 +71,34 @@ Amount = Annotated[
     Money,
     _text(AMOUNT_TEXT, "an amount", '"120000.00"'),
     AfterValidator(_positive),
-    WithJsonSchema({"type": "string", "pattern": AMOUNT_TEXT, "examples": ["120000.00"], "description": "CNY, > 0"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": AMOUNT_TEXT,
+            "not": {"pattern": ZERO_TEXT},  # more than zero
+            "examples": ["120000.00"],
+            "description": "CNY as a decimal string, more than zero, at most two places",
+        }
+    ),
 ]
 DateText = Annotated[date, _text(DATE_TEXT, "a date", '"2026-03-01"')]
-MomentText = Annotated[datetime, _text(MOMENT_TEXT, "a time", '"2026-03-01T02:00:00Z"')]
+#: Money events and the platform are younger than this; an older moment is a sender's error (and year 1 with an
+#: offset east of UTC is not even a date in China's calendar: converting it overflowed into a 500).
+EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _not_before_2000(value: datetime) -> datetime:
+    if value.tzinfo is not None and value < EARLIEST_MOMENT:
+        raise ValueError("a time must be from 2000-01-01T00:00:00Z on")
+    return value
+
+
+MomentText = Annotated[
+    datetime,
+    _text(MOMENT_TEXT, "a time", '"2026-03-01T02:00:00Z"'),
+    AfterValidator(_not_before_2000),
+    Field(description="RFC 3339 with a timezone, from 2000-01-01T00:00:00Z on"),
+]
 
 
 class _Body(BaseModel):
@@ -72,9 +108,12 @@ class _Body(BaseModel):
 
 class Applicant(_Body):
     name: str = Field(min_length=1, max_length=100)
-    id_number: str = Field(description="18-character PRC resident ID, checksum valid")
-    phone: str = Field(pattern=r"^\+?[0-9]{6,20}$")
-    bank_account: str = Field(pattern=r"^[0-9]{8,30}$")
+    id_number: Annotated[str, _exact(ID_NUMBER_TEXT)] = Field(
+        description="18-character PRC resident ID (GB 11643): a province's region code, a birth date from 1900 to "
+        "today, and the ISO 7064 MOD 11-2 check character (0-9 or X)",
+    )
+    phone: Annotated[str, _exact(r"^\+?[0-9]{6,20}$")]
+    bank_account: Annotated[str, _exact(r"^[0-9]{8,30}$")]
 
     @field_validator("id_number")
     @classmethod
@@ -84,7 +123,10 @@ class Applicant(_Body):
 
 class Business(_Body):
     name: str = Field(min_length=1, max_length=200)
-    industry: str = Field(description="an industry code from the product catalogue")
+    industry: str = Field(
+        description="an industry code from the product catalogue",
+        json_schema_extra=lambda schema: schema.update(enum=list[JsonValue](sorted(load_catalogue().industries))),
+    )
     registered_on: DateText
 
     @field_validator("industry")
@@ -225,7 +267,7 @@ class PaymentNotice(_Body):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, hide_input_in_errors=True)
 
-    event_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    event_id: Annotated[str, _exact(r"^[A-Za-z0-9_.:-]{1,128}$")]
     loan_id: str = Field(min_length=1, max_length=64)
     amount: Amount
     paid_at: MomentText
@@ -284,10 +326,18 @@ class AuditView(BaseModel):
     first_broken_at: int | None
 
 
+class FieldProblem(BaseModel):
+    field: str = Field(description="where in the request, dotted (empty: the body as a whole)")
+    problem: str
+
+
 class ErrorDetail(BaseModel):
-    code: str
-    message: str
+    code: str = Field(description="machine-readable; never changes with the language")
+    message: str = Field(description="for a person")
+    fields: list[FieldProblem] | None = Field(default=None, description="on 422: each field refused, and why")
 
 
 class ErrorBody(BaseModel):
+    """Every answer that is not a success, whatever its status."""
+
     error: ErrorDetail
