@@ -14,12 +14,12 @@ corners of each product, its youngest and its oldest applicant.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
+from in_memory_steps import Applications, Audit, decrypt
 
 from infra.local.vendors import SandboxVendors
 from lending import clock
@@ -112,39 +112,6 @@ def _ages_at_the_corners() -> list[Cell]:
     ]
 
 
-class _Applications:
-    """One application record in memory, changed as the repository would change it."""
-
-    def __init__(self, record: dict[str, Any]) -> None:
-        self.record = record
-
-    def get(self, application_id: str) -> dict[str, Any]:
-        return dict(self.record)
-
-    def move(
-        self,
-        application_id: str,
-        target: Status,
-        updates: Mapping[str, Any] | None = None,
-        removes: tuple[str, ...] = (),
-    ) -> dict[str, Any]:
-        self.record.update(updates or {}, status=target.value)
-        return dict(self.record)
-
-    def set_fields(self, application_id: str, updates: Mapping[str, Any], only_once: str | None = None) -> bool:
-        self.record.update(updates)
-        return True
-
-
-class _Audit:
-    def append(self, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]) -> None:
-        pass
-
-
-def _decrypt(record_id: str, ciphertexts: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, str]:
-    return {name: ciphertexts[name] for name in fields}
-
-
 def _record(cell: Cell, today: date) -> dict[str, Any]:
     """The application as intake stores it; the start-up plan's business registered four months ago."""
     registered = add_months(today, -4) if CATALOGUE.product(cell.product).startup else date(2020, 1, 1)
@@ -180,10 +147,10 @@ def policy() -> DecisionPolicy:
 
 def _decide(cell: Cell, vendors: SandboxVendors, model: CreditModel, policy: DecisionPolicy) -> Decision:
     """The workflow's assessment of one application: score and review (each from its vendor), then decide."""
-    applications, audit = _Applications(_record(cell, clock.today())), _Audit()
+    applications, audit = Applications(_record(cell, clock.today())), Audit()
     bureau = CreditBureauClient(vendors.urls.credit_bureau, timeout=5)
     bank_data = BankDataClient(vendors.urls.bank_data, timeout=5)
-    ports: dict[str, Any] = {"applications": applications, "audit": audit, "decrypt": _decrypt}
+    ports: dict[str, Any] = {"applications": applications, "audit": audit, "decrypt": decrypt}
     assert score_credit("app-sandbox", bureau=bureau, model=model, **ports)["scored"] is True
     assert review_cash_flow("app-sandbox", bank_data=bank_data, policy=policy, **ports)["reviewed"] is True
     return make_decision("app-sandbox", PASSED, catalogue=CATALOGUE, policy=policy, **ports)

@@ -6,11 +6,11 @@ and the shipped model, catalogue and policy. A step that raises is what the work
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
+from in_memory_steps import Applications, Audit, decrypt
 
 from lending import clock
 from lending.adapters.vendors.applicant import Applicant
@@ -28,36 +28,6 @@ PASSED = {"passed": True, "face_match": "0.9300", "liveness": True}
 REPORT = BureauFacts(5, "owner", "married", False, "fixed", None, None, None, None)
 
 
-class _Applications:
-    def __init__(self, record: dict[str, Any]) -> None:
-        self.record = record
-
-    def get(self, application_id: str) -> dict[str, Any]:
-        return dict(self.record)
-
-    def move(
-        self,
-        application_id: str,
-        target: Status,
-        updates: Mapping[str, Any] | None = None,
-        removes: tuple[str, ...] = (),
-    ) -> dict[str, Any]:
-        self.record.update(updates or {}, status=target.value)
-        return dict(self.record)
-
-    def set_fields(self, application_id: str, updates: Mapping[str, Any], only_once: str | None = None) -> bool:
-        self.record.update(updates)
-        return True
-
-
-class _Audit:
-    def __init__(self) -> None:
-        self.kinds: list[str] = []
-
-    def append(self, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]) -> None:
-        self.kinds.append(kind)
-
-
 class _Report:
     def facts(self) -> BureauFacts:
         return REPORT
@@ -70,10 +40,6 @@ class _Bureau:
     def fetch_report(self, applicant: Applicant, consent_reference: str) -> _Report:
         self.asked += 1
         return _Report()
-
-
-def _decrypt(record_id: str, ciphertexts: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, str]:
-    return {name: ciphertexts[name] for name in fields}
 
 
 @pytest.fixture(autouse=True)
@@ -127,15 +93,15 @@ def test_an_applicant_outside_the_age_range_is_declined_on_age(
     product: str, age: int, model: CreditModel, catalogue: Catalogue, policy: DecisionPolicy
 ) -> None:
     # Given an applicant whose ID number makes them too young or too old for the product on the business date
-    applications, audit, bureau = _Applications(_record(product, _born_aged(age))), _Audit(), _Bureau()
+    applications, audit, bureau = Applications(_record(product, _born_aged(age))), Audit(), _Bureau()
     # When the workflow scores and then decides
-    score_credit("app-1", applications=applications, audit=audit, bureau=bureau, decrypt=_decrypt, model=model)
+    score_credit("app-1", applications=applications, audit=audit, bureau=bureau, decrypt=decrypt, model=model)
     decision = make_decision(
         "app-1",
         PASSED,
         applications=applications,
         audit=audit,
-        decrypt=_decrypt,
+        decrypt=decrypt,
         catalogue=catalogue,
         policy=policy,
     )
@@ -152,11 +118,9 @@ def test_an_applicant_outside_the_age_range_is_declined_on_age(
 @pytest.mark.parametrize("age", [0, 17, 101])
 def test_no_credit_report_is_pulled_for_an_age_the_model_cannot_score(age: int, model: CreditModel) -> None:
     # Given a minor, or an applicant older than any product lends to
-    applications, audit, bureau = _Applications(_record("consumer_instalment", _born_aged(age))), _Audit(), _Bureau()
+    applications, audit, bureau = Applications(_record("consumer_instalment", _born_aged(age))), Audit(), _Bureau()
     # When the scoring step runs
-    summary = score_credit(
-        "app-1", applications=applications, audit=audit, bureau=bureau, decrypt=_decrypt, model=model
-    )
+    summary = score_credit("app-1", applications=applications, audit=audit, bureau=bureau, decrypt=decrypt, model=model)
     # Then it says it did not score, and why, without asking the bureau about them or storing a score
     assert summary == {"scored": False, "reason": "applicant_age_outside_range"}
     assert bureau.asked == 0
@@ -168,11 +132,9 @@ def test_the_ends_of_the_range_are_still_scored(
     product: str, age: int, model: CreditModel, catalogue: Catalogue, policy: DecisionPolicy
 ) -> None:
     # Given applicants exactly at the product's youngest and oldest age
-    applications, audit, bureau = _Applications(_record(product, _born_aged(age))), _Audit(), _Bureau()
+    applications, audit, bureau = Applications(_record(product, _born_aged(age))), Audit(), _Bureau()
     # When the scoring step runs
-    summary = score_credit(
-        "app-1", applications=applications, audit=audit, bureau=bureau, decrypt=_decrypt, model=model
-    )
+    summary = score_credit("app-1", applications=applications, audit=audit, bureau=bureau, decrypt=decrypt, model=model)
     # Then they are scored as anyone else
     assert summary["scored"] is True
     assert bureau.asked == 1
