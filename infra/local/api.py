@@ -42,6 +42,7 @@ import jwt
 
 from infra.local.stack import DeployedStack
 from infra.local.template import ApiRoute
+from lending.api.language import preferred_language
 
 API_STAGE = "local"
 #: API Gateway refuses a request payload over 10 MB; the functions refuse much less (the contract's 64 KiB).
@@ -203,28 +204,6 @@ _CODES = {
     HTTPStatus.BAD_GATEWAY: "bad_gateway",
     HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "http_version_not_supported",
 }
-
-
-def preferred_language(accept_language: str | None) -> str:
-    """``en`` when the caller prefers English, else ``zh-CN`` (the contract's default)."""
-    ranked = []
-    for position, part in enumerate((accept_language or "").split(",")):
-        tag, _, parameters = part.strip().partition(";")
-        quality = 1.0
-        match = re.search(r"q\s*=\s*([0-9.]+)", parameters)
-        if match:
-            try:
-                quality = float(match.group(1))
-            except ValueError:
-                quality = 0.0
-        if tag and quality > 0:
-            ranked.append((-quality, position, tag.strip().lower()))
-    for _, _, tag in sorted(ranked):
-        if tag == "en" or tag.startswith("en-"):
-            return "en"
-        if tag == "zh" or tag.startswith("zh-"):
-            return "zh-CN"
-    return "zh-CN"
 
 
 def error_answer(status: int, code: str, language: str = "zh-CN") -> tuple[int, Headers, bytes]:

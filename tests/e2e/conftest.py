@@ -78,7 +78,8 @@ class Client:
         token: str | None = "borrower",
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
-        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        # English messages, for the tests to read (the contract's default, zh-CN, has its own tests).
+        all_headers = {"Content-Type": "application/json", "Accept-Language": "en", **(headers or {})}
         if token is not None:
             all_headers["Authorization"] = f"Bearer {self.platform.tokens[token]}"
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())

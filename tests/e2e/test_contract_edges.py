@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 import uuid
 from datetime import datetime, timedelta
@@ -155,3 +156,33 @@ def test_a_signed_payment_dated_before_2000_is_422_not_a_server_error(client: Cl
     assert (
         "paid_at" in {f["field"] for f in answer["error"].get("fields", [])} or "paid_at" in answer["error"]["message"]
     )
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "language"), [(None, "zh-CN"), ("zh-CN,zh;q=0.9", "zh-CN"), ("en-GB,en;q=0.8", "en")]
+)
+def test_an_error_message_follows_accept_language_and_its_code_does_not(
+    client: Client, accept_language: str | None, language: str
+) -> None:
+    # Given an invalid application, asked for with no language, in Chinese, or in English
+    headers = {"Idempotency-Key": f"language-{language}-{accept_language}", "Accept-Language": accept_language or ""}
+    body = json.dumps({**client.body("0001"), "term_months": "12"}).encode()
+    request = urllib.request.Request(
+        client.platform.api_url + "/v1/applications",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {client.platform.tokens['borrower']}",
+            **{k: v for k, v in headers.items() if v},
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=client.wait_seconds)
+    answer = json.loads(refused.value.read())
+    # Then the code is the same whatever the language; the message and Content-Language are the one asked for
+    assert refused.value.code == 422
+    assert answer["error"]["code"] == "invalid_request"
+    assert refused.value.headers["Content-Language"] == language
+    assert answer["error"]["message"].isascii() is (language == "en")
+    assert [f["field"] for f in answer["error"]["fields"]] == ["term_months"]

@@ -1,6 +1,8 @@
 """One resolver factory for every API function: validation on, errors mapped to the contract's body in one place.
 
-Error body: ``{"error": {"code": "<machine_readable>", "message": "<for a person>"}}`` (plus ``fields`` on 422).
+Error body: ``{"error": {"code": "<machine_readable>", "message": "<for a person>"}}`` (plus ``fields`` on 422);
+the message in the language ``Accept-Language`` prefers (``lending.api.language``: zh-CN unless English is asked
+for), with ``Content-Language`` saying which.
 
 Powertools' event handler (with its OpenAPI and pydantic machinery) and the API's models cost an API function's cold
 start ~0.3 s to import. So :func:`make_resolver` answers a :class:`LazyResolver`, which records the routes a module
@@ -21,6 +23,7 @@ from http import HTTPStatus
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from lending.api.language import message_in, preferred_language
 from lending.errors import LendingError
 
 if TYPE_CHECKING:
@@ -63,12 +66,27 @@ class HttpError(Exception):
         self.message = message
 
 
-def error_response(status: HTTPStatus, code: str, message: str, **extra: Any) -> Response[str]:
-    """The contract's error body."""
+def _language(headers: Any) -> str:
+    found = None
+    for name, value in (headers or {}).items():
+        if str(name).lower() == "accept-language":
+            found = str(value)
+    return preferred_language(found)
+
+
+def error_response(
+    status: HTTPStatus, code: str, message: str, *, language: str = "zh-CN", **extra: Any
+) -> Response[str]:
+    """The contract's error body, its message in ``language``."""
     from aws_lambda_powertools.event_handler import Response
 
-    body = {"error": {"code": code, "message": message, **extra}}
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+    body = {"error": {"code": code, "message": message_in(language, code, message), **extra}}
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, ensure_ascii=False),
+        headers={"Content-Language": language},
+    )
 
 
 #: Domain errors that are the caller's fault, and the status they answer with.
@@ -114,12 +132,14 @@ def nesting_depth(body: bytes) -> int:
     return deepest
 
 
-def _plain_error(status: HTTPStatus, code: str, message: str) -> dict[str, Any]:
+def _plain_error(event: dict[str, Any], status: HTTPStatus, code: str, message: str) -> dict[str, Any]:
     """The contract's error body as a proxy answer, made without the resolver (nothing is parsed to make it)."""
+    language = _language(event.get("headers"))
+    error = {"code": code, "message": message_in(language, code, message)}
     return {
         "statusCode": int(status),
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps({"error": {"code": code, "message": message}}),
+        "headers": {"Content-Type": "application/json", "Content-Language": language},
+        "body": json.dumps({"error": error}, ensure_ascii=False),
         "isBase64Encoded": False,
     }
 
@@ -134,23 +154,23 @@ def screen_body(event: dict[str, Any]) -> dict[str, Any] | None:
     try:
         data = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8", "surrogatepass")
     except ValueError:
-        return _plain_error(HTTPStatus.BAD_REQUEST, "invalid_encoding", "the request body is not valid base64")
+        return _plain_error(event, HTTPStatus.BAD_REQUEST, "invalid_encoding", "the request body is not valid base64")
     if len(data) > MAX_BODY_BYTES:
         limit = f"request bodies are limited to {MAX_BODY_BYTES} bytes"
-        return _plain_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", limit)
+        return _plain_error(event, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", limit)
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     media_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if media_type != "application/json":
         return _plain_error(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "request bodies are application/json"
+            event, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "request bodies are application/json"
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return _plain_error(HTTPStatus.BAD_REQUEST, "invalid_encoding", "the request body is not UTF-8 text")
+        return _plain_error(event, HTTPStatus.BAD_REQUEST, "invalid_encoding", "the request body is not UTF-8 text")
     if nesting_depth(data) > MAX_NESTING:
         return _plain_error(
-            HTTPStatus.BAD_REQUEST, "nesting_too_deep", f"JSON bodies nest at most {MAX_NESTING} levels"
+            event, HTTPStatus.BAD_REQUEST, "nesting_too_deep", f"JSON bodies nest at most {MAX_NESTING} levels"
         )
     if event.get("isBase64Encoded"):
         event["body"], event["isBase64Encoded"] = text, False
@@ -169,29 +189,30 @@ def _build_resolver() -> APIGatewayRestResolver:
     logger = _logger()
     app = APIGatewayRestResolver(enable_validation=True)
 
+    def answer(status: HTTPStatus, code: str, message: str, **extra: Any) -> Response[str]:
+        return error_response(status, code, message, language=_language(app.current_event.headers), **extra)
+
     def _invalid(exc: RequestValidationError) -> Response[str]:
         fields = _field_errors(exc.errors())
         names = ", ".join(f["field"] or "body" for f in fields)
-        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"invalid: {names}", fields=fields)
+        return answer(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"invalid: {names}", fields=fields)
 
     def _http(exc: HttpError) -> Response[str]:
-        return error_response(exc.status, exc.code, exc.message)
+        return answer(exc.status, exc.code, exc.message)
 
     def _domain(exc: LendingError) -> Response[str]:
         status = DOMAIN_STATUS.get(exc.code)
         if status is None:
             logger.exception("unexpected domain error", extra={"code": exc.code})
-            return error_response(
-                HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side"
-            )
-        return error_response(status, exc.code, exc.message)
+            return answer(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side")
+        return answer(status, exc.code, exc.message)
 
     def _unexpected(exc: Exception) -> Response[str]:
         logger.exception("unexpected error", extra={"error": type(exc).__name__})
-        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side")
+        return answer(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side")
 
     def _no_route(_: Exception) -> Response[str]:
-        return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such resource")
+        return answer(HTTPStatus.NOT_FOUND, "not_found", "no such resource")
 
     # Registered by call rather than as decorators: Powertools' decorators are untyped.
     app.exception_handler(RequestValidationError)(_invalid)
