@@ -16,7 +16,6 @@ calls (and their list price) per originated loan.
 from __future__ import annotations
 
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -109,10 +108,8 @@ def _originate(api: str, token: str, key: str) -> tuple[str, float]:
 
 
 def _origination(loans: int = 3) -> dict[str, Any]:
-    with socket.socket() as probe:  # the vendors call back on this port, so it must be known before start
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    with running_platform(port=port, callback_delay=0.05) as platform:
+    # Port 0: the front binds a free port before the stack is told its URL (where the vendors call back).
+    with running_platform(port=0, callback_delay=0.05) as platform:
         api, token = platform.api_url, platform.tokens["borrower"]
         _originate(api, token, "warm-up")
         first_invocations: dict[str, float] = {}
