@@ -230,3 +230,39 @@ def test_every_handler_starts_each_invocation_with_fresh_log_keys() -> None:
     for spec in functions(TEMPLATE).values():
         source = (spec.code_dir / "app.py").read_text()
         assert "inject_lambda_context(log_event=False, clear_state=True)" in source, spec.logical_id
+
+
+def _topic_key_lets_cloudwatch_publish(topic: dict[str, Any]) -> bool:
+    """An unencrypted topic, or one under a key of this template whose policy lets CloudWatch encrypt for it."""
+    key = topic["Properties"].get("KmsMasterKeyId")
+    if key is None:
+        return True
+    if not (isinstance(key, dict) and "Ref" in key):
+        return False  # an alias or ARN of a key not made here, such as alias/aws/sns, whose policy cannot say so
+    statements = TEMPLATE["Resources"][key["Ref"]]["Properties"]["KeyPolicy"]["Statement"]
+    for statement in statements:
+        principal = statement.get("Principal", {})
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and "cloudwatch.amazonaws.com" in services:
+            return "kms:Decrypt" in actions and any(
+                a in ("kms:GenerateDataKey*", "kms:GenerateDataKey") for a in actions
+            )
+    return False
+
+
+def test_every_alarm_notifies_a_topic_cloudwatch_may_publish_to() -> None:
+    # Given every alarm of the template
+    resources = TEMPLATE["Resources"]
+    alarms = {name: r for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert alarms
+    for name, alarm in alarms.items():
+        actions = alarm["Properties"].get("AlarmActions", [])
+        # Then it has an action, each a topic of this template whose encryption CloudWatch may use
+        assert actions, f"{name} notifies nobody"
+        for action in actions:
+            assert isinstance(action, dict), f"{name}: {action} is not a topic of this template"
+            assert "Ref" in action, f"{name}: {action} is not a topic of this template"
+            topic = resources[action["Ref"]]
+            assert topic["Type"] == "AWS::SNS::Topic"
+            assert _topic_key_lets_cloudwatch_publish(topic), f"{name}: CloudWatch cannot publish to {action['Ref']}"
