@@ -7,6 +7,10 @@ Functions tasks, event source mappings. Each invocation sees its own environment
 it) through :func:`lending.adapters.environment.provided_environment`, so concurrent invocations never share
 ``os.environ``.
 
+Every AWS call a function's code makes while it runs is recorded (:class:`AwsCall`, ``InProcessRuntime.calls``):
+the IAM action botocore's operation maps to and the function that made it. It is the evidence for what each role
+must grant (issue 12 checks it against the template's roles).
+
 State machines created by moto's CloudFormation land in moto's plain Step Functions backend, which never runs
 them; :func:`executing_state_machines` makes CloudFormation create them in the backend that executes ASL.
 """
@@ -65,6 +69,20 @@ class Invocation:
     error_type: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class AwsCall:
+    """One AWS call a function's code made: who, the IAM action, and the request's parameters (values included:
+    kept in memory only, for matching resources; never logged)."""
+
+    function: str  # logical id
+    action: str  # e.g. "dynamodb:GetItem"
+    params: dict[str, Any]
+
+
+#: The function whose handler runs on this thread (moto's own threads, running executions, have none).
+_running = threading.local()
+
+
 class InProcessRuntime:
     """Maps moto's functions (by physical name) to the template's code and runs their handlers here."""
 
@@ -79,6 +97,7 @@ class InProcessRuntime:
         # function (task tokens resume executions on moto's own threads), so turns cannot deadlock.
         self._turn = threading.Lock()
         self.invocations: list[Invocation] = []
+        self.calls: list[AwsCall] = []
         self.last_error = ""
 
     def bind(self, physical_names: dict[str, str]) -> None:
@@ -121,6 +140,7 @@ class InProcessRuntime:
         error_type = None
         with self._turn:
             started = time.perf_counter()  # after waiting for the turn: the function's own time
+            _running.function = spec.logical_id
             try:
                 with provided_environment(environment):
                     result = handler(event, context)
@@ -136,6 +156,8 @@ class InProcessRuntime:
                     }
                 )
                 errored = True
+            finally:
+                _running.function = None
         self.invocations.append(
             Invocation(spec.logical_id, started, time.perf_counter() - started, errored, error_type)
         )
@@ -151,7 +173,22 @@ class InProcessRuntime:
         def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
             return runtime.invoke(self, event)
 
-        with mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_lambda):
+        from botocore.client import BaseClient
+
+        make_api_call = BaseClient._make_api_call
+
+        def _recorded(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+            function = getattr(_running, "function", None)
+            if function is not None:
+                model = client.meta.service_model
+                prefix = model.signing_name or model.endpoint_prefix
+                runtime.calls.append(AwsCall(function, f"{prefix}:{operation_name}", dict(api_params)))
+            return make_api_call(client, operation_name, api_params)
+
+        with (
+            mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_lambda),
+            mock.patch.object(BaseClient, "_make_api_call", _recorded),
+        ):
             yield
 
 

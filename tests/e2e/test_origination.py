@@ -254,3 +254,19 @@ def test_the_openapi_document_is_served_without_a_token(client: Client) -> None:
     status, document = client.call("GET", "/v1/openapi.json", token=None)
     assert status == 200
     assert "/v1/applications" in document["paths"]
+
+
+def test_every_aws_call_a_function_makes_is_recorded_with_its_iam_action(
+    client: Client, started: dict[str, str], platform: LocalPlatform
+) -> None:
+    # Given the applications above, decided and paid out
+    client.wait_for(started["approved"], TERMINAL)
+    actions: dict[str, set[str]] = {}
+    for call in platform.runtime.calls:
+        actions.setdefault(call.function, set()).add(call.action)
+    # Then each function's calls are there by IAM action: the evidence its role is checked against (issue 12).
+    # The decision decrypts the applicant's ID number (its age), so its role needs kms:Decrypt on the PII key.
+    assert "kms:Decrypt" in actions["DecisionFunction"]
+    assert "states:StartExecution" in actions["ApplicationIntakeFunction"]
+    assert {"dynamodb:GetItem", "dynamodb:TransactWriteItems"} & actions["BookingFunction"]
+    assert all(":" in action and action.split(":")[1][0].isupper() for names in actions.values() for action in names)
