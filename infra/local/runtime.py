@@ -182,7 +182,14 @@ class InProcessRuntime:
             if function is not None:
                 model = client.meta.service_model
                 prefix = model.signing_name or model.endpoint_prefix
-                runtime.calls.append(AwsCall(function, f"{prefix}:{operation_name}", dict(api_params)))
+                params = dict(api_params)
+                if operation_name.startswith("SendTask") and "taskToken" in params:
+                    # IAM authorises a task token's answer on the state machine that issued it; the token does not
+                    # say which, so it is found while the execution still waits for it.
+                    owner = _token_owner(str(params["taskToken"]), client.meta.region_name)
+                    if owner is not None:
+                        params["stateMachineArn"] = owner
+                runtime.calls.append(AwsCall(function, f"{prefix}:{operation_name}", params))
             return make_api_call(client, operation_name, api_params)
 
         with (
@@ -190,6 +197,20 @@ class InProcessRuntime:
             mock.patch.object(BaseClient, "_make_api_call", _recorded),
         ):
             yield
+
+
+def _token_owner(token: str, region: str) -> str | None:
+    """The state machine whose running execution waits for ``token`` (moto's executing backend), if any."""
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    for account in list(stepfunctions_parser_backends):
+        backend = stepfunctions_parser_backends[account][region]
+        for execution in backend._get_executions(ExecutionStatus.RUNNING):
+            worker = getattr(execution, "exec_worker", None)
+            if worker is not None and worker.env.callback_pool_manager.get(token) is not None:
+                return str(execution.state_machine_arn)
+    return None
 
 
 @contextlib.contextmanager

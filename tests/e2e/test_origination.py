@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from infra.local.iam_audit import denials
 from infra.local.platform import LocalPlatform
 from infra.local.template import load_template
 from lending import clock
@@ -270,3 +271,17 @@ def test_every_aws_call_a_function_makes_is_recorded_with_its_iam_action(
     assert "states:StartExecution" in actions["ApplicationIntakeFunction"]
     assert {"dynamodb:GetItem", "dynamodb:TransactWriteItems"} & actions["BookingFunction"]
     assert all(":" in action and action.split(":")[1][0].isupper() for names in actions.values() for action in names)
+
+
+def test_no_function_made_a_call_its_role_in_the_template_does_not_allow(
+    client: Client, started: dict[str, str], platform: LocalPlatform
+) -> None:
+    # Given every sandbox application above at its end
+    for application_id in started.values():
+        client.wait_for(application_id, TERMINAL | {"UNDER_REVIEW", "VERIFYING_IDENTITY"})
+    # When each AWS call the functions made is weighed against its function's role, as AWS would weigh it
+    refused = denials(platform.runtime.calls, platform.stack, load_template())
+    # Then AWS would have refused none of them
+    assert [f"{d.function}: {d.action} on {d.resource} (from {d.call})" for d in refused] == [], "\n".join(
+        f"{d.function}: {d.action} on {d.resource} (from {d.call})" for d in refused
+    )

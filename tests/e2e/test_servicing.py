@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from infra.local.iam_audit import denials
 from infra.local.platform import LocalPlatform, write_description
+from infra.local.template import load_template
 from lending.calendar import add_months, business_date
 from lending.cli import main
 from lending.webhooks import SIGNATURE_HEADER, sign
@@ -254,3 +256,15 @@ def test_the_console_commands_drive_the_running_stack(
     assert (closed["close_date"], closed["loans_changed"]) == (yesterday.isoformat(), 0)
     assert main(["report", "reconcile", "--stack", str(description)]) == 0
     assert "BALANCED" in capsys.readouterr().out
+
+
+def test_no_function_made_a_call_its_role_in_the_template_does_not_allow(platform: LocalPlatform) -> None:
+    # Given every servicing flow above (repayments, drawdowns, the nightly jobs the test clock ran)
+    assert platform.runtime.calls
+    # When each AWS call the functions made is weighed against its function's role, as AWS would weigh it
+    refused = [
+        f"{d.function}: {d.action} on {d.resource}"
+        for d in denials(platform.runtime.calls, platform.stack, load_template())
+    ]
+    # Then AWS would have refused none of them
+    assert refused == [], "\n".join(refused)

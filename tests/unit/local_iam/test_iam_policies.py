@@ -73,13 +73,15 @@ def roles() -> TemplateRoles:
 # ---------------------------------------------------------------- the roles of template.yaml
 
 
-def test_the_decision_function_may_not_decrypt_with_the_pii_key(roles: TemplateRoles) -> None:
-    # Given the DecisionFunction's role as samtranslator expands it (the decision decrypts the ID number via pii.py)
+def test_the_decision_function_may_decrypt_with_the_pii_key_and_nothing_else(roles: TemplateRoles) -> None:
+    # Given the DecisionFunction's role as samtranslator expands it (the decision decrypts the ID number via pii.py;
+    # without KMSDecryptPolicy, AWS refused it and every application that passed identity ended FAILED)
     statements = roles.statements("DecisionFunction")
-    # When IAM weighs kms:Decrypt on the PII key
-    decision = allowed(statements, "kms:Decrypt", PII_KEY_ARN)
-    # Then it is denied: the defect issue 12 names, which moto hides
-    assert decision is False
+    # When IAM weighs kms:Decrypt on the PII key, on another key, and kms:Encrypt on it
+    # Then only the first is allowed
+    assert allowed(statements, "kms:Decrypt", PII_KEY_ARN) is True
+    assert allowed(statements, "kms:Decrypt", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/another-key") is False
+    assert allowed(statements, "kms:Encrypt", PII_KEY_ARN) is False
 
 
 def test_a_function_with_kms_decrypt_policy_may_decrypt_with_the_pii_key_and_nothing_else(

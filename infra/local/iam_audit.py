@@ -1,0 +1,146 @@
+"""Check the AWS calls the local stack's functions made against their roles in template.yaml.
+
+The runtime records each call a function's code makes (:class:`infra.local.runtime.AwsCall`);
+:mod:`infra.local.aws_resources` turns it into the (action, resource) pairs AWS authorises it by, and
+:mod:`infra.local.iam` decides each against the function's role as samtranslator expands it, with the template's
+references resolved to what the local stack deployed. A pair the role does not allow is what AWS would answer
+``AccessDenied`` to. This checks after the fact (a suite fails on any denial); refusing the call as it is made is
+the next step (issue 12, part 1).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from infra.local.aws_resources import authorised_pairs
+from infra.local.iam import TemplateRoles, allowed, pseudo_parameters
+from infra.local.runtime import AwsCall
+from infra.local.stack import DeployedStack
+
+#: moto's account, in every ARN the local stack makes.
+ACCOUNT = "123456789012"
+#: moto's ciphertext blobs start with the id of the key that made them (moto 5.2, pinned).
+_KEY_ID_LENGTH = 36
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    """A call AWS would refuse: the function, the action and resource IAM checks, and the call it came from."""
+
+    function: str
+    action: str
+    resource: str
+    call: str
+
+
+def _arn(kind: str, physical: str, region: str) -> str | None:
+    """``Fn::GetAtt X.Arn`` of a deployed resource, from its physical id (its ``Ref``)."""
+    base = f"arn:aws:{{}}:{region}:{ACCOUNT}"
+    if kind == "AWS::DynamoDB::Table":
+        return f"{base.format('dynamodb')}:table/{physical}"
+    if kind == "AWS::KMS::Key":
+        return f"{base.format('kms')}:key/{physical}"
+    if kind == "AWS::SQS::Queue":
+        return f"{base.format('sqs')}:{physical.rstrip('/').rsplit('/', 1)[-1]}"
+    if kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+        return f"{base.format('lambda')}:function:{physical}"
+    if kind == "AWS::Events::EventBus":
+        return f"{base.format('events')}:event-bus/{physical}"
+    if kind == "AWS::S3::Bucket":
+        return f"arn:aws:s3:::{physical}"
+    if physical.startswith("arn:"):
+        return physical  # topics, state machines, secrets: their Ref is their ARN
+    return None
+
+
+def stack_names(stack: DeployedStack, template: Mapping[str, Any]) -> dict[str, str]:
+    """What the template's ``Ref``s and ``Fn::GetAtt …Arn``s resolve to in the deployed local stack."""
+    names = pseudo_parameters(stack.region, ACCOUNT)
+    names.update(stack.parameters)
+    resources = template["Resources"]
+    physical_ids = {**_secrets(stack, template), **stack.physical_ids}
+    for logical, given in physical_ids.items():
+        kind = resources.get(logical, {}).get("Type", "")
+        # moto's CloudFormation gives some resources (an event bus) no physical id: their Ref is their name
+        physical = given or _declared_name(resources.get(logical, {}), names)
+        names[logical] = physical
+        arn = _arn(kind, physical, stack.region)
+        if arn is not None:
+            names[f"{logical}.Arn"] = arn
+            # Names as GetAtt gives them: a state machine's, a topic's or a queue's last ARN segment.
+            names[f"{logical}.Name"] = names[f"{logical}.TopicName"] = names[f"{logical}.QueueName"] = arn.rsplit(
+                ":", 1
+            )[-1].rsplit("/", 1)[-1]
+    return names
+
+
+def _declared_name(resource: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """The resource's ``Name`` property, a literal or a ``!Sub`` of parameters and pseudo parameters."""
+    name = resource.get("Properties", {}).get("Name", "")
+    if isinstance(name, dict) and isinstance(name.get("Fn::Sub"), str):
+        return re.sub(r"\$\{([\w:]+)\}", lambda m: names[m.group(1)], name["Fn::Sub"])
+    return str(name)
+
+
+def _decrypted_key(call: AwsCall, region: str) -> str:
+    """The key a ``kms:Decrypt`` without ``KeyId`` used: the one the ciphertext names."""
+    blob = call.params.get("CiphertextBlob", b"")
+    raw = blob if isinstance(blob, bytes) else base64.b64decode(blob)
+    return f"arn:aws:kms:{region}:{ACCOUNT}:key/{raw[:_KEY_ID_LENGTH].decode()}"
+
+
+def denials(
+    calls: Iterable[AwsCall], stack: DeployedStack, template: Mapping[str, Any], roles: TemplateRoles | None = None
+) -> list[Denial]:
+    """Every (function, action, resource) among ``calls`` that the function's role does not allow."""
+    roles = roles or TemplateRoles(template, stack_names(stack, template), parameters=stack.parameters)
+    statements: dict[str, list[dict[str, Any]]] = {}
+    aliases = _aliases(stack)
+    found: dict[tuple[str, str, str], Denial] = {}
+    for call in calls:
+        if call.function not in statements:
+            statements[call.function] = roles.statements(call.function)
+        for action, named in authorised_pairs(call.action, call.params, region=stack.region, account=ACCOUNT):
+            if action == "kms:Decrypt" and "KeyId" not in call.params:
+                named = _decrypted_key(call, stack.region)  # noqa: PLW2901 (the ciphertext names the key)
+            resource = aliases.get(named, named)
+            if not allowed(statements[call.function], action, resource):
+                denial = Denial(call.function, action, resource, call.action)
+                found.setdefault((call.function, action, resource), denial)
+    return sorted(found.values(), key=lambda d: (d.function, d.action, d.resource))
+
+
+def _aliases(stack: DeployedStack) -> dict[str, str]:
+    """KMS alias ARNs to the key ARNs they name: IAM authorises a call through an alias on the key."""
+    import boto3
+
+    kms = boto3.client("kms", region_name=stack.region)
+    found: dict[str, str] = {}
+    for page in kms.get_paginator("list_aliases").paginate():
+        for alias in page["Aliases"]:
+            if "TargetKeyId" in alias:
+                found[alias["AliasArn"]] = f"arn:aws:kms:{stack.region}:{ACCOUNT}:key/{alias['TargetKeyId']}"
+    return found
+
+
+def _secrets(stack: DeployedStack, template: Mapping[str, Any]) -> dict[str, str]:
+    """The template's secrets by logical id to their ARNs (the local stack makes them through Secrets Manager's own
+    API, so CloudFormation does not know them)."""
+    import boto3
+
+    by_name = {}
+    for page in boto3.client("secretsmanager", region_name=stack.region).get_paginator("list_secrets").paginate():
+        by_name.update({secret["Name"]: secret["ARN"] for secret in page["SecretList"]})
+    found = {}
+    for logical, resource in template["Resources"].items():
+        if resource.get("Type") == "AWS::SecretsManager::Secret":
+            name = resource.get("Properties", {}).get("Name")
+            if isinstance(name, dict) and "Ref" in name:
+                name = stack.parameters.get(name["Ref"])
+            if name in by_name:
+                found[logical] = by_name[name]
+    return found
