@@ -93,24 +93,46 @@ def _decrypted_key(call: AwsCall, region: str) -> str:
     return f"arn:aws:kms:{region}:{ACCOUNT}:key/{raw[:_KEY_ID_LENGTH].decode()}"
 
 
+class Authoriser:
+    """IAM's answer to each call, for the runtime to refuse what AWS would (``InProcessRuntime.authorise``)."""
+
+    def __init__(self, stack: DeployedStack, template: Mapping[str, Any], roles: TemplateRoles | None = None) -> None:
+        self.stack = stack
+        self.roles = roles or TemplateRoles(template, stack_names(stack, template), parameters=stack.parameters)
+        self.aliases = _aliases(stack)
+        self._statements: dict[str, list[dict[str, Any]]] = {}
+
+    def refused(self, call: AwsCall) -> list[Denial]:
+        """The pairs of ``call`` its function's role does not allow."""
+        if call.function not in self._statements:
+            self._statements[call.function] = self.roles.statements(call.function)
+        found = []
+        region = self.stack.region
+        for action, named in authorised_pairs(call.action, call.params, region=region, account=ACCOUNT):
+            if action == "kms:Decrypt" and "KeyId" not in call.params:
+                named = _decrypted_key(call, region)  # noqa: PLW2901 (the ciphertext names the key)
+            resource = self.aliases.get(named, named)
+            if not allowed(self._statements[call.function], action, resource):
+                found.append(Denial(call.function, action, resource, call.action))
+        return found
+
+    def __call__(self, call: AwsCall) -> str | None:
+        """AWS's message for the first refused pair of ``call``, or None when the role allows all of it."""
+        for denial in self.refused(call):
+            role = f"arn:aws:sts::{ACCOUNT}:assumed-role/{self.roles.role_id(call.function)}/{call.function}"
+            return (
+                f"User: {role} is not authorized to perform: {denial.action} on resource: {denial.resource} "
+                f"because no identity-based policy allows the {denial.action} action"
+            )
+        return None
+
+
 def denials(
     calls: Iterable[AwsCall], stack: DeployedStack, template: Mapping[str, Any], roles: TemplateRoles | None = None
 ) -> list[Denial]:
     """Every (function, action, resource) among ``calls`` that the function's role does not allow."""
-    roles = roles or TemplateRoles(template, stack_names(stack, template), parameters=stack.parameters)
-    statements: dict[str, list[dict[str, Any]]] = {}
-    aliases = _aliases(stack)
-    found: dict[tuple[str, str, str], Denial] = {}
-    for call in calls:
-        if call.function not in statements:
-            statements[call.function] = roles.statements(call.function)
-        for action, named in authorised_pairs(call.action, call.params, region=stack.region, account=ACCOUNT):
-            if action == "kms:Decrypt" and "KeyId" not in call.params:
-                named = _decrypted_key(call, stack.region)  # noqa: PLW2901 (the ciphertext names the key)
-            resource = aliases.get(named, named)
-            if not allowed(statements[call.function], action, resource):
-                denial = Denial(call.function, action, resource, call.action)
-                found.setdefault((call.function, action, resource), denial)
+    authoriser = Authoriser(stack, template, roles)
+    found = {(d.function, d.action, d.resource): d for call in calls for d in authoriser.refused(call)}
     return sorted(found.values(), key=lambda d: (d.function, d.action, d.resource))
 
 

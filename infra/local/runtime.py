@@ -98,6 +98,8 @@ class InProcessRuntime:
         self._turn = threading.Lock()
         self.invocations: list[Invocation] = []
         self.calls: list[AwsCall] = []
+        #: Set by the platform once the stack is deployed: the refusal AWS would give a call, or None to let it run.
+        self.authorise: Callable[[AwsCall], str | None] | None = None
         self.last_error = ""
 
     def bind(self, physical_names: dict[str, str]) -> None:
@@ -189,7 +191,11 @@ class InProcessRuntime:
                     owner = _token_owner(str(params["taskToken"]), client.meta.region_name)
                     if owner is not None:
                         params["stateMachineArn"] = owner
-                runtime.calls.append(AwsCall(function, f"{prefix}:{operation_name}", params))
+                call = AwsCall(function, f"{prefix}:{operation_name}", params)
+                runtime.calls.append(call)
+                refusal = runtime.authorise(call) if runtime.authorise is not None else None
+                if refusal is not None:
+                    raise _access_denied(prefix, operation_name, refusal)
             return make_api_call(client, operation_name, api_params)
 
         with (
@@ -197,6 +203,19 @@ class InProcessRuntime:
             mock.patch.object(BaseClient, "_make_api_call", _recorded),
         ):
             yield
+
+
+#: The error code each service answers an IAM refusal with (botocore raises it as a ClientError).
+_DENIED_CODES = {"s3": "AccessDenied", "sns": "AuthorizationError", "sqs": "AccessDenied"}
+
+
+def _access_denied(service: str, operation_name: str, message: str) -> Exception:
+    """The ClientError botocore raises for AWS's refusal of a call the caller's role does not allow."""
+    from botocore.exceptions import ClientError
+
+    code = _DENIED_CODES.get(service, "AccessDeniedException")
+    error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    return ClientError(error, operation_name)  # type: ignore[arg-type]
 
 
 def _token_owner(token: str, region: str) -> str | None:
