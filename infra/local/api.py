@@ -42,7 +42,7 @@ import jwt
 
 from infra.local.stack import DeployedStack
 from infra.local.template import ApiRoute
-from lending.api.language import preferred_language
+from lending.api.language import message_in, preferred_language
 
 API_STAGE = "local"
 #: API Gateway refuses a request payload over 10 MB; the functions refuse much less (the contract's 64 KiB).
@@ -174,21 +174,22 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 # ---------------------------------------------------------------------------------------------- the front's errors
 
-#: The front's own errors: (English, Chinese) messages; the code never changes with the language.
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "bad_request": ("the request could not be read", "无法读取该请求"),
-    "unauthorized": ("a valid bearer token is required", "需要有效的访问令牌"),
-    "origin_not_allowed": ("this origin may not call the API", "此来源不允许调用该接口"),
-    "not_found": ("no such resource", "请求的资源不存在"),
-    "method_not_allowed": ("this resource does not answer that method", "该资源不支持此请求方法"),
-    "request_timeout": ("the request did not arrive in time", "请求超时"),
-    "payload_too_large": ("the request body is too large", "请求内容过大"),
-    "uri_too_long": ("the request address is too long", "请求地址过长"),
-    "headers_too_large": ("the request headers are too large", "请求头过大"),
-    "internal_error": ("something went wrong on our side", "服务内部错误"),
-    "not_implemented": ("the server cannot answer that request", "服务器无法处理该请求"),
-    "bad_gateway": ("the service answered badly; try again later", "服务响应异常，请稍后再试"),
-    "http_version_not_supported": ("that HTTP version is not supported", "不支持该 HTTP 版本"),
+#: The front's own errors in English; the Chinese, as every function's, is lending.api.language's. The code never
+#: changes with the language.
+_MESSAGES: dict[str, str] = {
+    "bad_request": "the request could not be read",
+    "unauthorized": "a valid bearer token is required",
+    "origin_not_allowed": "this origin may not call the API",
+    "not_found": "no such resource",
+    "method_not_allowed": "this resource does not answer that method",
+    "request_timeout": "the request did not arrive in time",
+    "payload_too_large": "the request body is too large",
+    "uri_too_long": "the request address is too long",
+    "headers_too_large": "the request headers are too large",
+    "internal_error": "something went wrong on our side",
+    "not_implemented": "the server cannot answer that request",
+    "bad_gateway": "the service answered badly; try again later",
+    "http_version_not_supported": "that HTTP version is not supported",
 }
 _CODES = {
     HTTPStatus.BAD_REQUEST: "bad_request",
@@ -208,8 +209,7 @@ _CODES = {
 
 def error_answer(status: int, code: str, language: str = "zh-CN") -> tuple[int, Headers, bytes]:
     """The contract's error body for an answer the front makes itself."""
-    english, chinese = _MESSAGES.get(code, _MESSAGES["internal_error"])
-    message = english if language == "en" else chinese
+    message = message_in(language, code, _MESSAGES.get(code, _MESSAGES["internal_error"]))
     body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
     return status, [("Content-Type", "application/json; charset=utf-8"), ("Content-Language", language)], body
 

@@ -35,6 +35,16 @@ CHINESE_MESSAGES: dict[str, str] = {
     "rate_cap_exceeded": "利率超过上限",
     "servicing_contention": "贷款状态刚刚发生变化，请使用同一幂等键重试",
     "internal_error": "服务内部错误",
+    # Answers the local front (API Gateway's part) makes itself.
+    "bad_request": "无法读取该请求",
+    "origin_not_allowed": "此来源不允许调用该接口",
+    "method_not_allowed": "该资源不支持此请求方法",
+    "request_timeout": "请求超时",
+    "uri_too_long": "请求地址过长",
+    "headers_too_large": "请求头过大",
+    "not_implemented": "服务器无法处理该请求",
+    "bad_gateway": "服务响应异常，请稍后再试",
+    "http_version_not_supported": "不支持该 HTTP 版本",
 }
 #: What a code without its own Chinese message says.
 CHINESE_FALLBACK = "请求未能完成"
