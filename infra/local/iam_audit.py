@@ -14,12 +14,14 @@ import base64
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.local.aws_resources import authorised_pairs
 from infra.local.iam import TemplateRoles, allowed, pseudo_parameters
 from infra.local.runtime import AwsCall
-from infra.local.stack import DeployedStack
+
+if TYPE_CHECKING:  # the stack installs the authoriser: its module imports this one
+    from infra.local.stack import DeployedStack
 
 #: moto's account, in every ARN the local stack makes.
 ACCOUNT = "123456789012"

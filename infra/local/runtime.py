@@ -79,7 +79,19 @@ class AwsCall:
     params: dict[str, Any]
 
 
-#: The function whose handler runs on this thread (moto's own threads, running executions, have none).
+#: API operations whose IAM action has another name (Service Authorization Reference); every other operation's
+#: action is its own name.
+_IAM_ACTIONS = {
+    "lambda:Invoke": "lambda:InvokeFunction",
+    "lambda:InvokeAsync": "lambda:InvokeFunction",
+    "s3:HeadObject": "s3:GetObject",
+    "s3:HeadBucket": "s3:ListBucket",
+    "s3:ListObjects": "s3:ListBucket",
+    "s3:ListObjectsV2": "s3:ListBucket",
+}
+
+#: The principal whose code runs on this thread: a function while its handler runs, a state machine while one of
+#: its Lambda tasks invokes a function (moto's other threads have none).
 _running = threading.local()
 
 
@@ -89,6 +101,7 @@ class InProcessRuntime:
     def __init__(self, specs: dict[str, FunctionSpec]) -> None:
         self._specs = specs
         self._by_name: dict[str, FunctionSpec] = {}
+        self._state_machines: dict[str, str] = {}  # ARN -> logical id
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._lock = threading.Lock()
         # A Lambda container runs one invocation at a time; here every function shares one interpreter, whose
@@ -107,6 +120,10 @@ class InProcessRuntime:
         for logical_id, name in physical_names.items():
             if logical_id in self._specs:
                 self._by_name[name] = self._specs[logical_id]
+
+    def bind_state_machines(self, by_arn: dict[str, str]) -> None:
+        """Tell the runtime which deployed state machine (by ARN) is which template state machine."""
+        self._state_machines.update(by_arn)
 
     def handler_for(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
         """Import a function's module once, under a name of its own, and return its handler."""
@@ -142,6 +159,7 @@ class InProcessRuntime:
         error_type = None
         with self._turn:
             started = time.perf_counter()  # after waiting for the turn: the function's own time
+            caller = getattr(_running, "function", None)  # a state machine, when its task invoked the function
             _running.function = spec.logical_id
             try:
                 with provided_environment(environment):
@@ -159,7 +177,7 @@ class InProcessRuntime:
                 )
                 errored = True
             finally:
-                _running.function = None
+                _running.function = caller
         self.invocations.append(
             Invocation(spec.logical_id, started, time.perf_counter() - started, errored, error_type)
         )
@@ -191,16 +209,32 @@ class InProcessRuntime:
                     owner = _token_owner(str(params["taskToken"]), client.meta.region_name)
                     if owner is not None:
                         params["stateMachineArn"] = owner
-                call = AwsCall(function, f"{prefix}:{operation_name}", params)
+                action = f"{prefix}:{operation_name}"
+                call = AwsCall(function, _IAM_ACTIONS.get(action, action), params)
                 runtime.calls.append(call)
                 refusal = runtime.authorise(call) if runtime.authorise is not None else None
                 if refusal is not None:
                     raise _access_denied(prefix, operation_name, refusal)
             return make_api_call(client, operation_name, api_params)
 
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+        integrate = lambda_eval_utils.execute_lambda_function_integration
+
+        def _as_state_machine(env: Any, *args: Any, **kwargs: Any) -> Any:
+            # A workflow's Lambda task invokes its function as the state machine's role. moto runs each state on a
+            # thread of its own, so the principal is read from the execution's context object, not the thread.
+            machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
+            _running.function = runtime._state_machines.get(machine)
+            try:
+                return integrate(env, *args, **kwargs)
+            finally:
+                _running.function = None
+
         with (
             mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_lambda),
             mock.patch.object(BaseClient, "_make_api_call", _recorded),
+            mock.patch.object(lambda_eval_utils, "execute_lambda_function_integration", _as_state_machine),
         ):
             yield
 

@@ -35,6 +35,7 @@ from typing import Any
 
 from infra.local.conditions import shared_condition_parses
 from infra.local.dynamodb_requests import direct_dynamodb_requests
+from infra.local.iam_audit import Authoriser
 from infra.local.queries import partition_queries
 from infra.local.runtime import (
     InProcessRuntime,
@@ -255,6 +256,7 @@ class LocalDeployer:
         stack.physical_ids.update({s["LogicalResourceId"]: s["PhysicalResourceId"] for s in summaries})
         stack.outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
         runtime.bind({logical: stack.physical_ids[logical] for logical in specs if logical in stack.physical_ids})
+        runtime.bind_state_machines({stack.physical_ids[logical]: logical for logical in machines})
         return stack
 
     def _package_code(self, s3: Any, template: dict[str, Any]) -> None:
@@ -394,4 +396,8 @@ def local_stack(
         stack.enter_context(exact_item_sizes())
         stack.enter_context(shared_workflow_clients())
         stack.enter_context(runtime.installed())
-        yield deployer.deploy(runtime), runtime
+        deployed = deployer.deploy(runtime)
+        # IAM as AWS enforces it, wherever the stack runs: a call a function's or a state machine's role in the
+        # template does not allow is refused as AWS refuses it (infra.local.iam_audit).
+        runtime.authorise = Authoriser(deployed, deployer.template)
+        yield deployed, runtime

@@ -270,6 +270,8 @@ def test_every_aws_call_a_function_makes_is_recorded_with_its_iam_action(
     assert "kms:Decrypt" in actions["DecisionFunction"]
     assert "states:StartExecution" in actions["ApplicationIntakeFunction"]
     assert {"dynamodb:GetItem", "dynamodb:TransactWriteItems"} & actions["BookingFunction"]
+    # The workflow's tasks invoke the steps as the state machine's own role.
+    assert actions["OriginationStateMachine"] == {"lambda:InvokeFunction"}
     assert all(":" in action and action.split(":")[1][0].isupper() for names in actions.values() for action in names)
 
 
