@@ -6,6 +6,13 @@ several: a ``TransactWriteItems`` is authorised per item, as ``PutItem``/``Updat
 action on every table it names. Calls whose resource IAM does not scope (``cloudwatch:PutMetricData``, X-Ray) are
 ``*``. Names are turned into ARNs the way the service would (a table name, a queue URL, an event bus name); a KMS
 alias is given as the alias ARN, which the caller resolves to its key when it knows the stack's aliases.
+
+:func:`authorised_requests` adds the request's condition keys where the template's policies use them: for a
+DynamoDB item operation (one item: Get, Put, Update, Delete, ConditionCheck, also inside a transaction),
+``dynamodb:LeadingKeys`` is the item's partition key value, given each table's partition key attribute. A Query's
+partition key lies in its key condition expression, which is not parsed: its LeadingKeys are absent, and a
+``ForAllValues:`` condition on an absent key holds, so a policy must not rely on LeadingKeys to narrow a Query
+(the template's definition test keeps them on UpdateItem).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 Pair = tuple[str, str]
+#: An action, its resource, and the request's condition keys (name to values).
+Request = tuple[str, str, dict[str, list[str]]]
 
 _TRANSACT_WRITE = {
     "Put": "PutItem",
@@ -21,6 +30,8 @@ _TRANSACT_WRITE = {
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
 }
+#: DynamoDB operations on one item, whose partition key value is ``dynamodb:LeadingKeys``.
+_ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
 #: Actions whose resource is always "*" in IAM.
 _UNSCOPED = {"cloudwatch:PutMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "sts:GetCallerIdentity"}
 
@@ -29,12 +40,35 @@ def authorised_pairs(
     action: str, params: Mapping[str, Any], *, partition: str = "aws", region: str, account: str
 ) -> list[Pair]:
     """The (action, resource) pairs AWS would check for ``action`` called with ``params``."""
+    return [
+        (a, r) for a, r, _ in authorised_requests(action, params, partition=partition, region=region, account=account)
+    ]
+
+
+def authorised_requests(
+    action: str,
+    params: Mapping[str, Any],
+    *,
+    partition: str = "aws",
+    region: str,
+    account: str,
+    partition_keys: Mapping[str, str] | None = None,
+) -> list[Request]:
+    """The (action, resource, condition keys) AWS would check for ``action`` called with ``params``.
+
+    ``partition_keys``: each table's partition key attribute by table name, for ``dynamodb:LeadingKeys``.
+    """
+    if action.startswith("dynamodb:"):
+        arn = f"arn:{partition}:dynamodb:{region}:{account}"
+        return list(_dynamodb(action.partition(":")[2], params, arn, partition_keys or {}))
+    return [(a, r, {}) for a, r in _pairs(action, params, partition=partition, region=region, account=account)]
+
+
+def _pairs(action: str, params: Mapping[str, Any], *, partition: str, region: str, account: str) -> list[Pair]:
     if action in _UNSCOPED:
         return [(action, "*")]
-    service, _, operation = action.partition(":")
+    service = action.partition(":")[0]
     arn = f"arn:{partition}:{service}:{region}:{account}"
-    if service == "dynamodb":
-        return list(_dynamodb(operation, params, arn))
     if service == "kms":
         return [(action, _kms_key(str(params.get("KeyId", "*")), arn))]
     if service == "states":
@@ -72,23 +106,38 @@ def _table(arn: str, name: str) -> str:
     return name if name.startswith("arn:") else f"{arn}:table/{name}"
 
 
-def _dynamodb(operation: str, params: Mapping[str, Any], arn: str) -> Iterator[Pair]:
+def _dynamodb(
+    operation: str, params: Mapping[str, Any], arn: str, partition_keys: Mapping[str, str]
+) -> Iterator[Request]:
+    def item(action: str, request: Mapping[str, Any]) -> Request:
+        name = str(request.get("TableName", "*"))
+        keys: dict[str, list[str]] = {}
+        attribute = partition_keys.get(name.rsplit("/", 1)[-1])
+        record = request.get("Key") or request.get("Item") or {}
+        if attribute in record:
+            value = record[attribute]
+            keys["dynamodb:LeadingKeys"] = [str(next(iter(value.values())) if isinstance(value, Mapping) else value)]
+        return f"dynamodb:{action}", _table(arn, name), keys
+
     if operation == "TransactWriteItems":
-        for item in params.get("TransactItems", []):
-            for kind, request in item.items():
-                yield f"dynamodb:{_TRANSACT_WRITE[kind]}", _table(arn, request["TableName"])
+        for entry in params.get("TransactItems", []):
+            for kind, request in entry.items():
+                yield item(_TRANSACT_WRITE[kind], request)
         return
     if operation == "TransactGetItems":
-        for item in params.get("TransactItems", []):
-            yield "dynamodb:GetItem", _table(arn, item["Get"]["TableName"])
+        for entry in params.get("TransactItems", []):
+            yield item("GetItem", entry["Get"])
         return
     if operation in ("BatchWriteItem", "BatchGetItem"):
         for name in params.get("RequestItems", {}):
-            yield f"dynamodb:{operation}", _table(arn, name)
+            yield f"dynamodb:{operation}", _table(arn, name), {}
+        return
+    if operation in _ITEM_OPERATIONS:
+        yield item(operation, params)
         return
     table = _table(arn, str(params.get("TableName", "*")))
     index = params.get("IndexName")
-    yield f"dynamodb:{operation}", f"{table}/index/{index}" if index else table
+    yield f"dynamodb:{operation}", f"{table}/index/{index}" if index else table, {}
 
 
 def _kms_key(key_id: str, arn: str) -> str:

@@ -4,8 +4,8 @@ The runtime records each call a function's code makes (:class:`infra.local.runti
 :mod:`infra.local.aws_resources` turns it into the (action, resource) pairs AWS authorises it by, and
 :mod:`infra.local.iam` decides each against the function's role as samtranslator expands it, with the template's
 references resolved to what the local stack deployed. A pair the role does not allow is what AWS would answer
-``AccessDenied`` to. This checks after the fact (a suite fails on any denial); refusing the call as it is made is
-the next step (issue 12, part 1).
+``AccessDenied`` to: the local stack installs an :class:`Authoriser` on its runtime, which refuses such a call as it
+is made, and :func:`denials` weighs a run's calls after the fact.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from infra.local.aws_resources import authorised_pairs
+from infra.local.aws_resources import Request, authorised_requests
 from infra.local.iam import TemplateRoles, allowed, pseudo_parameters
 from infra.local.runtime import AwsCall
 
@@ -102,21 +102,35 @@ class Authoriser:
         self.stack = stack
         self.roles = roles or TemplateRoles(template, stack_names(stack, template), parameters=stack.parameters)
         self.aliases = _aliases(stack)
+        self.partition_keys = _partition_keys(stack, template)
         self._statements: dict[str, list[dict[str, Any]]] = {}
+
+    def statements(self, principal: str) -> list[dict[str, Any]]:
+        """The principal's role, as the template defines it and the deployed stack names its resources."""
+        if principal not in self._statements:
+            self._statements[principal] = self.roles.statements(principal)
+        return self._statements[principal]
+
+    def requests(self, call: AwsCall) -> list[Request]:
+        """The (action, resource, condition keys) IAM weighs ``call`` by, aliases resolved to their keys."""
+        region = self.stack.region
+        found = []
+        for action, named, context in authorised_requests(
+            call.action, call.params, region=region, account=ACCOUNT, partition_keys=self.partition_keys
+        ):
+            if action == "kms:Decrypt" and "KeyId" not in call.params:
+                named = _decrypted_key(call, region)  # noqa: PLW2901 (the ciphertext names the key)
+            found.append((action, self.aliases.get(named, named), context))
+        return found
 
     def refused(self, call: AwsCall) -> list[Denial]:
         """The pairs of ``call`` its function's role does not allow."""
-        if call.function not in self._statements:
-            self._statements[call.function] = self.roles.statements(call.function)
-        found = []
-        region = self.stack.region
-        for action, named in authorised_pairs(call.action, call.params, region=region, account=ACCOUNT):
-            if action == "kms:Decrypt" and "KeyId" not in call.params:
-                named = _decrypted_key(call, region)  # noqa: PLW2901 (the ciphertext names the key)
-            resource = self.aliases.get(named, named)
-            if not allowed(self._statements[call.function], action, resource):
-                found.append(Denial(call.function, action, resource, call.action))
-        return found
+        statements = self.statements(call.function)
+        return [
+            Denial(call.function, action, resource, call.action)
+            for action, resource, context in self.requests(call)
+            if not allowed(statements, action, resource, context)
+        ]
 
     def __call__(self, call: AwsCall) -> str | None:
         """AWS's message for the first refused pair of ``call``, or None when the role allows all of it."""
@@ -136,6 +150,16 @@ def denials(
     authoriser = Authoriser(stack, template, roles)
     found = {(d.function, d.action, d.resource): d for call in calls for d in authoriser.refused(call)}
     return sorted(found.values(), key=lambda d: (d.function, d.action, d.resource))
+
+
+def _partition_keys(stack: DeployedStack, template: Mapping[str, Any]) -> dict[str, str]:
+    """Each deployed table's partition key attribute, by table name (for ``dynamodb:LeadingKeys``)."""
+    found = {}
+    for logical, resource in template["Resources"].items():
+        if resource.get("Type") == "AWS::DynamoDB::Table" and stack.physical_ids.get(logical):
+            schema = resource.get("Properties", {}).get("KeySchema", [])
+            found[stack.physical_ids[logical]] = next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
+    return found
 
 
 def _aliases(stack: DeployedStack) -> dict[str, str]:

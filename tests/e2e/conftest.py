@@ -18,11 +18,16 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
+import least_privilege
 import pytest
+from least_privilege import UNRECORDED
 
+from infra.local.iam_audit import Authoriser, stack_names
 from infra.local.platform import LocalPlatform, running_platform
+from infra.local.template import load_template
 from lending import clock
 from lending.prc_id import make_id_number
 
@@ -158,11 +163,53 @@ def deadlines() -> Mapping[str, str]:
     return {}
 
 
+@dataclass
+class GrantEvidence:
+    """Every grant of the template's roles, and those the suite's AWS calls used, over all modules' platforms."""
+
+    every: set[str]
+    used: set[str]
+
+
+def _whole_suite(session: pytest.Session) -> bool:
+    """Whether every e2e test was collected and ran, and passed: only then is an unused grant unused."""
+    option = session.config.option
+    e2e = Path(__file__).parent
+    modules = {item.path for item in session.items if item.path.parent == e2e}
+    return (
+        not option.keyword
+        and not option.markexpr
+        and not getattr(option, "lf", False)
+        and modules == set(e2e.glob("test_*.py"))
+        and session.testsfailed == 0
+    )
+
+
+@pytest.fixture(scope="session")
+def grant_evidence(request: pytest.FixtureRequest) -> Iterator[GrantEvidence]:
+    """After the whole suite: every grant of template.yaml was used by some call, or is listed as not driven here
+    (least privilege, issue 12: a grant no code path uses fails the run)."""
+    evidence = GrantEvidence(set(), set())
+    yield evidence
+    if _whole_suite(request.session):
+        unused = sorted(evidence.every - evidence.used - set(UNRECORDED))
+        assert unused == [], "granted in template.yaml, used by no call of the e2e suite:\n" + "\n".join(unused)
+
+
 @pytest.fixture(scope="module")
-def platform(deadlines: Mapping[str, str]) -> Iterator[LocalPlatform]:
+def platform(deadlines: Mapping[str, str], grant_evidence: GrantEvidence) -> Iterator[LocalPlatform]:
     """The platform, one per module: each module's deadlines are its own, and no module sees another's data."""
     with noon_in_china(), running_platform(port=0, deadlines=deadlines) as running:
         yield running
+        authoriser = running.runtime.authorise
+        assert isinstance(authoriser, Authoriser)
+        template = load_template()
+        names = {
+            k: v for k, v in stack_names(running.stack, template).items() if k.split(".")[0] in template["Resources"]
+        }
+        every, used = least_privilege.grant_evidence(authoriser, running.runtime.calls, names)
+        grant_evidence.every |= every
+        grant_evidence.used |= used
 
 
 @pytest.fixture(scope="module")

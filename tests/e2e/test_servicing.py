@@ -232,6 +232,30 @@ def test_a_line_is_drawn_frozen_by_a_missed_payment_and_unfrozen_when_cured(
     assert status == 202, drawdown
 
 
+def test_a_drawdown_the_bank_rejects_frees_its_hold_and_books_nothing(client: Client, platform: LocalPlatform) -> None:
+    # Given a line whose bound account's bank rejects every payout (sandbox: account ending 0000)
+    application_id = client.apply(
+        "0001", "0000", key="servicing-line-rejected", product="credit_line", amount="20000.00", term_months=12
+    )
+    view = client.wait_for(application_id, TERMINAL)
+    assert view["status"] == "LINE_OPENED", view
+    loan_id = str(view["loan_id"])
+    # When the borrower draws on it
+    status, drawdown = client.call(
+        "POST", f"/v1/loans/{loan_id}/drawdowns", {"amount": "5000.00"}, headers={"Idempotency-Key": "draw-rejected"}
+    )
+    assert (status, drawdown["status"]) == (202, "requested"), drawdown
+    # Then the payout fails, the funding hold is voided and the limit freed: nothing was lent
+    audit = client.wait_until(
+        lambda: client.call("GET", f"/v1/loans/{loan_id}/audit")[1],
+        lambda seen: "drawdown_failed" in [event["kind"] for event in seen["events"]],
+        "the rejected drawdown to be released",
+    )
+    assert audit["verified"] is True
+    loan = _loan(client, loan_id)
+    assert (loan["principal_outstanding"], loan["available_limit"]) == ("0.00", "20000.00")
+
+
 def test_the_books_reconcile_after_all_of_it(
     client: Client, platform: LocalPlatform, instalment_loan: str, line: str
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from least_privilege import ACCOUNT, NAMES, REGION
 
 from infra.local.iam import (
     TemplateRoles,
@@ -17,46 +18,7 @@ from infra.local.iam import (
 )
 from infra.local.template import load_template
 
-REGION = "ap-east-1"
-ACCOUNT = "123456789012"
 TEMPLATE = load_template()
-WORKFLOW_FUNCTIONS = [
-    "IdentityRequestFunction",
-    "CreditScoringFunction",
-    "BusinessReviewFunction",
-    "DecisionFunction",
-    "UnderwriterReferralFunction",
-    "OfferPricingFunction",
-    "FundingReservationFunction",
-    "FundingReleaseFunction",
-    "DisbursementFunction",
-    "BookingFunction",
-    "ApplicationOutcomeFunction",
-    "NotificationFunction",
-    "DrawdownFundingFunction",
-    "DrawdownPayoutFunction",
-    "DrawdownBookingFunction",
-    "DrawdownReleaseFunction",
-]
-#: Physical names as the deployed stack would report them, made by hand (Ref of a table is its name, and so on).
-NAMES: dict[str, str] = {
-    **pseudo_parameters(REGION, ACCOUNT),
-    "ApplicationsTable": "lending-applications-dev",
-    "LoansTable": "lending-loans-dev",
-    "LedgerTable": "lending-ledger-dev",
-    "AuditTable": "lending-audit-dev",
-    "IdempotencyTable": "lending-idempotency-dev",
-    "PiiKey": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
-    "DeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:lending-dlq-dev",
-    "OriginationStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-origination-dev",
-    "OriginationStateMachine.Name": "lending-origination-dev",
-    "DrawdownStateMachine.Name": "lending-drawdown-dev",
-    "IdentityWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/identity-webhook-Ab12Cd",
-    "PaymentsWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/payments-webhook-Ef34Gh",
-    "BorrowerNotificationsTopic.TopicName": "lending-borrower-notifications-dev",
-    "LendingEventBus": "lending-events-dev",
-    **{name: f"lending-local-{name}" for name in WORKFLOW_FUNCTIONS},
-}
 PII_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{NAMES['PiiKey']}"
 
 
@@ -104,28 +66,42 @@ def test_the_function_level_role_matches_role_policies_called_alone() -> None:
     assert alone == TemplateRoles(TEMPLATE, NAMES).statements("DecisionFunction")
 
 
-def test_dynamodb_crud_policy_allows_delete_item_on_its_table_and_its_indexes_but_nothing_on_another(
-    roles: TemplateRoles,
-) -> None:
-    # Given the DecisionFunction, whose role has DynamoDBCrudPolicy on the applications and audit tables only
-    statements = roles.statements("DecisionFunction")
-    # When IAM weighs calls on those tables, an index of one, and the ledger
-    # Then the CRUD tables allow DeleteItem and Query on their indexes; the ledger allows nothing
-    assert allowed(statements, "dynamodb:DeleteItem", table_arn("AuditTable")) is True
-    assert allowed(statements, "dynamodb:DeleteItem", table_arn("ApplicationsTable")) is True
-    assert allowed(statements, "dynamodb:Query", table_arn("ApplicationsTable") + "/index/ReviewQueue") is True
+def test_dynamodb_crud_policy_allows_delete_item_on_its_table_and_its_indexes_but_nothing_on_another() -> None:
+    # Given a function with SAM's DynamoDBCrudPolicy on one table
+    template = _one_function_template({"Policies": [{"DynamoDBCrudPolicy": {"TableName": "orders"}}]})
+    statements = role_policies(template, "Fn", pseudo_parameters(REGION, ACCOUNT))
+    orders = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
+    # When IAM weighs calls on that table, an index of it, and another table
+    # Then the table allows DeleteItem, Scan and Query on its indexes; the other table allows nothing
+    assert allowed(statements, "dynamodb:DeleteItem", orders) is True
+    assert allowed(statements, "dynamodb:Scan", orders) is True
+    assert allowed(statements, "dynamodb:Query", orders + "/index/by-day") is True
     for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"):
-        assert allowed(statements, action, table_arn("LedgerTable")) is False
+        assert allowed(statements, action, orders.replace("orders", "ledger")) is False
 
 
-def test_dynamodb_read_policy_allows_reads_and_no_writes(roles: TemplateRoles) -> None:
-    # Given the ReadApiFunction, whose role has only DynamoDBReadPolicy on every table
-    statements = roles.statements("ReadApiFunction")
-    # When IAM weighs a read and the writes on the ledger
+def test_dynamodb_read_policy_allows_reads_and_no_writes() -> None:
+    # Given a function with SAM's DynamoDBReadPolicy on one table
+    template = _one_function_template({"Policies": [{"DynamoDBReadPolicy": {"TableName": "ledger"}}]})
+    statements = role_policies(template, "Fn", pseudo_parameters(REGION, ACCOUNT))
+    ledger = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ledger"
+    # When IAM weighs a read and the writes
     # Then the read is allowed and no write is
-    assert allowed(statements, "dynamodb:GetItem", table_arn("LedgerTable")) is True
+    assert allowed(statements, "dynamodb:GetItem", ledger) is True
     for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
-        assert allowed(statements, action, table_arn("LedgerTable")) is False
+        assert allowed(statements, action, ledger) is False
+
+
+def test_a_role_that_only_posts_may_update_ledger_balances_but_no_written_transaction(roles: TemplateRoles) -> None:
+    # Given the payments webhook, which posts repayments to the ledger and resolves no pending transfer
+    statements = roles.statements("PaymentsWebhookFunction")
+    ledger = table_arn("LedgerTable")
+    # When IAM weighs UpdateItem on a balance item and on a transaction, and a new transaction's PutItem
+    # Then only the balance and the new transaction are allowed
+    assert allowed(statements, "dynamodb:UpdateItem", ledger, {"dynamodb:LeadingKeys": ["ACCOUNT#cash"]})
+    assert not allowed(statements, "dynamodb:UpdateItem", ledger, {"dynamodb:LeadingKeys": ["TX#repayment-1"]})
+    assert allowed(statements, "dynamodb:PutItem", ledger)
+    assert not allowed(statements, "dynamodb:DeleteItem", ledger)
 
 
 def test_every_function_gets_what_globals_add_through_samtranslator(roles: TemplateRoles) -> None:
@@ -167,15 +143,16 @@ def test_sam_policy_templates_resolve_to_their_resources(roles: TemplateRoles) -
 
 
 def test_the_state_machines_roles_invoke_their_own_functions_only(roles: TemplateRoles) -> None:
-    # Given the two state machines' roles (LambdaInvokePolicy per step)
+    # Given the two state machines' roles (lambda:InvokeFunction on each step's ARN, as the ASL names it)
     origination = roles.statements("OriginationStateMachine")
     drawdown = roles.statements("DrawdownStateMachine")
     decision = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMES['DecisionFunction']}"
     payout = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMES['DrawdownPayoutFunction']}"
-    # When IAM weighs lambda:InvokeFunction on a step of each, with and without a qualifier
-    # Then each machine may invoke its own steps and not the other's
+    # When IAM weighs lambda:InvokeFunction on a step of each, on a qualified one, and on a longer name
+    # Then each machine may invoke its own steps, unqualified as the ASL names them, and not the other's
     assert allowed(origination, "lambda:InvokeFunction", decision)
-    assert allowed(origination, "lambda:InvokeFunction", decision + ":live")
+    assert not allowed(origination, "lambda:InvokeFunction", decision + ":live")
+    assert not allowed(origination, "lambda:InvokeFunction", decision + "Shadow")
     assert not allowed(origination, "lambda:InvokeFunction", payout)
     assert allowed(drawdown, "lambda:InvokeFunction", payout)
     assert not allowed(drawdown, "lambda:InvokeFunction", decision)
@@ -183,7 +160,7 @@ def test_the_state_machines_roles_invoke_their_own_functions_only(roles: Templat
 
 def test_a_name_the_caller_did_not_give_is_an_error_not_a_guess() -> None:
     # Given names without the audit table
-    names = {k: v for k, v in NAMES.items() if k != "AuditTable"}
+    names = {k: v for k, v in NAMES.items() if not k.startswith("AuditTable")}
     # When the DecisionFunction's role is expanded
     # Then the missing reference is named
     with pytest.raises(UnresolvedReference, match="AuditTable"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.local.aws_resources import authorised_pairs
+from infra.local.aws_resources import authorised_pairs, authorised_requests
 
 WHERE = {"region": "ap-east-1", "account": "123456789012"}
 ARN = "arn:aws:dynamodb:ap-east-1:123456789012"
@@ -66,3 +66,26 @@ def test_events_are_authorised_on_each_bus_they_go_to() -> None:
         ("events:PutEvents", "arn:aws:events:ap-east-1:123456789012:event-bus/default"),
         ("events:PutEvents", "arn:aws:events:ap-east-1:123456789012:event-bus/lending"),
     ]
+
+
+def test_an_item_operation_carries_its_partition_key_value_as_dynamodb_leading_keys() -> None:
+    # Given a transaction that appends a ledger transaction and updates a balance, and a read by index
+    params = {
+        "TransactItems": [
+            {"Put": {"TableName": "ledger", "Item": {"pk": {"S": "TX#t-1"}, "sk": {"S": "TX"}}}},
+            {"Update": {"TableName": "ledger", "Key": {"pk": {"S": "ACCOUNT#cash"}, "sk": {"S": "BALANCE"}}}},
+        ]
+    }
+    keys = {"ledger": "pk", "loans": "loan_id"}
+    # Then each item's condition keys hold its own partition key value, as IAM's dynamodb:LeadingKeys
+    assert authorised_requests("dynamodb:TransactWriteItems", params, **WHERE, partition_keys=keys) == [
+        ("dynamodb:PutItem", f"{ARN}:table/ledger", {"dynamodb:LeadingKeys": ["TX#t-1"]}),
+        ("dynamodb:UpdateItem", f"{ARN}:table/ledger", {"dynamodb:LeadingKeys": ["ACCOUNT#cash"]}),
+    ]
+    update = {"TableName": "loans", "Key": {"loan_id": {"S": "L-1"}}}
+    assert authorised_requests("dynamodb:UpdateItem", update, **WHERE, partition_keys=keys)[0][2] == {
+        "dynamodb:LeadingKeys": ["L-1"]
+    }
+    # A Query's partition key is in its key condition expression, not parsed: it carries none
+    query = {"TableName": "loans", "IndexName": "DueLoans", "KeyConditionExpression": "due_shard = :s"}
+    assert authorised_requests("dynamodb:Query", query, **WHERE, partition_keys=keys)[0][2] == {}

@@ -1,0 +1,209 @@
+"""What each function and state machine of template.yaml uses, and so is granted: nothing more (issue 12).
+
+``USES`` is the evidence: every entry is an AWS call some code path makes, in IAM's terms (action, then the
+template resource by logical id, ``/index/<name>`` for an index, ``[ACCOUNT#*]`` for an UpdateItem limited to the
+ledger's balance items by ``dynamodb:LeadingKeys``). ``tests/unit/local_iam/test_least_privilege.py`` holds the
+template's grants equal to it; the e2e suite records every call and fails on a grant no call used, but for
+``UNRECORDED``, the paths it does not drive (each with the reason it exists).
+
+Not listed: what SAM adds to every role from Globals (the dead-letter queue's sqs:SendMessage, X-Ray's writes, the
+basic execution role's logs), which Lambda itself uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from infra.local.aws_resources import Request
+from infra.local.iam import allowed, pseudo_parameters
+from infra.local.iam_audit import Authoriser
+from infra.local.runtime import AwsCall
+
+REGION = "ap-east-1"
+ACCOUNT = "123456789012"
+WORKFLOW_FUNCTIONS = [
+    "IdentityRequestFunction",
+    "CreditScoringFunction",
+    "BusinessReviewFunction",
+    "DecisionFunction",
+    "UnderwriterReferralFunction",
+    "OfferPricingFunction",
+    "FundingReservationFunction",
+    "FundingReleaseFunction",
+    "DisbursementFunction",
+    "BookingFunction",
+    "ApplicationOutcomeFunction",
+    "NotificationFunction",
+    "DrawdownFundingFunction",
+    "DrawdownPayoutFunction",
+    "DrawdownBookingFunction",
+    "DrawdownReleaseFunction",
+]
+TABLES = ["ApplicationsTable", "LoansTable", "LedgerTable", "AuditTable", "IdempotencyTable"]
+#: Physical names as the deployed stack would report them, made by hand (Ref of a table is its name, and so on).
+NAMES: dict[str, str] = {
+    **pseudo_parameters(REGION, ACCOUNT),
+    "ApplicationsTable": "lending-applications-dev",
+    "LoansTable": "lending-loans-dev",
+    "LedgerTable": "lending-ledger-dev",
+    "AuditTable": "lending-audit-dev",
+    "IdempotencyTable": "lending-idempotency-dev",
+    "PiiKey": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    "DeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:lending-dlq-dev",
+    "OriginationStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-origination-dev",
+    "OriginationStateMachine.Name": "lending-origination-dev",
+    "DrawdownStateMachine.Name": "lending-drawdown-dev",
+    "IdentityWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/identity-webhook-Ab12Cd",
+    "PaymentsWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/payments-webhook-Ef34Gh",
+    "BorrowerNotificationsTopic.TopicName": "lending-borrower-notifications-dev",
+    "LendingEventBus": "lending-events-dev",
+    **{name: f"lending-local-{name}" for name in WORKFLOW_FUNCTIONS},
+}
+NAMES.update({f"{t}.Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NAMES[t]}" for t in TABLES})
+NAMES.update({f"{f}.Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMES[f]}" for f in WORKFLOW_FUNCTIONS})
+
+_APPLICATION_STEP = {"dynamodb:GetItem ApplicationsTable", "dynamodb:UpdateItem ApplicationsTable"}
+_LOAN_STEP = {"dynamodb:GetItem LoansTable", "dynamodb:UpdateItem LoansTable"}
+#: Appends to an audit chain at its tail, read first (``AuditStore.append``).
+_AUDIT = {"dynamodb:PutItem AuditTable", "dynamodb:Query AuditTable"}
+#: Appends after a head the caller already holds (the loan record keeps its chain's head).
+_AUDIT_PUT = {"dynamodb:PutItem AuditTable"}
+_DECRYPT = {"kms:Decrypt PiiKey"}
+#: Posts new ledger transactions: the transaction item, and UpdateItem on balance items only.
+_POSTS = {"dynamodb:PutItem LedgerTable", "dynamodb:UpdateItem LedgerTable[ACCOUNT#*]"}
+#: Resolves pending transfers too (reads them, moves their state): UpdateItem on any ledger item.
+_RESOLVES = {"dynamodb:GetItem LedgerTable", "dynamodb:PutItem LedgerTable", "dynamodb:UpdateItem LedgerTable"}
+
+USES: dict[str, set[str]] = {
+    "ApplicationIntakeFunction": {
+        "dynamodb:PutItem ApplicationsTable",
+        *_AUDIT,
+        "dynamodb:PutItem IdempotencyTable",
+        "dynamodb:UpdateItem IdempotencyTable",
+        "dynamodb:DeleteItem IdempotencyTable",
+        "kms:Encrypt PiiKey",
+        "states:StartExecution OriginationStateMachine",
+    },
+    "IdentityRequestFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
+    "IdentityWebhookFunction": _APPLICATION_STEP
+    | _AUDIT
+    | {"secretsmanager:GetSecretValue IdentityWebhookSecret", "states:SendTaskSuccess OriginationStateMachine"},
+    "CreditScoringFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
+    "BusinessReviewFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
+    "DecisionFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
+    "UnderwriterReferralFunction": _APPLICATION_STEP | _AUDIT,
+    "ReviewsFunction": _APPLICATION_STEP
+    | _AUDIT
+    | {"dynamodb:Query ApplicationsTable/index/ReviewQueue", "states:SendTaskSuccess OriginationStateMachine"},
+    "OfferPricingFunction": _APPLICATION_STEP | _AUDIT,
+    "FundingReservationFunction": _APPLICATION_STEP | _AUDIT | _POSTS | {"dynamodb:GetItem LedgerTable"},
+    "FundingReleaseFunction": {"dynamodb:GetItem ApplicationsTable"} | _AUDIT | _RESOLVES,
+    "DisbursementFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
+    "BookingFunction": _APPLICATION_STEP | _AUDIT | _RESOLVES | {"dynamodb:PutItem LoansTable"},
+    "ApplicationOutcomeFunction": _APPLICATION_STEP | _AUDIT,
+    "NotificationFunction": {"dynamodb:GetItem ApplicationsTable", "sns:Publish BorrowerNotificationsTopic"},
+    "PaymentsWebhookFunction": _LOAN_STEP | _AUDIT | _POSTS | {"secretsmanager:GetSecretValue PaymentsWebhookSecret"},
+    "DrawdownRequestFunction": _LOAN_STEP | _AUDIT | {"states:StartExecution DrawdownStateMachine"},
+    "DrawdownFundingFunction": _LOAN_STEP | _AUDIT_PUT | _POSTS | {"dynamodb:GetItem LedgerTable"},
+    "DrawdownPayoutFunction": {"dynamodb:GetItem ApplicationsTable"} | _LOAN_STEP | _AUDIT_PUT | _DECRYPT,
+    "DrawdownBookingFunction": _LOAN_STEP | _AUDIT_PUT | _RESOLVES,
+    "DrawdownReleaseFunction": _LOAN_STEP | _AUDIT_PUT | _RESOLVES,
+    "DailyCloseFunction": _LOAN_STEP
+    | _AUDIT_PUT
+    | _POSTS
+    | {"dynamodb:Query LoansTable/index/DueLoans", "events:PutEvents LendingEventBus"},
+    "ReadApiFunction": {
+        "dynamodb:GetItem ApplicationsTable",
+        "dynamodb:GetItem LoansTable",
+        "dynamodb:Query AuditTable",
+    },
+    "OriginationStateMachine": {
+        f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if not name.startswith("Drawdown")
+    },
+    "DrawdownStateMachine": {
+        f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if name.startswith("Drawdown")
+    },
+}
+
+#: Grants the e2e suite does not drive, and why each exists.
+UNRECORDED: dict[str, str] = {
+    "ApplicationIntakeFunction dynamodb:DeleteItem IdempotencyTable": (
+        "Powertools idempotency deletes the in-progress record when the handler raises, so a retry may run"
+    ),
+}
+
+#: What SAM adds to every role from Globals (dead-letter queue, tracing, logs): Lambda's own, not the code's.
+GLOBAL_ACTIONS = re.compile(r"^(sqs:SendMessage|xray:.*|logs:.*)$")
+
+
+def _listed(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _last_segment(value: str) -> str:
+    return value.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+
+
+def resource_label(resource: str, names: Mapping[str, str]) -> str:
+    """The template's logical id for a resource ARN (``/index/<name>`` kept; a Lambda qualifier ``:*`` dropped)."""
+    base, _, index = resource.partition("/index/")
+    base = base.removesuffix(":*")
+    for key, value in names.items():
+        logical = key.split(".", 1)[0]
+        if key.startswith("AWS::") or not isinstance(value, str):
+            continue
+        if base == value or base.endswith((f":{_last_segment(value)}", f"/{_last_segment(value)}")):
+            return logical + (f"/index/{index}" if index else "")
+    raise KeyError(f"no resource of the template is {resource}")
+
+
+def _leading_keys(statement: Mapping[str, Any]) -> str:
+    condition = statement.get("Condition")
+    if not condition:
+        return ""
+    values = condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    return f"[{','.join(values if isinstance(values, list) else [values])}]"
+
+
+def granted(statements: Iterable[Mapping[str, Any]], names: Mapping[str, str]) -> set[str]:
+    """The role's Allow grants in ``USES``'s terms, SAM's Globals additions left out."""
+    found = set()
+    for statement in statements:
+        if statement["Effect"] != "Allow":
+            continue
+        resources = _listed(statement["Resource"])
+        for action in _listed(statement["Action"]):
+            if GLOBAL_ACTIONS.match(action):
+                continue
+            found.update(f"{action} {resource_label(r, names)}{_leading_keys(statement)}" for r in resources)
+    return found
+
+
+def grant_evidence(
+    authoriser: Authoriser, calls: Iterable[AwsCall], names: Mapping[str, str]
+) -> tuple[set[str], set[str]]:
+    """Every grant of the stack's roles as ``"<principal> <grant>"``, and those some recorded call used.
+
+    A grant is used when one of its principal's calls is allowed by that grant alone (its action, its resource,
+    its condition). ``names``: the deployed stack's names of the template's resources, for the labels.
+    """
+    requests: dict[str, list[Request]] = {}
+    for call in calls:
+        requests.setdefault(call.function, []).extend(authoriser.requests(call))
+    every, used = set(), set()
+    for principal in USES:
+        for statement in authoriser.statements(principal):
+            if statement["Effect"] != "Allow":
+                continue
+            for action in _listed(statement["Action"]):
+                if GLOBAL_ACTIONS.match(action):
+                    continue
+                for resource in _listed(statement["Resource"]):
+                    label = f"{principal} {action} {resource_label(resource, names)}{_leading_keys(statement)}"
+                    every.add(label)
+                    alone = [{**statement, "Action": action, "Resource": resource}]
+                    if any(a == action and allowed(alone, a, r, c) for a, r, c in requests.get(principal, [])):
+                        used.add(label)
+    return every, used

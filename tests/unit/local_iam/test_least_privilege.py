@@ -1,0 +1,82 @@
+"""Each role of template.yaml grants what its code uses and nothing more; audit and ledger records stay written."""
+
+from __future__ import annotations
+
+import pytest
+from least_privilege import NAMES, USES, granted
+
+from infra.local.iam import TemplateRoles, allowed
+from infra.local.template import load_template
+
+TEMPLATE = load_template()
+
+
+@pytest.fixture(scope="module")
+def roles() -> TemplateRoles:
+    return TemplateRoles(TEMPLATE, NAMES)
+
+
+def table(logical_id: str) -> str:
+    return NAMES[f"{logical_id}.Arn"]
+
+
+def test_every_function_and_state_machine_is_listed(roles: TemplateRoles) -> None:
+    # Given every principal of the template / Then each has its uses listed, and nothing else is listed
+    assert sorted(roles.principals()) == sorted(USES)
+
+
+@pytest.mark.parametrize("principal", sorted(USES))
+def test_a_role_grants_exactly_what_its_code_uses(roles: TemplateRoles, principal: str) -> None:
+    # Given the principal's role as samtranslator expands it (SAM's Globals additions aside)
+    grants = granted(roles.statements(principal), NAMES)
+    # Then it grants each use, and no grant without a use
+    assert {
+        "granted, never used": sorted(grants - USES[principal]),
+        "used, not granted": sorted(USES[principal] - grants),
+    } == {
+        "granted, never used": [],
+        "used, not granted": [],
+    }
+
+
+@pytest.mark.parametrize("principal", sorted(USES))
+def test_no_role_may_rewrite_or_delete_an_audit_record_or_a_ledger_entry(roles: TemplateRoles, principal: str) -> None:
+    # Given the whole role, Globals and managed policies included
+    statements = roles.statements(principal)
+    # When IAM weighs every way of changing a written record
+    # Then none is allowed: a deleted audit tail would still verify as a shorter chain
+    for action in ("UpdateItem", "DeleteItem", "BatchWriteItem", "PartiQLUpdate", "PartiQLDelete"):
+        assert not allowed(statements, f"dynamodb:{action}", table("AuditTable")), action
+    for action in ("DeleteItem", "BatchWriteItem", "PartiQLDelete"):
+        assert not allowed(statements, f"dynamodb:{action}", table("LedgerTable")), action
+    # And no role may Scan a table or an index
+    for logical in ("ApplicationsTable", "LoansTable", "LedgerTable", "AuditTable", "IdempotencyTable"):
+        assert not allowed(statements, "dynamodb:Scan", table(logical))
+        assert not allowed(statements, "dynamodb:Scan", table(logical) + "/index/DueLoans")
+
+
+@pytest.mark.parametrize(
+    "principal",
+    ["FundingReservationFunction", "DrawdownFundingFunction", "PaymentsWebhookFunction", "DailyCloseFunction"],
+)
+def test_a_role_that_only_posts_updates_ledger_balances_and_never_a_transaction(
+    roles: TemplateRoles, principal: str
+) -> None:
+    # Given a role whose code posts new ledger transactions and resolves no pending transfer
+    statements = roles.statements(principal)
+    # When IAM weighs UpdateItem on a balance item, on a transaction item, and PutItem of a new transaction
+    # Then the balance and the new transaction are allowed, a written transaction is not
+    ledger = table("LedgerTable")
+    assert allowed(statements, "dynamodb:UpdateItem", ledger, {"dynamodb:LeadingKeys": ["ACCOUNT#cash"]})
+    assert not allowed(statements, "dynamodb:UpdateItem", ledger, {"dynamodb:LeadingKeys": ["TX#funding-1"]})
+    assert allowed(statements, "dynamodb:PutItem", ledger)
+
+
+def test_leading_keys_conditions_narrow_item_updates_only(roles: TemplateRoles) -> None:
+    # Given every statement of every role
+    # Then a dynamodb:LeadingKeys condition sits only on UpdateItem: the local check gives a Query no LeadingKeys
+    # (its partition key is in the key condition), and ForAllValues on an absent key would hold
+    for principal in roles.principals():
+        for statement in roles.statements(principal):
+            if "dynamodb:LeadingKeys" in str(statement.get("Condition", "")):
+                assert statement["Action"] in (["dynamodb:UpdateItem"], "dynamodb:UpdateItem"), principal
