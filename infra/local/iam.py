@@ -22,9 +22,12 @@ Conditions: the ``String*``, ``Arn*``, ``Bool`` and ``Null`` operators, with ``.
 ``ForAllValues:``/``ForAnyValue:`` set prefixes; any other operator raises :class:`UnsupportedPolicy` (ignoring a
 condition would overstate what a role may do, or understate it).
 
-Not modelled (so not decided here): resource-based policies (KMS key policies, SNS topic policies, Lambda
-permissions), service control and resource control policies, permission boundaries and session policies (a role
-with a ``PermissionsBoundary`` raises rather than being judged without it), policy variables (``${aws:...}``, which
+KMS key policies (:func:`key_policy_allows`): the key's own policy decides for a role of its account, delegating
+to identity policies through the account principal, as KMS does.
+
+Not modelled (so not decided here): other resource-based policies (SNS topic policies, Lambda permissions),
+service control and resource control policies, permission boundaries and session policies (a role with a
+``PermissionsBoundary`` raises rather than being judged without it), policy variables (``${aws:...}``, which
 raise), cross-account access, and the numeric, date, IP and binary condition operators.
 """
 
@@ -471,3 +474,54 @@ def allowed(
     if any(s["Effect"] == "Deny" for s in applying):
         return False
     return any(s["Effect"] == "Allow" for s in applying)
+
+
+# ---------------------------------------------------------------- KMS key policies
+
+#: Allows everything: beside a policy's Deny statements, whether one of them applies.
+_ALLOW_ALL: Statement = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+
+
+def _principals(statement: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """A key policy statement's (AWS principals, service principals); ``*`` and NotPrincipal raise."""
+    if "NotPrincipal" in statement or statement.get("Principal") == "*":
+        raise UnsupportedPolicy(f"statement {statement!r}: only named principals are modelled in a key policy")
+    principal = statement.get("Principal")
+    if not isinstance(principal, Mapping) or not set(principal) <= {"AWS", "Service"}:
+        raise UnsupportedPolicy(f"statement {statement!r}: Principal must name AWS or Service principals")
+    return [str(p) for p in _as_list(principal.get("AWS", []))], [
+        str(p) for p in _as_list(principal.get("Service", []))
+    ]
+
+
+def key_policy_allows(
+    key_policy: Mapping[str, Any],
+    *,
+    role_arn: str,
+    account: str,
+    action: str,
+    key_arn: str,
+    identity_allows: bool,
+    context: Mapping[str, ContextValue] | None = None,
+) -> bool:
+    """KMS's answer for a role of the key's own account: the key policy decides, IAM only where it delegates.
+
+    A statement whose principal is the account (``arn:aws:iam::<account>:root`` or the bare id) lets identity
+    policies grant: the call is allowed when ``identity_allows``. One naming the role allows it outright. An
+    explicit Deny naming either wins. Statements for services or other accounts do not apply to the role.
+    """
+    account_principals = {f"arn:aws:iam::{account}:root", account}
+    delegating, direct = [], []
+    for statement in _statements(key_policy):
+        aws, _services = _principals(statement)
+        bare = {k: v for k, v in statement.items() if k != "Principal"}
+        if account_principals & set(aws):
+            delegating.append(bare)
+        if role_arn in aws:
+            direct.append(bare)
+    denies = [s for s in delegating + direct if s["Effect"] == "Deny"]
+    if denies and not allowed([*denies, _ALLOW_ALL], action, key_arn, context):
+        return False  # an explicit Deny of the key policy applies
+    if allowed(direct, action, key_arn, context):
+        return True
+    return identity_allows and allowed(delegating, action, key_arn, context)

@@ -11,13 +11,14 @@ is made, and :func:`denials` weighs a run's calls after the fact.
 from __future__ import annotations
 
 import base64
+import copy
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from infra.local.aws_resources import Request, authorised_requests
-from infra.local.iam import TemplateRoles, allowed, pseudo_parameters
+from infra.local.iam import TemplateRoles, allowed, key_policy_allows, pseudo_parameters
 from infra.local.runtime import AwsCall
 
 if TYPE_CHECKING:  # the stack installs the authoriser: its module imports this one
@@ -37,6 +38,8 @@ class Denial:
     action: str
     resource: str
     call: str
+    #: Which policy lacks the grant: the role's ("identity-based") or the resource's own (a KMS key policy).
+    policy: str = "identity-based"
 
 
 def _arn(kind: str, physical: str, region: str) -> str | None:
@@ -103,6 +106,13 @@ class Authoriser:
         self.roles = roles or TemplateRoles(template, stack_names(stack, template), parameters=stack.parameters)
         self.aliases = _aliases(stack)
         self.partition_keys = _partition_keys(stack, template)
+        self.key_policies = {
+            self.roles.names.lookup(f"{logical}.Arn"): self.roles.names.resolve(
+                copy.deepcopy(r["Properties"]["KeyPolicy"])
+            )
+            for logical, r in template["Resources"].items()
+            if r.get("Type") == "AWS::KMS::Key"
+        }
         self._statements: dict[str, list[dict[str, Any]]] = {}
 
     def statements(self, principal: str) -> list[dict[str, Any]]:
@@ -124,13 +134,30 @@ class Authoriser:
         return found
 
     def refused(self, call: AwsCall) -> list[Denial]:
-        """The pairs of ``call`` its function's role does not allow."""
+        """The pairs of ``call`` that its function's role, or the key policy of a template key, does not allow."""
         statements = self.statements(call.function)
-        return [
-            Denial(call.function, action, resource, call.action)
-            for action, resource, context in self.requests(call)
-            if not allowed(statements, action, resource, context)
-        ]
+        found = []
+        for action, resource, context in self.requests(call):
+            identity_allows = allowed(statements, action, resource, context)
+            if resource in self.key_policies:
+                if not key_policy_allows(
+                    self.key_policies[resource],
+                    role_arn=self._role_arn(call.function),
+                    account=ACCOUNT,
+                    action=action,
+                    key_arn=resource,
+                    identity_allows=identity_allows,
+                    context=context,
+                ):
+                    policy = "identity-based" if not identity_allows else "resource-based"
+                    found.append(Denial(call.function, action, resource, call.action, policy))
+            elif not identity_allows:
+                found.append(Denial(call.function, action, resource, call.action))
+        return found
+
+    def _role_arn(self, principal: str) -> str:
+        role_id = self.roles.role_id(principal)
+        return f"arn:aws:iam::{ACCOUNT}:role/{self.stack.physical_ids.get(role_id) or role_id}"
 
     def __call__(self, call: AwsCall) -> str | None:
         """AWS's message for the first refused pair of ``call``, or None when the role allows all of it."""
@@ -138,7 +165,7 @@ class Authoriser:
             role = f"arn:aws:sts::{ACCOUNT}:assumed-role/{self.roles.role_id(call.function)}/{call.function}"
             return (
                 f"User: {role} is not authorized to perform: {denial.action} on resource: {denial.resource} "
-                f"because no identity-based policy allows the {denial.action} action"
+                f"because no {denial.policy} policy allows the {denial.action} action"
             )
         return None
 

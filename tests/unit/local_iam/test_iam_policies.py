@@ -13,6 +13,7 @@ from infra.local.iam import (
     UnresolvedReference,
     UnsupportedPolicy,
     allowed,
+    key_policy_allows,
     pseudo_parameters,
     role_policies,
 )
@@ -390,3 +391,56 @@ def test_a_request_action_must_be_concrete() -> None:
     # Given an Allow of everything / When the request's action is a pattern / Then it is a caller's error
     with pytest.raises(ValueError, match="service:Operation"):
         allowed([allow("*", "*")], "s3:*", "*")
+
+
+# ---------------------------------------------------------------- KMS key policies
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/lending-local-DecisionFunctionRole"
+
+
+def _key_policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def test_the_pii_key_policy_lets_iam_policies_grant_its_use(roles: TemplateRoles) -> None:
+    # Given the PII key's policy as the template writes it (the account administers; IAM grants the rest)
+    policy = roles.names.resolve(TEMPLATE["Resources"]["PiiKey"]["Properties"]["KeyPolicy"])
+    where = {"role_arn": ROLE, "account": ACCOUNT, "action": "kms:Decrypt", "key_arn": PII_KEY_ARN}
+    # When KMS weighs a decrypt by a role whose identity policy allows it, and by one whose does not
+    # Then the first is allowed and the second is not: the key delegates to IAM
+    assert key_policy_allows(policy, **where, identity_allows=True) is True
+    assert key_policy_allows(policy, **where, identity_allows=False) is False
+
+
+def test_a_key_policy_without_the_account_refuses_what_the_role_allows() -> None:
+    # Given a key policy naming only a service (as a key made for CloudWatch alone would)
+    policy = _key_policy(
+        {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "kms:*", "Resource": "*"}
+    )
+    # When KMS weighs a decrypt that the role's identity policy allows / Then it is refused
+    assert not key_policy_allows(
+        policy, role_arn=ROLE, account=ACCOUNT, action="kms:Decrypt", key_arn=PII_KEY_ARN, identity_allows=True
+    )
+
+
+def test_a_key_policy_naming_the_role_allows_it_and_its_deny_wins() -> None:
+    # Given a key policy that allows the role directly, and the same with a Deny of decrypt for it
+    allow_role = {"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "kms:Decrypt", "Resource": "*"}
+    deny_role = {"Effect": "Deny", "Principal": {"AWS": [ROLE]}, "Action": "kms:Decrypt", "Resource": "*"}
+    account = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    where = {"role_arn": ROLE, "account": ACCOUNT, "action": "kms:Decrypt", "key_arn": PII_KEY_ARN}
+    # Then the direct grant allows without any identity policy, and an explicit Deny refuses whatever IAM says
+    assert key_policy_allows(_key_policy(allow_role), **where, identity_allows=False)
+    assert not key_policy_allows(_key_policy(account, deny_role), **where, identity_allows=True)
+    # And a principal the model cannot judge is refused, not guessed
+    with pytest.raises(UnsupportedPolicy):
+        key_policy_allows(
+            _key_policy({"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}),
+            **where,
+            identity_allows=True,
+        )
