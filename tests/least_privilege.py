@@ -13,11 +13,11 @@ basic execution role's logs), which Lambda itself uses.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from infra.local.aws_resources import Request
-from infra.local.iam import allowed, pseudo_parameters
+from infra.local.iam import Statement, allowed, pseudo_parameters
 from infra.local.iam_audit import Authoriser
 from infra.local.runtime import AwsCall
 
@@ -167,18 +167,23 @@ def _leading_keys(statement: Mapping[str, Any]) -> str:
     return f"[{','.join(values if isinstance(values, list) else [values])}]"
 
 
-def granted(statements: Iterable[Mapping[str, Any]], names: Mapping[str, str]) -> set[str]:
-    """The role's Allow grants in ``USES``'s terms, SAM's Globals additions left out."""
-    found = set()
+def _grants(statements: Iterable[Mapping[str, Any]], names: Mapping[str, str]) -> Iterator[tuple[str, Statement]]:
+    """Each Allow grant of a role in ``USES``'s terms, with the one-action, one-resource statement it stands for;
+    SAM's Globals additions left out."""
     for statement in statements:
         if statement["Effect"] != "Allow":
             continue
-        resources = _listed(statement["Resource"])
         for action in _listed(statement["Action"]):
             if GLOBAL_ACTIONS.match(action):
                 continue
-            found.update(f"{action} {resource_label(r, names)}{_leading_keys(statement)}" for r in resources)
-    return found
+            for resource in _listed(statement["Resource"]):
+                label = f"{action} {resource_label(resource, names)}{_leading_keys(statement)}"
+                yield label, {**statement, "Action": action, "Resource": resource}
+
+
+def granted(statements: Iterable[Mapping[str, Any]], names: Mapping[str, str]) -> set[str]:
+    """The role's grants in ``USES``'s terms."""
+    return {label for label, _ in _grants(statements, names)}
 
 
 def grant_evidence(
@@ -194,16 +199,8 @@ def grant_evidence(
         requests.setdefault(call.function, []).extend(authoriser.requests(call))
     every, used = set(), set()
     for principal in USES:
-        for statement in authoriser.statements(principal):
-            if statement["Effect"] != "Allow":
-                continue
-            for action in _listed(statement["Action"]):
-                if GLOBAL_ACTIONS.match(action):
-                    continue
-                for resource in _listed(statement["Resource"]):
-                    label = f"{principal} {action} {resource_label(resource, names)}{_leading_keys(statement)}"
-                    every.add(label)
-                    alone = [{**statement, "Action": action, "Resource": resource}]
-                    if any(a == action and allowed(alone, a, r, c) for a, r, c in requests.get(principal, [])):
-                        used.add(label)
+        for label, alone in _grants(authoriser.statements(principal), names):
+            every.add(f"{principal} {label}")
+            if any(allowed([alone], *request) for request in requests.get(principal, [])):
+                used.add(f"{principal} {label}")
     return every, used
