@@ -1,14 +1,9 @@
-"""The platform's goals (issue 4): application to DISBURSED on the local stack, function cold starts, and the AWS
-calls (and their list price) per originated loan.
+"""The platform's goals (issue 4): application to DISBURSED on the local stack, and the AWS calls (and their list
+price) per originated loan. A function's cold start is :mod:`infra.bench.cold`'s.
 
 - Origination: wall time from ``POST /v1/applications`` to ``DISBURSED`` over HTTP, sandbox vendors included,
   after one warm-up loan; how it splits between the functions that ran (their in-process durations) and the rest
   (Step Functions hand-offs, vendor round trips, the identity vendor's callback delay, polling).
-- Cold start: a fresh interpreter importing each non-scoring function's module, beside a bare ``import boto3``.
-  Functions import their heavy parts (boto3, the X-Ray tracer, the event handler, the domain steps) on first use,
-  so the first invocation pays for them: each function's first invocation on the local stack (the warm-up loan) is
-  reported beside its later ones. The local stack runs every function in one interpreter, so a first invocation
-  there does not pay again for modules another function loaded before it: a floor, not a Lambda cold start.
 - Calls: every AWS API call the stack makes for one loan, by service and operation, plus its state transitions,
   priced at list prices so later changes can be held against it.
 """
@@ -17,10 +12,8 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
-import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -28,11 +21,8 @@ from typing import Any
 from unittest import mock
 
 from infra.local.platform import running_platform
-from infra.local.template import ROOT, functions, load_template
 
 GOAL_ORIGINATION_S = 3.0
-GOAL_COLD_START_S = 0.25
-SCORING = "CreditScoringFunction"
 
 #: us-east-1 list prices (USD), for holding later changes against; other regions (ap-east-1) cost more.
 PRICES = {
@@ -112,19 +102,14 @@ def _origination(loans: int = 3) -> dict[str, Any]:
     with running_platform(port=0, callback_delay=0.05) as platform:
         api, token = platform.api_url, platform.tokens["borrower"]
         _originate(api, token, "warm-up")
-        first_invocations: dict[str, float] = {}
-        for invocation in platform.runtime.invocations:
-            first_invocations.setdefault(invocation.function, invocation.seconds)
         seconds, transitions = [], []
         by_function: Counter[str] = Counter()
-        later: defaultdict[str, list[float]] = defaultdict(list)
         with counted_calls() as calls:
             for n in range(loans):
                 first = len(platform.runtime.invocations)
                 application_id, wall = _originate(api, token, f"bench-{n}")
                 seconds.append(wall)
                 for invocation in platform.runtime.invocations[first:]:
-                    later[invocation.function].append(invocation.seconds)
                     if invocation.function != "ReadApiFunction":  # the benchmark's own polling
                         by_function[invocation.function] += invocation.seconds
                 import boto3
@@ -142,11 +127,6 @@ def _origination(loans: int = 3) -> dict[str, Any]:
             "in_functions": round(in_functions, 3),
             "by_function": {name: round(total / loans, 4) for name, total in by_function.most_common()},
             "outside_functions": round(statistics.median(seconds) - in_functions, 3),
-        },
-        "first_invocation_s": {
-            name: {"first": round(first_s, 3), "later_p50": round(statistics.median(later[name]), 3)}
-            for name, first_s in sorted(first_invocations.items())
-            if later[name]
         },
         "calls_per_loan": per_loan,
         "state_transitions_per_loan": statistics.median(transitions),
@@ -176,49 +156,6 @@ def _price(calls: dict[str, float], transitions: float, invocations: int, gb_sec
     }
 
 
-_IMPORT = """
-import sys, time, importlib.util
-started = time.perf_counter()
-spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-print(time.perf_counter() - started)
-"""
-_BOTO3 = "import time; s = time.perf_counter(); import boto3; print(time.perf_counter() - s)"
-
-
-def _fresh(code: str, *args: str, runs: int = 3) -> float:
-    env = {"AWS_DEFAULT_REGION": "ap-east-1", "POWERTOOLS_TRACE_DISABLED": "true", "PATH": "/usr/bin:/bin"}
-    times = [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True, env=env, cwd=ROOT
-            ).stdout
-        )
-        for _ in range(runs)
-    ]
-    return statistics.median(times)
-
-
-def _cold_starts() -> dict[str, Any]:
-    boto3_s = _fresh(_BOTO3)
-    imports = {}
-    for spec in sorted(functions(load_template()).values(), key=lambda s: s.logical_id):
-        if spec.logical_id == SCORING:
-            continue
-        module = spec.handler.rpartition(".")[0]
-        imports[spec.logical_id] = round(_fresh(_IMPORT, str(spec.code_dir / f"{module}.py")), 3)
-    worst = max(imports.values())
-    return {
-        "bare_import_boto3_s": round(boto3_s, 3),
-        "function_import_s": imports,
-        "worst_s": worst,
-        "worst_vs_boto3_ratio": round(worst / boto3_s, 2),
-        "goal_s": GOAL_COLD_START_S,
-        "within_goal": worst < GOAL_COLD_START_S,
-    }
-
-
 def run() -> dict[str, Any]:
     origination = _origination()
     functions_run = sum(1 for _ in origination["split_s"]["by_function"])
@@ -227,12 +164,8 @@ def run() -> dict[str, Any]:
     )
     gb_seconds = origination["split_s"]["in_functions"] * 0.5  # 512 MB functions (the scoring one has 1 GB: a floor)
     cost = _price(origination["calls_per_loan"], origination["state_transitions_per_loan"], invocations, gb_seconds)
-    cold = _cold_starts()
-    # What the imports left for later cost: each function's first invocation (warm-up loan) beside its later ones.
-    cold["first_invocation_local_stack_s"] = origination.pop("first_invocation_s")
     return {
         "origination": origination,
         "cost_usd_per_1000_loans_us_east_1_list_prices": cost,
-        "cold_start": cold,
-        "within_goal": origination["within_goal"] and cold["within_goal"],
+        "within_goal": origination["within_goal"],
     }
