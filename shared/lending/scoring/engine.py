@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lending.money import Money
 from lending.risk.decision import Reason, ScoreOutcome
 from lending.scoring.features import BureauFacts, raw_inputs
-from lending.scoring.model import CreditModel, ModelScore
+from lending.scoring.scores import ModelScore
+
+if TYPE_CHECKING:  # the model (onnxruntime, numpy) is the scoring function's alone
+    from lending.scoring.model import CreditModel
 
 
 def to_outcome(result: ModelScore) -> ScoreOutcome:

@@ -15,7 +15,6 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -26,6 +25,7 @@ import numpy as np
 import onnxruntime as ort
 
 from lending.errors import LendingError
+from lending.scoring.scores import ModelReason, ModelScore
 
 DEFAULT_MODEL_ID = "credit_gbdt_v2"
 REASON_COUNT = 4
@@ -56,24 +56,6 @@ class ModelCardMismatch(LendingError):
     """A model file that is not the one its card describes (or a card that is incomplete)."""
 
     code = "model_card_mismatch"
-
-
-@dataclass(frozen=True, slots=True)
-class ModelReason:
-    """A feature that lowered the score: its name, words for the borrower, and the points it cost."""
-
-    feature: str
-    text: str
-    points: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class ModelScore:
-    probability_of_default: float
-    score: int
-    grade: str
-    reasons: tuple[ModelReason, ...]
-    model_id: str
 
 
 def _sha256(path: Path) -> str:

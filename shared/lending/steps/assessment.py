@@ -8,7 +8,7 @@ decision re-runs the same pure review and nothing is restated.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lending import clock
 from lending.adapters.vendors.applicant import Applicant
@@ -30,8 +30,11 @@ from lending.risk.policy import DecisionPolicy
 from lending.risk.review import BankStatement, BankTransaction, TaxFiling, review_business
 from lending.scoring.engine import score_applicant, score_json, to_outcome
 from lending.scoring.features import SCORABLE_AGES, BureauFacts
-from lending.scoring.model import CreditModel, ModelReason, ModelScore
+from lending.scoring.scores import ModelReason, ModelScore
 from lending.steps.ports import Applications, Audit, Decrypt
+
+if TYPE_CHECKING:  # the model (onnxruntime, numpy) is the scoring function's alone: the decision never scores
+    from lending.scoring.model import CreditModel
 
 
 class BureauReport(Protocol):
