@@ -4,31 +4,30 @@ from __future__ import annotations
 
 from functools import cache
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer, event_handler
+from aws_lambda_powertools.event_handler.openapi import params
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.adapters.aws import client
 from lending.adapters.pii import encrypt_fields
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
 from lending.adapters.workflow import start_origination
-from lending.api.http import HttpError, borrower_id, lazy_module, make_resolver
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-# Imported on first use (the first request), not at init, to keep the cold start short; the route's annotations
-# name them too, and Powertools reads those on the first request.
-event_handler = lazy_module("aws_lambda_powertools.event_handler")
-params = lazy_module("aws_lambda_powertools.event_handler.openapi.params")
-models = lazy_module("lending.api.models")
+from lending.api import models
+from lending.api.http import HttpError, borrower_id, make_resolver
+from lending.steps.intake import submit_application
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 metrics = Metrics()
 app = make_resolver()
 
@@ -36,8 +35,6 @@ app = make_resolver()
 @cache
 def idempotency() -> IdempotencyConfig:
     """Same key and body within 24 h: the first answer again; same key, other body: 409."""
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
     return IdempotencyConfig(
         event_key_jmespath="[borrower_id, idempotency_key]",
         payload_validation_jmespath="body",
@@ -46,8 +43,6 @@ def idempotency() -> IdempotencyConfig:
 
 
 def _submit(request: dict[str, Any]) -> dict[str, str]:
-    from lending.steps.intake import submit_application
-
     config = settings()
     return submit_application(
         models.ApplicationRequest.model_validate(request["body"]),
@@ -73,13 +68,6 @@ def apply(
     idempotency_key: Annotated[str, params.Header(alias="Idempotency-Key", min_length=1, max_length=255)],
 ) -> event_handler.Response[models.ApplicationAccepted]:
     """Store the application and start its origination; answer at once with the id to poll."""
-    from aws_lambda_powertools.utilities.idempotency import idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
-    from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
-
     persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
     submit = idempotent_function(
         _submit, data_keyword_argument="request", persistence_store=persistence, config=idempotency()

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
-from lending.adapters.tracing import LazyTracer
 from lending.origination import Status
 from lending.steps.outcomes import record_outcome
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

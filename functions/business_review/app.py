@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
+from lending.adapters.vendors.bank_data import BankDataClient
+from lending.risk.policy import load_policy
+from lending.steps.assessment import review_cash_flow
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Imported by the first invocation rather than at init, to keep the cold start short.
-    from lending.adapters.vendors.bank_data import BankDataClient
-    from lending.risk.policy import load_policy
-    from lending.steps.assessment import review_cash_flow
-
     logger.append_keys(application_id=event["application_id"])
     config = settings()
     return review_cash_flow(

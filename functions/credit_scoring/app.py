@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
 from lending.adapters.vendors.bureau import CreditBureauClient
 from lending.scoring.model import load_model
 from lending.steps.assessment import score_credit
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 # The model the stack's CreditModelId names, verified and its session built during the init phase, once per
 # execution environment; an unknown or altered model fails the init instead of any application.
 load_model(settings().credit_model_id or None)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lending.adapters.ledger_store import ConcurrentChange
+from lending.adapters.servicing import publish_warning, servicing_store
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
+from lending.catalogue import load_catalogue
+from lending.steps.servicing import close_date_for, close_loan
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 metrics = Metrics()
 
 
@@ -20,12 +23,6 @@ metrics = Metrics()
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Imported by the first invocation rather than at init, to keep the cold start short.
-    from lending.adapters.ledger_store import ConcurrentChange
-    from lending.adapters.servicing import publish_warning, servicing_store
-    from lending.catalogue import load_catalogue
-    from lending.steps.servicing import close_date_for, close_loan
-
     day = close_date_for(event)
     logger.append_keys(close_date=day.isoformat())
     store = servicing_store()

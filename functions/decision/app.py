@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
+from lending.catalogue import load_catalogue
+from lending.risk.policy import load_policy
+from lending.steps.assessment import make_decision
+from lending.steps.money import capped_catalogue
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 metrics = Metrics()
 
 
@@ -22,12 +25,6 @@ metrics = Metrics()
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Imported by the first invocation rather than at init, to keep the cold start short.
-    from lending.catalogue import load_catalogue
-    from lending.risk.policy import load_policy
-    from lending.steps.assessment import make_decision
-    from lending.steps.money import capped_catalogue
-
     logger.append_keys(application_id=event["application_id"])
     config = settings()
     decision = make_decision(

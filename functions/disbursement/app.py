@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
+from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
+from lending.adapters.vendors.payouts import PayoutClient
+from lending.steps.money import disburse
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 metrics = Metrics()
 
 
@@ -22,11 +24,6 @@ metrics = Metrics()
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Imported by the first invocation rather than at init, to keep the cold start short.
-    from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
-    from lending.adapters.vendors.payouts import PayoutClient
-    from lending.steps.money import disburse
-
     logger.append_keys(application_id=event["application_id"])
     config = settings()
     payout = disburse(

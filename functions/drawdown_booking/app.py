@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.tracing import LazyTracer
+from lending.adapters.ledger_store import ConcurrentChange
+from lending.adapters.servicing import servicing_store
+from lending.catalogue import load_catalogue
+from lending.steps.servicing import book_drawdown
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 metrics = Metrics()
 
 
@@ -19,12 +22,6 @@ metrics = Metrics()
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Imported by the first invocation rather than at init, to keep the cold start short.
-    from lending.adapters.ledger_store import ConcurrentChange
-    from lending.adapters.servicing import servicing_store
-    from lending.catalogue import load_catalogue
-    from lending.steps.servicing import book_drawdown
-
     logger.append_keys(loan_id=event["loan_id"], drawdown_id=event["drawdown_id"])
     booked = book_drawdown(
         event["loan_id"],

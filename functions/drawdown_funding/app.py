@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.tracing import LazyTracer
+from lending.adapters.ledger_store import ConcurrentChange
+from lending.adapters.servicing import servicing_store
+from lending.bookkeeping import funding_source
+from lending.funding import allocate_funding, load_funding_sources
+from lending.money import Money
+from lending.steps.servicing import reserve_drawdown_funding
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Imported by the first invocation rather than at init, to keep the cold start short.
-    from lending.adapters.ledger_store import ConcurrentChange
-    from lending.adapters.servicing import servicing_store
-    from lending.bookkeeping import funding_source
-    from lending.funding import allocate_funding, load_funding_sources
-    from lending.money import Money
-    from lending.steps.servicing import reserve_drawdown_funding
-
     logger.append_keys(loan_id=event["loan_id"], drawdown_id=event["drawdown_id"])
     store = servicing_store()
     sources = load_funding_sources()

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
+from lending.adapters.ledger_store import ConcurrentChange
+from lending.adapters.pii import decrypt_fields
+from lending.adapters.servicing import servicing_store
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
+from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
+from lending.adapters.vendors.payouts import PayoutClient
+from lending.steps.servicing import pay_out_drawdown
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 metrics = Metrics()
 
 
@@ -26,14 +31,6 @@ def _application_pii(application_id: str) -> tuple[str, dict[str, Any]]:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Imported by the first invocation rather than at init, to keep the cold start short.
-    from lending.adapters.ledger_store import ConcurrentChange
-    from lending.adapters.pii import decrypt_fields
-    from lending.adapters.servicing import servicing_store
-    from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
-    from lending.adapters.vendors.payouts import PayoutClient
-    from lending.steps.servicing import pay_out_drawdown
-
     logger.append_keys(loan_id=event["loan_id"], drawdown_id=event["drawdown_id"])
     payout = pay_out_drawdown(
         event["loan_id"],

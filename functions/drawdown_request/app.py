@@ -5,22 +5,21 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer, event_handler
+from aws_lambda_powertools.event_handler.openapi import params
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lending.adapters.ledger_store import ConcurrentChange
+from lending.adapters.servicing import servicing_store, start_drawdown
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
-from lending.api.http import borrower_id, lazy_module, make_resolver
-
-# Imported on first use (the first request), not at init, to keep the cold start short; the route's annotations
-# name them too, and Powertools reads those on the first request.
-event_handler = lazy_module("aws_lambda_powertools.event_handler")
-params = lazy_module("aws_lambda_powertools.event_handler.openapi.params")
-models = lazy_module("lending.api.models")
+from lending.api import models
+from lending.api.http import borrower_id, make_resolver
+from lending.catalogue import load_catalogue
+from lending.steps.servicing import request_drawdown
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 metrics = Metrics()
 app = make_resolver()
 
@@ -43,11 +42,6 @@ def draw(
     idempotency_key: Annotated[str, params.Header(alias="Idempotency-Key", min_length=1, max_length=255)],
 ) -> event_handler.Response[models.DrawdownView]:
     """The same Idempotency-Key answers the same drawdown; with another amount it is 409."""
-    from lending.adapters.ledger_store import ConcurrentChange
-    from lending.adapters.servicing import servicing_store, start_drawdown
-    from lending.catalogue import load_catalogue
-    from lending.steps.servicing import request_drawdown
-
     config = settings()
     logger.append_keys(loan_id=loan_id)
     drawdown = request_drawdown(

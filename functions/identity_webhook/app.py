@@ -5,19 +5,23 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parameters import get_secret
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from lending.adapters import stores
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
+from lending.adapters.vendors.identity import IdentityResult
 from lending.adapters.workflow import resume
 from lending.api.http import make_resolver
+from lending.steps.identity import record_result
 from lending.webhooks import SIGNATURE_HEADER, verify
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 metrics = Metrics()
 app = make_resolver()
 
@@ -33,14 +37,6 @@ app = make_resolver()
 )
 def identity_result() -> dict[str, Any]:
     """Signed with the vendor's shared secret (X-Signature); a bad or stale signature is 401 and changes nothing."""
-    # Imported by the first request rather than at init, to keep the cold start short.
-    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-    from aws_lambda_powertools.utilities.parameters import get_secret
-    from pydantic import ValidationError
-
-    from lending.adapters.vendors.identity import IdentityResult
-    from lending.steps.identity import record_result
-
     config = settings()
     body = (app.current_event.body or "").encode()
     secret = str(get_secret(config.identity_webhook_secret_arn, max_age=300))

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.adapters.aws import client
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
 from lending.steps.outcomes import notification_for
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
+from lending.catalogue import load_catalogue
+from lending.steps.money import capped_catalogue, price_offer
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Imported by the first invocation rather than at init, to keep the cold start short.
-    from lending.catalogue import load_catalogue
-    from lending.steps.money import capped_catalogue, price_offer
-
     logger.append_keys(application_id=event["application_id"])
     config = settings()
     return price_offer(

@@ -7,22 +7,26 @@ from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parameters import get_secret
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from lending import clock
+from lending.adapters.ledger_store import ConcurrentChange
+from lending.adapters.servicing import servicing_store
 from lending.adapters.settings import settings
-from lending.adapters.tracing import LazyTracer
-from lending.api.http import HttpError, lazy_module, make_resolver
+from lending.api import models
+from lending.api.http import HttpError, make_resolver
+from lending.catalogue import load_catalogue
+from lending.steps.servicing import apply_repayment
 from lending.webhooks import SIGNATURE_HEADER, verify
 
-# Imported on first use (the first request), not at init, to keep the cold start short; the route's annotation
-# names it too, and Powertools reads it on the first request.
-models = lazy_module("lending.api.models")
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 metrics = Metrics()
 app = make_resolver()
 
@@ -42,14 +46,6 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 def payment_received() -> models.PaymentReceipt:
     """Signed with the provider's shared secret (X-Signature); a bad or stale signature is 401 and changes nothing.
     The same ``event_id`` again is answered 200 and applied once; a payment for an unknown loan is parked."""
-    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-    from aws_lambda_powertools.utilities.parameters import get_secret
-    from pydantic import ValidationError
-
-    from lending.adapters.ledger_store import ConcurrentChange
-    from lending.adapters.servicing import servicing_store
-    from lending.catalogue import load_catalogue
-    from lending.steps.servicing import apply_repayment
 
     config = settings()
     body = (app.current_event.body or "").encode()

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from importlib import resources
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer, event_handler
+from aws_lambda_powertools.event_handler.openapi import params
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters import stores
-from lending.adapters.tracing import LazyTracer
-from lending.api.http import UNDERWRITERS, HttpError, borrower_id, groups, lazy_module, make_resolver
+from lending.adapters import servicing, stores
+from lending.api import models
+from lending.api.http import UNDERWRITERS, HttpError, borrower_id, groups, make_resolver
+from lending.calendar import business_date
+from lending.catalogue import load_catalogue
+from lending.steps import views
 
-# Imported on first use (the first request), not at init, to keep the cold start short; the routes' annotations
-# name them too, and Powertools reads those on the first request.
-event_handler = lazy_module("aws_lambda_powertools.event_handler")
-params = lazy_module("aws_lambda_powertools.event_handler.openapi.params")
-models = lazy_module("lending.api.models")
-servicing = lazy_module("lending.adapters.servicing")
-views = lazy_module("lending.steps.views")
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 app = make_resolver()
 
 
@@ -48,8 +46,6 @@ def _owned_loan(loan_id: str) -> servicing.ServicedLoan:
 )
 def get_loan(loan_id: str) -> models.LoanView:
     """The borrower's own loan or line, as of today; anyone else's answers 404."""
-    from lending.catalogue import load_catalogue
-
     loan = _owned_loan(loan_id)
     return views.loan_view(loan.record, views.position_on(loan, load_catalogue()))
 
@@ -70,9 +66,6 @@ def get_payoff(
     ],
 ) -> models.PayoffView:
     """Today or a later date: principal, the interest and fees the product asks for on that date, and penalty."""
-    from lending.calendar import business_date
-    from lending.catalogue import load_catalogue
-
     if on < business_date():
         raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", "the payoff date cannot be in the past")
     loan = _owned_loan(loan_id)
@@ -98,8 +91,6 @@ def get_loan_audit(loan_id: str) -> models.AuditView:
 @app.get("/v1/openapi.json", summary="The OpenAPI document of this API", include_in_schema=False)
 def openapi() -> event_handler.Response[str]:
     """The document generated from every function's routes at build time (``python -m infra.local.openapi``)."""
-    from importlib import resources
-
     document = resources.files("lending.api").joinpath("openapi.json").read_text()
     return event_handler.Response(HTTPStatus.OK, content_type="application/json", body=document)
 

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
-from lending.adapters.tracing import LazyTracer
 from lending.adapters.workflow import resume
-from lending.api.http import lazy_module, make_resolver, require_underwriter
+from lending.api import models
+from lending.api.http import make_resolver, require_underwriter
+from lending.steps import underwriting
 
-# Imported on first use (the first request), not at init, to keep the cold start short; the routes' annotations
-# name them too, and Powertools reads those on the first request.
-models = lazy_module("lending.api.models")
-underwriting = lazy_module("lending.steps.underwriting")
 
 logger = Logger()
-tracer = LazyTracer()
+tracer = Tracer()
 metrics = Metrics()
 app = make_resolver()
 

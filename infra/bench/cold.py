@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -286,60 +287,64 @@ def _apply(platform: LocalPlatform, key: str, phone: str = "0001", account: str 
     return str(_request(f"{platform.api_url}/v1/applications", token, "POST", body, key)["application_id"])
 
 
+def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
+    with urllib.request.urlopen(urllib.request.Request(url, body, headers, method="POST"), timeout=600) as answer:
+        answer.read()
+
+
 def _scenario(platform: LocalPlatform) -> None:
-    """Sandbox traffic that reaches every function at least once (the origination steps ``SAMPLES`` times)."""
+    """Sandbox traffic that reaches every function, most of them ``SAMPLES`` times: approved loans, declines,
+    payouts the bank rejects, referrals an underwriter approves, two lines drawn on (one rejected), repayments, and
+    a nightly close for each of the days after."""
     from lending import clock
     from lending.webhooks import SIGNATURE_HEADER, sign
 
     api, borrower, underwriter = platform.api_url, platform.tokens["borrower"], platform.tokens["underwriter"]
     done = {"DISBURSED", "DECLINED", "FAILED", "EXPIRED", "LINE_OPENED"}
     loans = [_apply(platform, f"cold-{n}") for n in range(SAMPLES)]
-    others = {
-        "declined": _apply(platform, "cold-declined", phone="0002"),
-        "rejected": _apply(platform, "cold-rejected", account="0000"),
-        "referred": _apply(platform, "cold-referred", phone="0003"),
-        "line": _apply(platform, "cold-line", product="credit_line", amount="50000.00"),
-        "line-rejected": _apply(
-            platform, "cold-line-rejected", account="0000", product="credit_line", amount="20000.00"
-        ),
-    }
+    others = [_apply(platform, f"cold-declined-{n}", phone="0002") for n in range(2)]
+    others += [_apply(platform, f"cold-rejected-{n}", account="0000") for n in range(3)]
+    referred = [_apply(platform, f"cold-referred-{n}", phone="0003") for n in range(3)]
+    line = _apply(platform, "cold-line", product="credit_line", amount="50000.00")
+    rejected_line = _apply(platform, "cold-line-rejected", account="0000", product="credit_line", amount="20000.00")
     views = [_wait(platform, application_id, borrower, done) for application_id in loans]
-    _wait(platform, others["referred"], borrower, {"UNDER_REVIEW"})
+    for application_id in referred:
+        _wait(platform, application_id, borrower, {"UNDER_REVIEW"})
     _request(f"{api}/v1/reviews", underwriter)
-    _request(f"{api}/v1/reviews/{others['referred']}", underwriter, "POST", {"decision": "approve", "note": "bench"})
-    for application_id in others.values():
+    for application_id in referred:
+        _request(f"{api}/v1/reviews/{application_id}", underwriter, "POST", {"decision": "approve", "note": "bench"})
+    for application_id in others + referred:
         _wait(platform, application_id, borrower, done)
-    for name in ("line", "line-rejected"):
-        line = _wait(platform, others[name], borrower, done)["loan_id"]
-        _request(f"{api}/v1/loans/{line}/drawdowns", borrower, "POST", {"amount": "5000.00"}, f"cold-draw-{name}")
-    loan_id = views[0]["loan_id"]
-    body = json.dumps(
-        {
-            "event_id": "cold-pay",
-            "loan_id": loan_id,
+    lines = {
+        name: _wait(platform, application_id, borrower, done)["loan_id"]
+        for name, application_id in (("line", line), ("rejected", rejected_line))
+    }
+    for n in range(SAMPLES):
+        name = "line" if n < SAMPLES - 2 else "rejected"
+        _request(f"{api}/v1/loans/{lines[name]}/drawdowns", borrower, "POST", {"amount": "1000.00"}, f"cold-draw-{n}")
+    secret = platform.webhook_secrets["payments"].encode()
+    for n in range(SAMPLES):
+        notice = {
+            "event_id": f"cold-pay-{n}",
+            "loan_id": views[n]["loan_id"],
             "amount": "100.00",
             "paid_at": clock.now().isoformat(),
             "kind": "repayment",
         }
-    ).encode()
-    secret = platform.webhook_secrets["payments"].encode()
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body, int(time.time()))}
-    import urllib.request
-
-    urllib.request.urlopen(urllib.request.Request(f"{api}/v1/webhooks/payments", body, headers, method="POST")).read()
+        body = json.dumps(notice).encode()
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body, int(time.time()))}
+        _post(f"{api}/v1/webhooks/payments", body, headers)
     deadline = time.monotonic() + 300
     while _drawdowns_running(platform) and time.monotonic() < deadline:
         time.sleep(0.5)
-    # The nightly close of today: the test clock moved to tomorrow runs it (the last step: the children's clock
-    # is the system's).
-    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
-    control = urllib.request.Request(
+    # The nightly closes of today and the days after: the test clock moved on runs them (the last step: the
+    # children's clock is the system's, and nothing after it asks them the date).
+    later = (clock.today() + timedelta(days=SAMPLES)).isoformat()
+    _post(
         f"{platform.control_url}/clock",
-        json.dumps({"advance_to": tomorrow}).encode(),
+        json.dumps({"advance_to": later}).encode(),
         {"Content-Type": "application/json"},
-        method="POST",
     )
-    urllib.request.urlopen(control, timeout=600).read()
 
 
 def _drawdowns_running(platform: LocalPlatform) -> bool:

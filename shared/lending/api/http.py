@@ -4,56 +4,34 @@ Error body: ``{"error": {"code": "<machine_readable>", "message": "<for a person
 the message in the language ``Accept-Language`` prefers (``lending.api.language``: zh-CN unless English is asked
 for), with ``Content-Language`` saying which.
 
-Powertools' event handler (with its OpenAPI and pydantic machinery) and the API's models cost an API function's cold
-start ~0.3 s to import. So :func:`make_resolver` answers a :class:`LazyResolver`, which records the routes a module
-declares and builds the real ``APIGatewayRestResolver`` on first use (the first request, or anything else asked of
-it); and :func:`lazy_module` lets a module name a heavy module (its route annotations included: Powertools reads
-them on the first request) without importing it yet.
+:func:`make_resolver` answers Powertools' ``APIGatewayRestResolver`` with validation on, as its documentation
+shows, with one departure: :class:`ContractResolver` screens a body (size, media type, encoding, nesting) before
+anything parses it, so an oversized or hostile body is refused without being read.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import re
-import threading
-from collections.abc import Callable
+from collections.abc import Mapping
 from http import HTTPStatus
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.api.language import message_in, preferred_language
 from lending.errors import LendingError
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_NESTING = 32
 UNDERWRITERS = "underwriters"
 
 
-def lazy_module(name: str) -> ModuleType:
-    """A stand-in for module ``name`` that imports it on first attribute access (``models.ApplicationView``)."""
-    return _LazyModule(name)
-
-
-class _LazyModule(ModuleType):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-
-    def __getattr__(self, attribute: str) -> Any:
-        # Only reached for attributes this stand-in lacks: everything the real module defines.
-        return getattr(importlib.import_module(self.__name__), attribute)
-
-
-def _logger() -> Any:
-    from aws_lambda_powertools import Logger
-
-    return Logger(child=True)
+logger = Logger(child=True)
 
 
 class HttpError(Exception):
@@ -78,8 +56,6 @@ def error_response(
     status: HTTPStatus, code: str, message: str, *, language: str = "zh-CN", **extra: Any
 ) -> Response[str]:
     """The contract's error body, its message in ``language``."""
-    from aws_lambda_powertools.event_handler import Response
-
     body = {"error": {"code": code, "message": message_in(language, code, message), **extra}}
     return Response(
         status_code=status,
@@ -177,17 +153,20 @@ def screen_body(event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def make_resolver() -> LazyResolver:
-    """A REST resolver with validation, the body limit and the contract's error mapping (built on first use)."""
-    return LazyResolver(_build_resolver)
+class ContractResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, refusing a body that must not be parsed before it resolves the request."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        request = dict(event)  # the screen hands a base64 body on decoded
+        refused = screen_body(request)
+        if refused is not None:
+            return refused
+        return super().resolve(request, context)
 
 
-def _build_resolver() -> APIGatewayRestResolver:
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-
-    logger = _logger()
-    app = APIGatewayRestResolver(enable_validation=True)
+def make_resolver() -> ContractResolver:
+    """A REST resolver with validation, the body limit and the contract's error mapping."""
+    app = ContractResolver(enable_validation=True)
 
     def answer(status: HTTPStatus, code: str, message: str, **extra: Any) -> Response[str]:
         return error_response(status, code, message, language=_language(app.current_event.headers), **extra)
@@ -223,85 +202,14 @@ def _build_resolver() -> APIGatewayRestResolver:
     return app
 
 
-class LazyResolver:
-    """Stands in for the module's ``APIGatewayRestResolver``: routes are recorded as they are declared and handed,
-    in order, to the real resolver when it is built, on the first request or the first other use of it (any
-    attribute it lacks, ``current_event`` or ``get_openapi_json_schema`` say, is the real resolver's)."""
-
-    def __init__(self, build: Callable[[], APIGatewayRestResolver]) -> None:
-        self._build = build
-        self._built: APIGatewayRestResolver | None = None
-        self._routes: list[tuple[str, tuple[Any, ...], dict[str, Any], Callable[..., Any]]] = []
-        self._building = threading.Lock()
-
-    @property
-    def resolver(self) -> APIGatewayRestResolver:
-        """The real resolver, with every route declared so far (built now if this is the first use)."""
-        if self._built is None:
-            with self._building:
-                if self._built is None:
-                    built = self._build()
-                    for method, args, options, func in self._routes:
-                        getattr(built, method)(*args, **options)(func)
-                    self._routes.clear()
-                    self._built = built
-        return self._built
-
-    def _declare(self, method: str, args: tuple[Any, ...], options: dict[str, Any]) -> Callable[[Handler], Handler]:
-        def declare(func: Handler) -> Handler:
-            with self._building:
-                if self._built is None:
-                    self._routes.append((method, args, options, func))
-                    return func
-            getattr(self._built, method)(*args, **options)(func)
-            return func
-
-        return declare
-
-    def get(self, *args: Any, **options: Any) -> Callable[[Handler], Handler]:
-        return self._declare("get", args, options)
-
-    def post(self, *args: Any, **options: Any) -> Callable[[Handler], Handler]:
-        return self._declare("post", args, options)
-
-    def put(self, *args: Any, **options: Any) -> Callable[[Handler], Handler]:
-        return self._declare("put", args, options)
-
-    def patch(self, *args: Any, **options: Any) -> Callable[[Handler], Handler]:
-        return self._declare("patch", args, options)
-
-    def delete(self, *args: Any, **options: Any) -> Callable[[Handler], Handler]:
-        return self._declare("delete", args, options)
-
-    def route(self, *args: Any, **options: Any) -> Callable[[Handler], Handler]:
-        return self._declare("route", args, options)
-
-    @property
-    def current_event(self) -> APIGatewayProxyEvent:
-        return self.resolver.current_event
-
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        refused = screen_body(event)
-        if refused is not None:
-            return refused
-        answer: dict[str, Any] = self.resolver.resolve(event, context)
-        return answer
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.resolver, name)
-
-
-type Resolver = APIGatewayRestResolver | LazyResolver
-
-
-def claims(app: Resolver) -> dict[str, Any]:
+def claims(app: APIGatewayRestResolver) -> dict[str, Any]:
     """The verified token's claims, as API Gateway's Cognito authorizer passes them."""
     authorizer = app.current_event.request_context.authorizer
     found: dict[str, Any] = (authorizer.raw_event.get("claims") if authorizer else None) or {}
     return found
 
 
-def borrower_id(app: Resolver) -> str:
+def borrower_id(app: APIGatewayRestResolver) -> str:
     """The caller's subject; a request without one never got past the authorizer, so this is a 401."""
     subject = claims(app).get("sub")
     if not subject:
@@ -309,7 +217,7 @@ def borrower_id(app: Resolver) -> str:
     return str(subject)
 
 
-def groups(app: Resolver) -> set[str]:
+def groups(app: APIGatewayRestResolver) -> set[str]:
     """The caller's Cognito groups (the claim arrives as a list, or as a string in REST APIs)."""
     raw = claims(app).get("cognito:groups") or []
     if isinstance(raw, str):
@@ -317,12 +225,9 @@ def groups(app: Resolver) -> set[str]:
     return {str(g) for g in raw}
 
 
-def require_underwriter(app: Resolver) -> str:
+def require_underwriter(app: APIGatewayRestResolver) -> str:
     """The underwriter's subject, or 403 for anyone outside the underwriters group."""
     subject = borrower_id(app)
     if UNDERWRITERS not in groups(app):
         raise HttpError(HTTPStatus.FORBIDDEN, "forbidden", "this needs an underwriter")
     return subject
-
-
-Handler = TypeVar("Handler", bound=Callable[..., Any])
