@@ -24,7 +24,6 @@ from lending.catalogue import load_catalogue
 from lending.steps.servicing import apply_repayment
 from lending.webhooks import SIGNATURE_HEADER, verify
 
-
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()

@@ -17,7 +17,6 @@ from lending.calendar import business_date
 from lending.catalogue import load_catalogue
 from lending.steps import views
 
-
 logger = Logger()
 tracer = Tracer()
 app = make_resolver()

@@ -14,7 +14,6 @@ from lending.api import models
 from lending.api.http import make_resolver, require_underwriter
 from lending.steps import underwriting
 
-
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
