@@ -16,11 +16,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from lending.adapters import stores
 from lending.adapters.aws import client
 from lending.adapters.pii import encrypt_fields
-from lending.adapters.settings import settings
+from lending.adapters.settings import Settings, settings
 from lending.adapters.workflow import start_origination
 from lending.api import models
 from lending.api.http import HttpError, borrower_id, make_resolver
@@ -30,6 +31,12 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = make_resolver()
+
+
+class ApplicationIntakeSettings(Settings):
+    """What this function is given beyond every function's settings (template.yaml)."""
+
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", min_length=1)
 
 
 @cache
@@ -43,7 +50,7 @@ def idempotency() -> IdempotencyConfig:
 
 
 def _submit(request: dict[str, Any]) -> dict[str, str]:
-    config = settings()
+    config = settings(ApplicationIntakeSettings)
     return submit_application(
         models.ApplicationRequest.model_validate(request["body"]),
         request["borrower_id"],

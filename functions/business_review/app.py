@@ -6,10 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
-from lending.adapters.settings import settings
+from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.bank_data import BankDataClient
 from lending.risk.policy import load_policy
 from lending.steps.assessment import review_cash_flow
@@ -18,11 +19,17 @@ logger = Logger()
 tracer = Tracer()
 
 
+class BusinessReviewSettings(Settings):
+    """What this function is given beyond every function's settings (template.yaml)."""
+
+    bank_data_url: str = Field(alias="BANK_DATA_URL", min_length=1)
+
+
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(application_id=event["application_id"])
-    config = settings()
+    config = settings(BusinessReviewSettings)
     return review_cash_flow(
         event["application_id"],
         applications=stores.applications(),

@@ -6,26 +6,36 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
-from lending.adapters.settings import settings
+from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.bureau import CreditBureauClient
 from lending.scoring.model import load_model
 from lending.steps.assessment import score_credit
 
 logger = Logger()
 tracer = Tracer()
+
+
+class CreditScoringSettings(Settings):
+    """What this function is given beyond every function's settings (template.yaml)."""
+
+    credit_bureau_url: str = Field(alias="CREDIT_BUREAU_URL", min_length=1)
+    credit_model_id: str | None = Field(None, alias="CREDIT_MODEL_ID")
+
+
 # The model the stack's CreditModelId names, verified and its session built during the init phase, once per
 # execution environment; an unknown or altered model fails the init instead of any application.
-load_model(settings().credit_model_id or None)
+load_model(settings(CreditScoringSettings).credit_model_id or None)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(application_id=event["application_id"])
-    config = settings()
+    config = settings(CreditScoringSettings)
     return score_credit(
         event["application_id"],
         applications=stores.applications(),

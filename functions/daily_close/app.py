@@ -7,16 +7,23 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.servicing import publish_warning, servicing_store
-from lending.adapters.settings import settings
+from lending.adapters.settings import Settings, settings
 from lending.catalogue import load_catalogue
 from lending.steps.servicing import close_date_for, close_loan
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+
+class DailyCloseSettings(Settings):
+    """What this function is given beyond every function's settings (template.yaml)."""
+
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -27,7 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(close_date=day.isoformat())
     store = servicing_store()
     catalogue = load_catalogue()
-    bus = settings().event_bus_name
+    bus = settings(DailyCloseSettings).event_bus_name
     read = changed = warned = 0
     for loan_id in store.due(day):
         outcome = close_loan(

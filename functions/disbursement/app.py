@@ -7,10 +7,11 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
-from lending.adapters.settings import settings
+from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.payouts import PayoutClient
 from lending.steps.money import disburse
@@ -20,12 +21,18 @@ tracer = Tracer()
 metrics = Metrics()
 
 
+class DisbursementSettings(Settings):
+    """What this function is given beyond every function's settings (template.yaml)."""
+
+    payout_provider_url: str = Field(alias="PAYOUT_PROVIDER_URL", min_length=1)
+
+
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(application_id=event["application_id"])
-    config = settings()
+    config = settings(DisbursementSettings)
     payout = disburse(
         event["application_id"],
         applications=stores.applications(),

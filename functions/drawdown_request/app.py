@@ -9,10 +9,11 @@ from aws_lambda_powertools import Logger, Metrics, Tracer, event_handler
 from aws_lambda_powertools.event_handler.openapi import params
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.servicing import servicing_store, start_drawdown
-from lending.adapters.settings import settings
+from lending.adapters.settings import Settings, settings
 from lending.api import models
 from lending.api.http import borrower_id, make_resolver
 from lending.catalogue import load_catalogue
@@ -22,6 +23,12 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = make_resolver()
+
+
+class DrawdownRequestSettings(Settings):
+    """What this function is given beyond every function's settings (template.yaml)."""
+
+    drawdown_state_machine_arn: str = Field(alias="DRAWDOWN_STATE_MACHINE_ARN", min_length=1)
 
 
 @app.post(
@@ -42,7 +49,7 @@ def draw(
     idempotency_key: Annotated[str, params.Header(alias="Idempotency-Key", min_length=1, max_length=255)],
 ) -> event_handler.Response[models.DrawdownView]:
     """The same Idempotency-Key answers the same drawdown; with another amount it is 409."""
-    config = settings()
+    config = settings(DrawdownRequestSettings)
     logger.append_keys(loan_id=loan_id)
     drawdown = request_drawdown(
         loan_id,

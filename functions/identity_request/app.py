@@ -6,10 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
-from lending.adapters.settings import settings
+from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.identity import IdentityVendorClient
 from lending.steps.identity import request_check
 
@@ -17,11 +18,18 @@ logger = Logger()
 tracer = Tracer()
 
 
+class IdentityRequestSettings(Settings):
+    """What this function is given beyond every function's settings (template.yaml)."""
+
+    identity_vendor_url: str = Field(alias="IDENTITY_VENDOR_URL", min_length=1)
+    identity_callback_url: str = Field(alias="IDENTITY_CALLBACK_URL", min_length=1)
+
+
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(application_id=event["application_id"])
-    config = settings()
+    config = settings(IdentityRequestSettings)
     return request_check(
         event["application_id"],
         event["task_token"],

@@ -10,10 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters import get_secret
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from lending.adapters import stores
-from lending.adapters.settings import settings
+from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.identity import IdentityResult
 from lending.adapters.workflow import resume
 from lending.api.http import make_resolver
@@ -24,6 +24,12 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = make_resolver()
+
+
+class IdentityWebhookSettings(Settings):
+    """What this function is given beyond every function's settings (template.yaml)."""
+
+    identity_webhook_secret_arn: str = Field(alias="IDENTITY_WEBHOOK_SECRET_ARN", min_length=1)
 
 
 @app.post(
@@ -37,7 +43,7 @@ app = make_resolver()
 )
 def identity_result() -> dict[str, Any]:
     """Signed with the vendor's shared secret (X-Signature); a bad or stale signature is 401 and changes nothing."""
-    config = settings()
+    config = settings(IdentityWebhookSettings)
     body = (app.current_event.body or "").encode()
     secret = str(get_secret(config.identity_webhook_secret_arn, max_age=300))
     verify(app.current_event.headers.get(SIGNATURE_HEADER), body, [secret.encode()], int(time.time()))

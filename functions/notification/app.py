@@ -7,21 +7,28 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from lending.adapters import stores
 from lending.adapters.aws import client
-from lending.adapters.settings import settings
+from lending.adapters.settings import Settings, settings
 from lending.steps.outcomes import notification_for
 
 logger = Logger()
 tracer = Tracer()
 
 
+class NotificationSettings(Settings):
+    """What this function is given beyond every function's settings (template.yaml)."""
+
+    notifications_topic_arn: str = Field(alias="NOTIFICATIONS_TOPIC_ARN", min_length=1)
+
+
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(application_id=event["application_id"])
-    config = settings()
+    config = settings(NotificationSettings)
     application = stores.applications().get(event["application_id"])
     message = notification_for(application)
     if message is None:

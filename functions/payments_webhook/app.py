@@ -12,12 +12,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters import get_secret
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from lending import clock
 from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.servicing import servicing_store
-from lending.adapters.settings import settings
+from lending.adapters.settings import Settings, settings
 from lending.api import models
 from lending.api.http import HttpError, make_resolver
 from lending.catalogue import load_catalogue
@@ -33,6 +33,12 @@ app = make_resolver()
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
+class PaymentsWebhookSettings(Settings):
+    """What this function is given beyond every function's settings (template.yaml)."""
+
+    payments_webhook_secret_arn: str = Field(alias="PAYMENTS_WEBHOOK_SECRET_ARN", min_length=1)
+
+
 @app.post(
     "/v1/webhooks/payments",
     summary="The payment provider's signed repayment notice",
@@ -46,7 +52,7 @@ def payment_received() -> models.PaymentReceipt:
     """Signed with the provider's shared secret (X-Signature); a bad or stale signature is 401 and changes nothing.
     The same ``event_id`` again is answered 200 and applied once; a payment for an unknown loan is parked."""
 
-    config = settings()
+    config = settings(PaymentsWebhookSettings)
     body = (app.current_event.body or "").encode()
     secret = str(get_secret(config.payments_webhook_secret_arn, max_age=300))
     verify(app.current_event.headers.get(SIGNATURE_HEADER), body, [secret.encode()], int(time.time()))

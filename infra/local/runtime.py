@@ -155,7 +155,6 @@ class InProcessRuntime:
         context = LambdaContext(
             function.function_name, function.function_arn, int(function.memory_size), int(function.timeout)
         )
-        handler = self.handler_for(spec)
         error_type = None
         with self._turn:
             started = time.perf_counter()  # after waiting for the turn: the function's own time
@@ -163,6 +162,8 @@ class InProcessRuntime:
             _running.function = spec.logical_id
             try:
                 with provided_environment(environment):
+                    # Imported (its init run) on its first invocation, with its environment, as Lambda does.
+                    handler = self.handler_for(spec)
                     result = handler(event, context)
                 payload, errored = json.dumps(result), False
             except Exception as exc:  # a Lambda function error: reported in the payload, as AWS does
