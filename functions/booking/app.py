@@ -6,11 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.adapters.settings import settings
 from lending.catalogue import load_catalogue
+from lending.steps.inputs import ApplicationStep
 from lending.steps.money import book, capped_catalogue
 
 logger = Logger()
@@ -21,11 +23,12 @@ metrics = Metrics()
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(application_id=event["application_id"])
+@event_parser(model=ApplicationStep)
+def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event.application_id)
     config = settings()
     booked = book(
-        event["application_id"],
+        event.application_id,
         applications=stores.applications(),
         audit=stores.audit(),
         ledger=stores.ledger(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
@@ -14,6 +15,7 @@ from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.bank_data import BankDataClient
 from lending.risk.policy import load_policy
 from lending.steps.assessment import review_cash_flow
+from lending.steps.inputs import ApplicationStep
 
 logger = Logger()
 tracer = Tracer()
@@ -27,11 +29,12 @@ class BusinessReviewSettings(Settings):
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(application_id=event["application_id"])
+@event_parser(model=ApplicationStep)
+def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event.application_id)
     config = settings(BusinessReviewSettings)
     return review_cash_flow(
-        event["application_id"],
+        event.application_id,
         applications=stores.applications(),
         audit=stores.audit(),
         bank_data=BankDataClient(config.bank_data_url),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
@@ -14,6 +15,7 @@ from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.bureau import CreditBureauClient
 from lending.scoring.model import load_model
 from lending.steps.assessment import score_credit
+from lending.steps.inputs import ApplicationStep
 
 logger = Logger()
 tracer = Tracer()
@@ -33,11 +35,12 @@ load_model(settings(CreditScoringSettings).credit_model_id or None)
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(application_id=event["application_id"])
+@event_parser(model=ApplicationStep)
+def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event.application_id)
     config = settings(CreditScoringSettings)
     return score_credit(
-        event["application_id"],
+        event.application_id,
         applications=stores.applications(),
         audit=stores.audit(),
         bureau=CreditBureauClient(config.credit_bureau_url),

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
@@ -14,6 +15,7 @@ from lending.adapters.settings import settings
 from lending.catalogue import load_catalogue
 from lending.risk.policy import load_policy
 from lending.steps.assessment import make_decision
+from lending.steps.inputs import DecisionStep
 from lending.steps.money import capped_catalogue
 
 logger = Logger()
@@ -24,12 +26,13 @@ metrics = Metrics()
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(application_id=event["application_id"])
+@event_parser(model=DecisionStep)
+def lambda_handler(event: DecisionStep, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event.application_id)
     config = settings()
     decision = make_decision(
-        event["application_id"],
-        event["identity"],
+        event.application_id,
+        event.identity,
         applications=stores.applications(),
         audit=stores.audit(),
         decrypt=decrypt_fields,

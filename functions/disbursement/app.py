@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
@@ -14,6 +15,7 @@ from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.payouts import PayoutClient
+from lending.steps.inputs import ApplicationStep
 from lending.steps.money import disburse
 
 logger = Logger()
@@ -30,11 +32,12 @@ class DisbursementSettings(Settings):
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(application_id=event["application_id"])
+@event_parser(model=ApplicationStep)
+def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event.application_id)
     config = settings(DisbursementSettings)
     payout = disburse(
-        event["application_id"],
+        event.application_id,
         applications=stores.applications(),
         audit=stores.audit(),
         payouts=PayoutClient(config.payout_provider_url),

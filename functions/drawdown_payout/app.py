@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
@@ -16,6 +17,7 @@ from lending.adapters.servicing import servicing_store
 from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.payouts import PayoutClient
+from lending.steps.inputs import DrawdownStep
 from lending.steps.servicing import pay_out_drawdown
 
 logger = Logger()
@@ -37,11 +39,12 @@ def _application_pii(application_id: str) -> tuple[str, dict[str, Any]]:
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(loan_id=event["loan_id"], drawdown_id=event["drawdown_id"])
+@event_parser(model=DrawdownStep)
+def lambda_handler(event: DrawdownStep, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(loan_id=event.loan_id, drawdown_id=event.drawdown_id)
     payout = pay_out_drawdown(
-        event["loan_id"],
-        event["drawdown_id"],
+        event.loan_id,
+        event.drawdown_id,
         store=servicing_store(),
         payouts=PayoutClient(settings(DrawdownPayoutSettings).payout_provider_url),
         decrypt=decrypt_fields,

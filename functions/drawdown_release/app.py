@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.servicing import servicing_store
+from lending.steps.inputs import DrawdownRelease
 from lending.steps.servicing import release_drawdown
 
 logger = Logger()
@@ -17,10 +19,11 @@ tracer = Tracer()
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(loan_id=event["loan_id"], drawdown_id=event["drawdown_id"])
-    error = event.get("error") or {}
+@event_parser(model=DrawdownRelease)
+def lambda_handler(event: DrawdownRelease, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(loan_id=event.loan_id, drawdown_id=event.drawdown_id)
+    error = event.error or {}
     reason = str(error.get("Error") or "payout_failed")
     return release_drawdown(
-        event["loan_id"], event["drawdown_id"], reason, store=servicing_store(), conflict=ConcurrentChange
+        event.loan_id, event.drawdown_id, reason, store=servicing_store(), conflict=ConcurrentChange
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
+from lending.steps.inputs import ApplicationStep
 from lending.steps.money import release_funding
 
 logger = Logger()
@@ -16,10 +18,11 @@ tracer = Tracer()
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(application_id=event["application_id"])
+@event_parser(model=ApplicationStep)
+def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event.application_id)
     return release_funding(
-        event["application_id"],
+        event.application_id,
         applications=stores.applications(),
         audit=stores.audit(),
         ledger=stores.ledger(),

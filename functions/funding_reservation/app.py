@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
 from lending.bookkeeping import funding_source
 from lending.funding import allocate_funding, load_funding_sources
 from lending.money import Money
+from lending.steps.inputs import ApplicationStep
 from lending.steps.money import reserve_funding
 
 logger = Logger()
@@ -19,8 +21,9 @@ tracer = Tracer()
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    application_id = event["application_id"]
+@event_parser(model=ApplicationStep)
+def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, Any]:
+    application_id = event.application_id
     logger.append_keys(application_id=application_id)
     applications = stores.applications()
     ledger = stores.ledger()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
@@ -13,6 +14,7 @@ from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.identity import IdentityVendorClient
 from lending.steps.identity import request_check
+from lending.steps.inputs import AwaitingStep
 
 logger = Logger()
 tracer = Tracer()
@@ -27,12 +29,13 @@ class IdentityRequestSettings(Settings):
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(application_id=event["application_id"])
+@event_parser(model=AwaitingStep)
+def lambda_handler(event: AwaitingStep, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event.application_id)
     config = settings(IdentityRequestSettings)
     return request_check(
-        event["application_id"],
-        event["task_token"],
+        event.application_id,
+        event.task_token,
         applications=stores.applications(),
         audit=stores.audit(),
         vendor=IdentityVendorClient(config.identity_vendor_url),

@@ -6,12 +6,14 @@ import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
 from lending.adapters import stores
 from lending.adapters.aws import client
 from lending.adapters.settings import Settings, settings
+from lending.steps.inputs import ApplicationStep
 from lending.steps.outcomes import notification_for
 
 logger = Logger()
@@ -26,10 +28,11 @@ class NotificationSettings(Settings):
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(application_id=event["application_id"])
+@event_parser(model=ApplicationStep)
+def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(application_id=event.application_id)
     config = settings(NotificationSettings)
-    application = stores.applications().get(event["application_id"])
+    application = stores.applications().get(event.application_id)
     message = notification_for(application)
     if message is None:
         return {"sent": False}

@@ -266,3 +266,40 @@ def test_every_alarm_notifies_a_topic_cloudwatch_may_publish_to() -> None:
             topic = resources[action["Ref"]]
             assert topic["Type"] == "AWS::SNS::Topic"
             assert _topic_key_lets_cloudwatch_publish(topic), f"{name}: CloudWatch cannot publish to {action['Ref']}"
+
+
+def _step_functions(logical_id: str) -> dict[str, str]:
+    """Each placeholder of the machine's ASL that names a function, to that function's logical id."""
+    found = {}
+    for name, value in MACHINES[logical_id].substitutions.items():
+        target = value.get("Fn::GetAtt") if isinstance(value, dict) else None
+        if target:
+            found[name] = target[0] if isinstance(target, list) else target.split(".")[0]
+    return found
+
+
+@pytest.mark.parametrize("logical_id", sorted(MACHINES))
+def test_every_task_passes_exactly_what_its_step_parses(logical_id: str) -> None:
+    # Given each Lambda task of the workflow, the function it invokes, and the model that function's handler parses
+    # its event with (Powertools' event_parser, lending.steps.inputs)
+    from lending.steps import inputs
+
+    machine = MACHINES[logical_id]
+    names = _step_functions(logical_id)
+    rendered = machine.render({n: names.get(n, "60") for n in machine.substitutions})
+    specs = functions(load_template())
+    checked = 0
+    for name, state in _states(rendered).items():
+        if state.get("Type") != "Task":
+            continue
+        function = state["Parameters"]["FunctionName"]
+        source = (specs[function].code_dir / "app.py").read_text()
+        model_name = re.search(r"@event_parser\(model=(\w+)\)", source)
+        assert model_name, f"{function} parses no event model"
+        model = getattr(inputs, model_name.group(1))
+        passed = {key.removesuffix(".$") for key in state["Parameters"]["Payload"]}
+        required = {field for field, info in model.model_fields.items() if info.is_required()}
+        # Then the task passes every field the model requires, and nothing it does not know
+        assert required <= passed <= set(model.model_fields), (name, function, sorted(passed))
+        checked += 1
+    assert checked >= 4
