@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.servicing import servicing_store
-from lending.bookkeeping import funding_source
+from lending.bookkeeping import funding_in_use
 from lending.funding import allocate_funding, load_funding_sources
 from lending.money import Money
 from lending.steps.inputs import DrawdownStep
@@ -30,13 +30,7 @@ def lambda_handler(event: DrawdownStep, context: LambdaContext) -> dict[str, Any
     quotas = sources.quotas()
 
     def choose_shares(amount: Money) -> dict[str, Money]:
-        # A source's use is its credit balance, posted and pending (funding accounts are credit-normal).
-        ledger = store.ledger
-        used = {
-            source: -(ledger.balance(funding_source(source)) + ledger.pending_balance(funding_source(source)))
-            for source in quotas
-        }
-        return allocate_funding(amount, sources, used)
+        return allocate_funding(amount, sources, funding_in_use(store.ledger, quotas))
 
     return reserve_drawdown_funding(
         event.loan_id, event.drawdown_id, choose_shares, quotas, store=store, conflict=ConcurrentChange

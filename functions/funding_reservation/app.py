@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
-from lending.bookkeeping import funding_source
+from lending.bookkeeping import funding_in_use
 from lending.funding import allocate_funding, load_funding_sources
 from lending.money import Money
 from lending.steps.inputs import ApplicationStep
@@ -31,13 +31,8 @@ def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, 
     quotas = sources.quotas()
 
     def choose_shares() -> dict[str, Money]:
-        # A source's use is its credit balance, posted and pending (funding accounts are credit-normal).
-        used = {
-            source: -(ledger.balance(funding_source(source)) + ledger.pending_balance(funding_source(source)))
-            for source in quotas
-        }
         principal = Money.of(applications.get(application_id)["offer"]["limit"])
-        return allocate_funding(principal, sources, used)
+        return allocate_funding(principal, sources, funding_in_use(ledger, quotas))
 
     return reserve_funding(
         application_id,

@@ -39,12 +39,6 @@ class AnnualisedRate:
     effective_annual_rate: Decimal
 
 
-def net_present_value(flows: Sequence[CashFlow], monthly_rate: float) -> float:
-    """Σ amount × (1 + r)^−months, in binary floating point (see :func:`monthly_irr`)."""
-    base = 1.0 + monthly_rate
-    return sum((float(f.amount) * base ** -float(f.months) for f in flows), 0.0)
-
-
 def monthly_irr(flows: Sequence[CashFlow], guess: float = 0.01) -> Decimal:
     """The monthly rate at which the flows' present value is zero.
 

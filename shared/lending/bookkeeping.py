@@ -9,9 +9,10 @@ step rebuilds the same transaction and the ledger treats it as the no-op it is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import lru_cache
+from typing import Protocol
 
 from lending.ledger import Account, AccountCode, Transaction
 from lending.loan import PaymentApplied, Recognised
@@ -32,6 +33,22 @@ def of_loan(code: AccountCode, loan_id: str) -> Account:
 def funding_source(source_id: str) -> Account:
     """The account of one funding source: ``own_capital`` or ``partner:<bank>``."""
     return Account(AccountCode.FUNDING, source_id)
+
+
+class FundingBalances(Protocol):
+    """The two balances of an account that say how much of a funding source is in use."""
+
+    def balance(self, account: Account) -> Money: ...
+    def pending_balance(self, account: Account) -> Money: ...
+
+
+def funding_in_use(ledger: FundingBalances, sources: Iterable[str]) -> dict[str, Money]:
+    """How much of each funding source is lent or reserved: its credit balance, posted and pending (funding
+    accounts are credit-normal, so a source in use stands below zero)."""
+    return {
+        source: -(ledger.balance(funding_source(source)) + ledger.pending_balance(funding_source(source)))
+        for source in sources
+    }
 
 
 def funding_reservation(tx_id: str, loan_id: str, shares: Mapping[str, Money], on: date) -> Transaction:

@@ -7,7 +7,6 @@ refuses to exist above the cap: there is no way to hold an offer priced over the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -222,8 +221,3 @@ def price_offer(
     product = catalogue.product(product_code)
     rate = price_annual_rate(catalogue, product, grade, industry)
     return make_offer(catalogue, product_code, amount, months, method, start, rate, repayment_day=repayment_day)
-
-
-def cheapest_grades(catalogue: Catalogue) -> Sequence[str]:
-    """Risk grades from the lowest base rate to the highest."""
-    return sorted(catalogue.risk_grades, key=lambda g: catalogue.risk_grades[g].base_rate)

@@ -245,3 +245,27 @@ def test_partners_come_first_in_their_order_and_own_capital_funds_alone_only_whe
     chosen, part = fitting[0]
     assert shares[chosen] == Money(part)
     assert shares.get(OWN_CAPITAL, Money.ZERO) == amount - Money(part)
+
+
+def test_a_sources_use_is_what_it_lent_and_what_it_holds_for_a_payout() -> None:
+    # Given a ledger in which a partner funded one loan and holds the share of another, pending its payout
+    from datetime import date
+
+    from lending.bookkeeping import funding_in_use, funding_reservation
+    from lending.ledger import Ledger
+    from lending.money import Money
+
+    ledger = Ledger()
+    lent = funding_reservation("fund-1", "loan-1", {"partner:bank_a": Money.of("30000.00")}, date(2026, 1, 5))
+    ledger.reserve(lent)
+    ledger.post_pending("fund-1", "fund-1/post")
+    held = {"partner:bank_a": Money.of("12000.00"), "own_capital": Money.of("8000.00")}
+    ledger.reserve(funding_reservation("fund-2", "loan-2", held, date(2026, 1, 6)))
+    # When the use of each source is asked for, with one that funded nothing
+    used = funding_in_use(ledger, ["partner:bank_a", "own_capital", "partner:bank_b"])
+    # Then it is the posted and the pending together, as positive amounts
+    assert used == {
+        "partner:bank_a": Money.of("42000.00"),
+        "own_capital": Money.of("8000.00"),
+        "partner:bank_b": Money.of("0.00"),
+    }

@@ -14,7 +14,7 @@ from lending.adapters.attribute_values import from_item as _from_item
 from lending.adapters.attribute_values import to_item as _to_item
 from lending.adapters.aws import client
 from lending.errors import ApplicationNotFound, StatusConflict
-from lending.origination import ALLOWED_FROM, Status, may_move
+from lending.origination import ALLOWED_FROM, Status
 
 REVIEW_QUEUE = "PENDING"  # the one partition of the sparse ReviewQueue index
 
@@ -149,8 +149,3 @@ class ApplicationRepository:
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             raise StatusConflict(f"application {application_id} is not waiting for a decision") from None
         return _from_item(response["Attributes"])
-
-
-def can_become(application: Mapping[str, Any], target: Status) -> bool:
-    """Whether a stored application may move to ``target`` now."""
-    return may_move(Status(application["status"]), target)

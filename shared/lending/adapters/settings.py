@@ -18,12 +18,10 @@ from lending.adapters.environment import lambda_environment
 
 
 class Settings(BaseModel):
-    """What every function reads from its environment (template.yaml's Globals)."""
+    """What every function reads from its environment (template.yaml's Globals; the region is boto3's own)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
-    region: str = Field(alias="AWS_REGION")
-    stage: str = Field(alias="STAGE")
     applications_table: str = Field(alias="APPLICATIONS_TABLE", min_length=1)
     loans_table: str = Field(alias="LOANS_TABLE", min_length=1)
     ledger_table: str = Field(alias="LEDGER_TABLE", min_length=1)
