@@ -71,10 +71,10 @@ _AUDIT = {"dynamodb:PutItem AuditTable", "dynamodb:Query AuditTable"}
 #: Appends after a head the caller already holds (the loan record keeps its chain's head).
 _AUDIT_PUT = {"dynamodb:PutItem AuditTable"}
 _DECRYPT = {"kms:Decrypt PiiKey"}
-#: Posts new ledger transactions: the transaction item, and UpdateItem on balance items only.
-_POSTS = {"dynamodb:PutItem LedgerTable", "dynamodb:UpdateItem LedgerTable[ACCOUNT#*]"}
+#: Posts new ledger transactions: PutItem of TX# items, and UpdateItem on balance items only.
+_POSTS = {"dynamodb:PutItem LedgerTable[TX#*]", "dynamodb:UpdateItem LedgerTable[ACCOUNT#*]"}
 #: Resolves pending transfers too (reads them, moves their state): UpdateItem on any ledger item.
-_RESOLVES = {"dynamodb:GetItem LedgerTable", "dynamodb:PutItem LedgerTable", "dynamodb:UpdateItem LedgerTable"}
+_RESOLVES = {"dynamodb:GetItem LedgerTable", "dynamodb:PutItem LedgerTable[TX#*]", "dynamodb:UpdateItem LedgerTable"}
 
 USES: dict[str, set[str]] = {
     "ApplicationIntakeFunction": {

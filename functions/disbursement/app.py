@@ -8,11 +8,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
 
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
-from lending.adapters.settings import Settings, settings
+from lending.adapters.settings import PayoutSettings, settings
 from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.payouts import PayoutClient
 from lending.steps.inputs import ApplicationStep
@@ -23,19 +22,13 @@ tracer = Tracer()
 metrics = Metrics()
 
 
-class DisbursementSettings(Settings):
-    """What this function is given beyond every function's settings (template.yaml)."""
-
-    payout_provider_url: str = Field(alias="PAYOUT_PROVIDER_URL", min_length=1)
-
-
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 @event_parser(model=ApplicationStep)
 def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(application_id=event.application_id)
-    config = settings(DisbursementSettings)
+    config = settings(PayoutSettings)
     payout = disburse(
         event.application_id,
         applications=stores.applications(),

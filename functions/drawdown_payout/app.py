@@ -8,13 +8,12 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
 
 from lending.adapters import stores
 from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.servicing import servicing_store
-from lending.adapters.settings import Settings, settings
+from lending.adapters.settings import PayoutSettings, settings
 from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.payouts import PayoutClient
 from lending.steps.inputs import DrawdownStep
@@ -23,12 +22,6 @@ from lending.steps.servicing import pay_out_drawdown
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-
-
-class DrawdownPayoutSettings(Settings):
-    """What this function is given beyond every function's settings (template.yaml)."""
-
-    payout_provider_url: str = Field(alias="PAYOUT_PROVIDER_URL", min_length=1)
 
 
 def _application_pii(application_id: str) -> tuple[str, dict[str, Any]]:
@@ -46,7 +39,7 @@ def lambda_handler(event: DrawdownStep, context: LambdaContext) -> dict[str, Any
         event.loan_id,
         event.drawdown_id,
         store=servicing_store(),
-        payouts=PayoutClient(settings(DrawdownPayoutSettings).payout_provider_url),
+        payouts=PayoutClient(settings(PayoutSettings).payout_provider_url),
         decrypt=decrypt_fields,
         pii=_application_pii,
         unavailable=VendorUnavailable,

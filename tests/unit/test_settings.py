@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 from infra.local.template import functions, load_template
 from lending.adapters.environment import provided_environment
-from lending.adapters.settings import Settings, settings
+from lending.adapters.settings import PayoutSettings, Settings, settings
 
 EVERY_FUNCTION = {
     "AWS_REGION": "ap-east-1",
@@ -22,10 +22,6 @@ EVERY_FUNCTION = {
     "PII_KEY_ID": "key-1",
     "RATE_CAP_ANNUAL": "0.24",
 }
-
-
-class PayoutSettings(Settings):
-    payout_provider_url: str = Field(alias="PAYOUT_PROVIDER_URL", min_length=1)
 
 
 def test_every_function_is_given_what_every_function_reads() -> None:
@@ -57,3 +53,18 @@ def test_a_variable_a_function_needs_and_was_not_given_fails_the_read_naming_it(
 def test_a_rate_cap_that_is_not_a_finite_decimal_is_refused(cap: str) -> None:
     with provided_environment({**EVERY_FUNCTION, "RATE_CAP_ANNUAL": cap}), pytest.raises(ValidationError):
         settings()
+
+
+def test_only_the_models_own_variables_are_read_so_no_credential_reaches_an_error() -> None:
+    # Given Lambda's environment: credentials, and a trace id that changes with every invocation
+    lambda_env = {**EVERY_FUNCTION, "AWS_SECRET_ACCESS_KEY": "s3cret-key", "_X_AMZN_TRACE_ID": "Root=1-a"}
+    # When a function's settings miss a variable / Then the error names it and shows no credential
+    with provided_environment(lambda_env), pytest.raises(ValidationError) as refused:
+        settings(PayoutSettings)
+    assert "PAYOUT_PROVIDER_URL" in str(refused.value)
+    assert "s3cret" not in str(refused.value)
+    # And another trace id is the same settings, read once
+    with provided_environment(lambda_env):
+        first = settings()
+    with provided_environment({**lambda_env, "_X_AMZN_TRACE_ID": "Root=1-b"}):
+        assert settings() is first

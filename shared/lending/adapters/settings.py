@@ -1,7 +1,7 @@
 """A function's settings: one pydantic model of its environment, read once per distinct environment.
 
-:class:`Settings` holds what every function is given (``Globals`` in template.yaml: the region, the stage, the
-tables, the PII key, the rate cap); a function that needs more declares it in a subclass with its own fields, and
+:class:`Settings` holds what every function is given and reads (``Globals`` in template.yaml: the tables, the PII
+key, the rate cap); a function that needs more declares it in a subclass with its own fields, and
 reads ``settings(ItsSettings)``. A variable the function needs and was not given fails the read at once, naming the
 variable, instead of reaching an AWS call as an empty string.
 """
@@ -36,10 +36,24 @@ def _read(model: type[Settings], items: tuple[tuple[str, str], ...]) -> Settings
     return model.model_validate(dict(items))
 
 
+@lru_cache(maxsize=64)
+def _variables(model: type[Settings]) -> frozenset[str]:
+    return frozenset(field.alias or name for name, field in model.model_fields.items())
+
+
+class PayoutSettings(Settings):
+    """What the two functions that pay out (a loan's, a drawdown's) are given beyond every function's settings."""
+
+    payout_provider_url: str = Field(alias="PAYOUT_PROVIDER_URL", min_length=1)
+
+
 @overload
 def settings() -> Settings: ...
 @overload
 def settings[Model: Settings](model: type[Model]) -> Model: ...
 def settings(model: type[Settings] = Settings) -> Settings:
     """The current invocation's settings as ``model`` (validated once per distinct environment)."""
-    return _read(model, tuple(sorted(lambda_environment().items())))
+    # Keyed by the model's own variables only: Lambda rewrites others (the X-Ray trace id) on every invocation, and
+    # credentials have no place in a cache key or in a validation error's text.
+    variables = _variables(model)
+    return _read(model, tuple(sorted((k, v) for k, v in lambda_environment().items() if k in variables)))

@@ -40,15 +40,21 @@ def test_a_role_grants_exactly_what_its_code_uses(roles: TemplateRoles, principa
 
 
 @pytest.mark.parametrize("principal", sorted(USES))
-def test_no_role_may_rewrite_or_delete_an_audit_record_or_a_ledger_entry(roles: TemplateRoles, principal: str) -> None:
+def test_no_role_may_update_or_delete_an_audit_record_delete_a_ledger_entry_or_replace_a_balance(
+    roles: TemplateRoles, principal: str
+) -> None:
     # Given the whole role, Globals and managed policies included
     statements = roles.statements(principal)
-    # When IAM weighs every way of changing a written record
+    # When IAM weighs every way of changing a written record but a PutItem (which the code conditions on the record
+    # being new: IAM has no key that requires a condition)
     # Then none is allowed: a deleted audit tail would still verify as a shorter chain
     for action in ("UpdateItem", "DeleteItem", "BatchWriteItem", "PartiQLUpdate", "PartiQLDelete"):
         assert not allowed(statements, f"dynamodb:{action}", table("AuditTable")), action
     for action in ("DeleteItem", "BatchWriteItem", "PartiQLDelete"):
         assert not allowed(statements, f"dynamodb:{action}", table("LedgerTable")), action
+    # And no role may replace a ledger balance item whole
+    balance = {"dynamodb:LeadingKeys": ["ACCOUNT#funding:own_capital"]}
+    assert not allowed(statements, "dynamodb:PutItem", table("LedgerTable"), balance)
     # And no role may Scan a table or an index
     for logical in ("ApplicationsTable", "LoansTable", "LedgerTable", "AuditTable", "IdempotencyTable"):
         assert not allowed(statements, "dynamodb:Scan", table(logical))
@@ -69,14 +75,17 @@ def test_a_role_that_only_posts_updates_ledger_balances_and_never_a_transaction(
     ledger = table("LedgerTable")
     assert allowed(statements, "dynamodb:UpdateItem", ledger, {"dynamodb:LeadingKeys": ["ACCOUNT#cash"]})
     assert not allowed(statements, "dynamodb:UpdateItem", ledger, {"dynamodb:LeadingKeys": ["TX#funding-1"]})
-    assert allowed(statements, "dynamodb:PutItem", ledger)
+    assert allowed(statements, "dynamodb:PutItem", ledger, {"dynamodb:LeadingKeys": ["TX#funding-2"]})
 
 
-def test_leading_keys_conditions_narrow_item_updates_only(roles: TemplateRoles) -> None:
+def test_leading_keys_conditions_narrow_item_writes_only(roles: TemplateRoles) -> None:
     # Given every statement of every role
-    # Then a dynamodb:LeadingKeys condition sits only on UpdateItem: the local check gives a Query no LeadingKeys
-    # (its partition key is in the key condition), and ForAllValues on an absent key would hold
+    # Then a dynamodb:LeadingKeys condition sits only on PutItem or UpdateItem, which always name their item: the
+    # local check gives a Query no LeadingKeys (its partition key is in the key condition), and ForAllValues on an
+    # absent key would hold
+    item_writes = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
     for principal in roles.principals():
         for statement in roles.statements(principal):
             if "dynamodb:LeadingKeys" in str(statement.get("Condition", "")):
-                assert statement["Action"] in (["dynamodb:UpdateItem"], "dynamodb:UpdateItem"), principal
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert set(actions) <= item_writes, principal
