@@ -451,6 +451,17 @@ def _applies(statement: Mapping[str, Any], action: str, resource: str, context: 
     )
 
 
+def explicitly_denied(
+    statements: Iterable[Mapping[str, Any]],
+    action: str,
+    resource: str,
+    context: Mapping[str, ContextValue] | None = None,
+) -> bool:
+    """Whether a Deny among ``statements`` applies to ``action`` on ``resource`` (it wins over any grant)."""
+    denies = [s for s in statements if s.get("Effect") == "Deny"]
+    return bool(denies) and not allowed([*denies, _ALLOW_ALL], action, resource, context)
+
+
 def allowed(
     statements: Iterable[Mapping[str, Any]],
     action: str,
@@ -502,14 +513,18 @@ def key_policy_allows(
     action: str,
     key_arn: str,
     identity_allows: bool,
+    identity_denies: bool = False,
     context: Mapping[str, ContextValue] | None = None,
 ) -> bool:
     """KMS's answer for a role of the key's own account: the key policy decides, IAM only where it delegates.
 
     A statement whose principal is the account (``arn:aws:iam::<account>:root`` or the bare id) lets identity
     policies grant: the call is allowed when ``identity_allows``. One naming the role allows it outright. An
-    explicit Deny naming either wins. Statements for services or other accounts do not apply to the role.
+    explicit Deny naming either wins, as does one in the role's own policies (``identity_denies``). Statements for
+    services or other accounts do not apply to the role.
     """
+    if identity_denies:
+        return False
     account_principals = {f"arn:aws:iam::{account}:root", account}
     delegating, direct = [], []
     for statement in _statements(key_policy):
@@ -519,9 +534,8 @@ def key_policy_allows(
             delegating.append(bare)
         if role_arn in aws:
             direct.append(bare)
-    denies = [s for s in delegating + direct if s["Effect"] == "Deny"]
-    if denies and not allowed([*denies, _ALLOW_ALL], action, key_arn, context):
-        return False  # an explicit Deny of the key policy applies
+    if explicitly_denied(delegating + direct, action, key_arn, context):
+        return False
     if allowed(direct, action, key_arn, context):
         return True
     return identity_allows and allowed(delegating, action, key_arn, context)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from infra.local.aws_resources import Request, authorised_requests
-from infra.local.iam import TemplateRoles, allowed, key_policy_allows, pseudo_parameters
+from infra.local.iam import TemplateRoles, allowed, explicitly_denied, key_policy_allows, pseudo_parameters
 from infra.local.runtime import AwsCall
 
 if TYPE_CHECKING:  # the stack installs the authoriser: its module imports this one
@@ -147,6 +147,7 @@ class Authoriser:
                     action=action,
                     key_arn=resource,
                     identity_allows=identity_allows,
+                    identity_denies=explicitly_denied(statements, action, resource, context),
                     context=context,
                 ):
                     policy = "identity-based" if not identity_allows else "resource-based"

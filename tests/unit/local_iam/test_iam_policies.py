@@ -437,6 +437,8 @@ def test_a_key_policy_naming_the_role_allows_it_and_its_deny_wins() -> None:
     # Then the direct grant allows without any identity policy, and an explicit Deny refuses whatever IAM says
     assert key_policy_allows(_key_policy(allow_role), **where, identity_allows=False)
     assert not key_policy_allows(_key_policy(account, deny_role), **where, identity_allows=True)
+    # And a Deny in the role's own policies wins over the key policy's direct grant
+    assert not key_policy_allows(_key_policy(allow_role), **where, identity_allows=False, identity_denies=True)
     # And a principal the model cannot judge is refused, not guessed
     with pytest.raises(UnsupportedPolicy):
         key_policy_allows(
