@@ -23,3 +23,20 @@ def catalogue_document() -> dict[str, Any]:
     raw = resources.files("lending").joinpath("data/catalogue.json").read_text()
     document: dict[str, Any] = json.loads(raw)
     return document
+
+
+class NetworkRefused(RuntimeError):
+    """A unit test reached for the network: the unit layer is the pure domain and the offline checks."""
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sockets off: any connection a unit test opens (directly, through boto3 or a vendor client) fails loudly.
+    Processes a test starts are its own (a fresh interpreter importing a handler opens none either)."""
+    import socket
+
+    def refuse(self: socket.socket, address: Any) -> None:
+        raise NetworkRefused(f"unit tests open no connections (asked for {address!r})")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
