@@ -49,7 +49,7 @@ CHILD = Path(__file__).with_name("cold_request.py")
 STOCK = Path(__file__).with_name("stock_handler.py")
 SCORING = "CreditScoringFunction"
 #: botocore's service names where the signing name differs.
-_SERVICES = {"states": "stepfunctions", "events": "events"}
+_SERVICES = {"states": "stepfunctions"}
 #: KMS request members that are blobs on the wire (base64) and bytes in boto3.
 _KMS_BLOBS = ("CiphertextBlob", "Plaintext")
 
@@ -116,7 +116,7 @@ def _as_call(environ: dict[str, Any], body: bytes) -> list[Any] | None:
 
 
 @contextmanager
-def _served(port_file: str | None = None) -> Iterator[tuple[str, _Recorder]]:
+def _served() -> Iterator[tuple[str, _Recorder]]:
     """This process's moto backends over HTTP, every call recorded."""
     from moto.server import ThreadedMotoServer
 
