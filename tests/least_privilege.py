@@ -111,7 +111,7 @@ USES: dict[str, set[str]] = {
     "DrawdownBookingFunction": _LOAN_STEP | _AUDIT_PUT | _RESOLVES,
     "DrawdownReleaseFunction": _LOAN_STEP | _AUDIT_PUT | _RESOLVES,
     "DailyCloseFunction": _LOAN_STEP
-    | _AUDIT_PUT
+    | _AUDIT
     | _POSTS
     | {"dynamodb:Query LoansTable/index/DueLoans", "events:PutEvents LendingEventBus"},
     "ReadApiFunction": {

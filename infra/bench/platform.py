@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
-from unittest import mock
 
+from infra.local.calls import listening
 from infra.local.platform import running_platform
 
 GOAL_ORIGINATION_S = 3.0
@@ -41,17 +41,13 @@ READS = {"GetItem", "Query", "Scan", "TransactGetItems", "BatchGetItem"}
 
 @contextmanager
 def counted_calls() -> Iterator[Counter[str]]:
-    """Count every botocore API call made in this process (functions, the front and moto's Step Functions)."""
-    from botocore.client import BaseClient
-
+    """Count every AWS API call made in this process (functions, the front and moto's Step Functions)."""
     calls: Counter[str] = Counter()
-    original = BaseClient._make_api_call
 
-    def counting(self: Any, operation: str, params: Any) -> Any:
-        calls[f"{self.meta.service_model.service_name}:{operation}"] += 1
-        return original(self, operation, params)
+    def count(model: Any, _params: dict[str, Any], _context: dict[str, Any]) -> None:
+        calls[f"{model.service_model.service_name}:{model.name}"] += 1
 
-    with mock.patch.object(BaseClient, "_make_api_call", counting):
+    with listening(count):
         yield calls
 
 

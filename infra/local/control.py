@@ -67,8 +67,16 @@ def fire(stack: DeployedStack, name: str, day: date) -> dict[str, Any]:
     )
     payload: dict[str, Any] = json.loads(response["Payload"].read() or b"{}")
     if response.get("FunctionError"):
-        raise RuntimeError(f"{schedule.function} failed: {payload}")
+        raise JobFailed(
+            f"{schedule.function} failed for {day.isoformat()}: "
+            f"{payload.get('errorType')}: {payload.get('errorMessage')}"
+        )
     return payload
+
+
+class JobFailed(RuntimeError):
+    """A scheduled function answered with an error (an advance stops there: the clock is past that day, and
+    `/schedules/<name>` runs the job again for it)."""
 
 
 class DayNotEnded(ValueError):
@@ -155,6 +163,9 @@ class ControlServer:
                     return
                 except (KeyError, ValueError, TypeError) as exc:
                     self._answer(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+                    return
+                except JobFailed as exc:  # answered, not a dropped connection: the caller sees which job broke
+                    self._answer(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(exc)})
                     return
                 self._answer(HTTPStatus.OK, result)
 

@@ -1,21 +1,16 @@
 """template.yaml deployed into moto: the local stack.
 
-The template is transformed offline with samtranslator, then created by moto's CloudFormation, with these
-adjustments and no others (each one names why):
+The template is made into what moto's CloudFormation can create by :mod:`infra.local.translation` (which says each
+adjustment and why); this module deploys it:
 
 - code: every ``CodeUri``/``ContentUri`` folder is zipped into moto's S3 first (samtranslator wants S3 URIs).
-- state machines: the ASL file is read from ``DefinitionUri`` and its ``DefinitionSubstitutions`` are folded into
-  an ``Fn::Sub`` on ``DefinitionString`` as ``${Resource}``/``${Resource.Attr}`` references (moto ignores
-  substitutions, and its ``Fn::Sub`` with a mapping turns ASL's ``$$`` into ``$``).
-- REST API: given a ``Name`` and no ``Body``; its ``Deployment``, ``Stage`` and ``Authorizer`` are left out. moto
-  can neither build methods from an OpenAPI body nor invoke proxy integrations: :mod:`infra.local.api` routes
-  requests from the template's ``Events: Api`` and verifies tokens as the Cognito authorizer would.
-- created through their own moto API, because moto's CloudFormation skips them: ``AWS::Cognito::UserPool``,
-  ``UserPoolClient``, ``UserPoolGroup``, ``AWS::SecretsManager::Secret``. References to them are replaced by the
-  physical values.
-- left out locally, with everything that refers to them, because moto cannot create them and nothing local reads
-  them: ``AWS::CloudWatch::Alarm`` (no metrics locally), ``AWS::Scheduler::Schedule`` (moto fires no schedules:
-  the local runtime triggers scheduled functions itself).
+- created through their own moto API before the stack, because moto's CloudFormation skips them:
+  ``AWS::Cognito::UserPool``, ``UserPoolClient``, ``UserPoolGroup``, ``AWS::SecretsManager::Secret``. References to
+  them are replaced by the physical values.
+- the stack itself through moto's CloudFormation, then each state machine through the Step Functions API (moto's
+  executing backend) with the definition and role the stack resolved.
+- moto started with the local stack's four hooks (:mod:`infra.local.hooks`) and IAM weighed on every call
+  (:mod:`infra.local.iam_audit`).
 """
 
 from __future__ import annotations
@@ -33,18 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.local.conditions import shared_condition_parses
-from infra.local.dynamodb_requests import direct_dynamodb_requests
+from infra.local.hooks import item_level_rollback, serialised_dynamodb
 from infra.local.iam_audit import Authoriser
-from infra.local.queries import partition_queries
-from infra.local.runtime import (
-    InProcessRuntime,
-    executing_state_machines,
-    plain_dynamodb_responses,
-    serialised_dynamodb,
-    shared_workflow_clients,
-)
-from infra.local.sizes import exact_item_sizes
+from infra.local.runtime import InProcessRuntime
 from infra.local.template import (
     FUNCTION,
     LAYER,
@@ -57,21 +43,13 @@ from infra.local.template import (
     parameter_defaults,
     state_machines,
 )
-from infra.local.transactions import item_level_rollback
-from infra.local.updates import simple_updates
+from infra.local.translation import MACHINE_OUTPUT, cloudformation, leave_out
 
 REGION = "ap-east-1"  # Hong Kong: the nearest region with every service the template uses (Cognito included)
 ACCOUNT_ID = "123456789012"
 CODE_BUCKET = "lending-local-code"
 STACK_NAME = "lending-local"
 
-LEFT_OUT = {
-    "AWS::ApiGateway::Deployment": "moto cannot create API deployments; infra.local.api serves the routes",
-    "AWS::ApiGateway::Stage": "moto cannot create API stages; infra.local.api serves the routes",
-    "AWS::ApiGateway::Authorizer": "infra.local.api verifies Cognito tokens itself",
-    "AWS::CloudWatch::Alarm": "no CloudWatch metrics locally",
-    "AWS::Scheduler::Schedule": "moto fires no schedules; scheduled functions are triggered by the local runtime",
-}
 CREATED_BY_API = ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup")
 SECRET = "AWS::SecretsManager::Secret"
 
@@ -147,47 +125,6 @@ def _zip_folder(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def _references(value: Any) -> set[str]:
-    """Logical ids a piece of template refers to (Ref, GetAtt, ${...} in Sub)."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, argument in value.items():
-            if key == "Ref" and isinstance(argument, str):
-                found.add(argument)
-            elif key == "Fn::GetAtt":
-                found.add(argument[0] if isinstance(argument, list) else argument.split(".", 1)[0])
-            elif key == "Fn::Sub":
-                text = argument if isinstance(argument, str) else argument[0]
-                found.update(m.split(".", 1)[0] for m in re.findall(r"\$\{([\w:.]+)\}", text))
-                found.update(_references(argument))
-            else:
-                found.update(_references(argument))
-    elif isinstance(value, list):
-        for item in value:
-            found.update(_references(item))
-    return found
-
-
-def _fold_substitutions(text: str, substitutions: dict[str, Any]) -> dict[str, Any]:
-    """ASL text with each ``${Name}`` replaced by the reference it stands for, inside one ``Fn::Sub``."""
-    for name, value in substitutions.items():
-        if isinstance(value, str):
-            replacement = value
-        elif isinstance(value, dict) and "Ref" in value:
-            replacement = "${" + value["Ref"] + "}"
-        elif isinstance(value, dict) and "Fn::GetAtt" in value:
-            target = value["Fn::GetAtt"]
-            replacement = "${" + (".".join(target) if isinstance(target, list) else target) + "}"
-        else:
-            raise ValueError(f"substitution {name}: only strings, Ref and Fn::GetAtt are supported locally")
-        text = text.replace("${" + name + "}", replacement)
-    leftover = re.findall(r"\$\{(\w+)\}", text)
-    unknown = [name for name in leftover if name not in substitutions]
-    if unknown:
-        raise ValueError(f"ASL placeholders without a substitution: {sorted(set(unknown))}")
-    return {"Fn::Sub": text}
-
-
 class LocalDeployer:
     """Deploys the template into an active moto mock; see the module docstring for every adjustment."""
 
@@ -199,43 +136,19 @@ class LocalDeployer:
 
     def deploy(self, runtime: InProcessRuntime) -> DeployedStack:
         import boto3
-        from samtranslator.translator.transform import transform
 
         s3 = boto3.client("s3", region_name=self.region)
         s3.create_bucket(Bucket=CODE_BUCKET, CreateBucketConfiguration={"LocationConstraint": self.region})
         template = json.loads(json.dumps(self.template))  # a copy we may change
-        resources: dict[str, Any] = template["Resources"]
         machines = state_machines(template, self.root)
         specs = functions(template, self.root)
         self._package_code(s3, template)
-        for logical_id in machines:
-            properties = resources[logical_id]["Properties"]
-            properties.pop("DefinitionUri", None)
-            properties["Definition"] = {
-                "StartAt": "Placeholder",
-                "States": {"Placeholder": {"Type": "Pass", "End": True}},
-            }
-
         resolver = _Resolver(self.parameters, self.region)
         stack = DeployedStack(self.region, {}, {}, dict(self.parameters), specs, api_routes(template))
         self._create_by_api(template, resolver, stack)
 
-        class _NoManagedPolicies:
-            def load(self) -> dict[str, str]:
-                return {}
-
-        cfn = transform(template, dict(self.parameters), _NoManagedPolicies())
-        cfn_resources: dict[str, Any] = cfn["Resources"]
-        for logical_id, machine in machines.items():
-            properties = cfn_resources[logical_id]["Properties"]
-            properties.pop("DefinitionSubstitutions", None)
-            properties["DefinitionString"] = _fold_substitutions(machine.definition_text, machine.substitutions)
-        for resource in cfn_resources.values():
-            if resource["Type"] == "AWS::ApiGateway::RestApi":
-                properties = resource.setdefault("Properties", {})
-                properties.pop("Body", None)
-                properties.setdefault("Name", f"{STACK_NAME}-api")
-        self._leave_out(cfn, stack)
+        cfn = cloudformation(template, self.parameters, machines, f"{STACK_NAME}-api")
+        stack.left_out.update(leave_out(cfn))
         cfn = resolver.resolve(cfn)
 
         client = boto3.client("cloudformation", region_name=self.region)
@@ -255,9 +168,25 @@ class LocalDeployer:
         summaries = client.list_stack_resources(StackName=STACK_NAME)["StackResourceSummaries"]
         stack.physical_ids.update({s["LogicalResourceId"]: s["PhysicalResourceId"] for s in summaries})
         stack.outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+        kinds = {logical: cfn["Resources"][logical]["Properties"].get("StateMachineType") for logical in machines}
+        self._create_state_machines({logical: kind or "STANDARD" for logical, kind in kinds.items()}, stack)
         runtime.bind({logical: stack.physical_ids[logical] for logical in specs if logical in stack.physical_ids})
         runtime.bind_state_machines({stack.physical_ids[logical]: logical for logical in machines})
         return stack
+
+    def _create_state_machines(self, machines: dict[str, str], stack: DeployedStack) -> None:
+        """Each state machine, through the Step Functions API (moto's executing backend), named as in the stack."""
+        import boto3
+
+        stepfunctions = boto3.client("stepfunctions", region_name=self.region)
+        for logical_id, machine_type in machines.items():
+            arn = stack.physical_ids[logical_id]
+            stepfunctions.create_state_machine(
+                name=arn.rsplit(":", 1)[1],
+                definition=stack.outputs.pop(MACHINE_OUTPUT.format(logical_id, "Definition")),
+                roleArn=stack.outputs.pop(MACHINE_OUTPUT.format(logical_id, "Role")),
+                type=machine_type,
+            )
 
     def _package_code(self, s3: Any, template: dict[str, Any]) -> None:
         """Zip each function's and layer's folder into S3 and point the template at it."""
@@ -329,26 +258,6 @@ class LocalDeployer:
         )
         stack.user_pool_id = pool["Id"]
 
-    def _leave_out(self, cfn: dict[str, Any], stack: DeployedStack) -> None:
-        """Drop the resources moto cannot create, and whatever refers to them, saying why."""
-        resources: dict[str, Any] = cfn["Resources"]
-        for logical_id, resource in list(resources.items()):
-            if resource["Type"] in LEFT_OUT:
-                stack.left_out[logical_id] = LEFT_OUT[resource["Type"]]
-                del resources[logical_id]
-        changed = True
-        while changed:
-            changed = False
-            for logical_id, resource in list(resources.items()):
-                dropped = _references(resource) & set(stack.left_out)
-                if dropped:
-                    stack.left_out[logical_id] = f"refers to {', '.join(sorted(dropped))}, left out locally"
-                    del resources[logical_id]
-                    changed = True
-        for name, output in list(cfn.get("Outputs", {}).items()):
-            if _references(output) & set(stack.left_out):
-                del cfn["Outputs"][name]
-
 
 def moto_environment(region: str = REGION) -> dict[str, str]:
     """Process settings that keep boto3 inside moto and away from real credentials."""
@@ -385,16 +294,8 @@ def local_stack(
     runtime = InProcessRuntime(functions(deployer.template, root))
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        stack.enter_context(executing_state_machines())
         stack.enter_context(serialised_dynamodb())
         stack.enter_context(item_level_rollback())
-        stack.enter_context(simple_updates())
-        stack.enter_context(plain_dynamodb_responses())
-        stack.enter_context(direct_dynamodb_requests())
-        stack.enter_context(shared_condition_parses())
-        stack.enter_context(partition_queries())
-        stack.enter_context(exact_item_sizes())
-        stack.enter_context(shared_workflow_clients())
         stack.enter_context(runtime.installed())
         deployed = deployer.deploy(runtime)
         # IAM as AWS enforces it, wherever the stack runs: a call a function's or a state machine's role in the

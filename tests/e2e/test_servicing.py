@@ -282,6 +282,24 @@ def test_the_console_commands_drive_the_running_stack(
     assert "BALANCED" in capsys.readouterr().out
 
 
+def test_a_loan_never_paid_is_aged_by_the_nightly_close_whose_write_is_the_loans_first(
+    client: Client, platform: LocalPlatform
+) -> None:
+    # Given a loan nothing has serviced yet: its chain's head is not on the loan, so its first servicing write, the
+    # nightly close's here, reads the head from the audit table
+    application_id = client.apply("0001", key="servicing-never-paid", amount="12000.00", term_months=3)
+    view = client.wait_for(application_id, TERMINAL)
+    assert view["status"] == "DISBURSED", view
+    loan_id = str(view["loan_id"])
+    first_due = date.fromisoformat(_loan(client, loan_id)["schedule"][0]["due_date"])
+    # When its first instalment goes unpaid for three days
+    _advance(platform, first_due + timedelta(days=3))
+    # Then the closes aged it (under the close's role, as AWS would weigh each call)
+    loan = _loan(client, loan_id)
+    assert (loan["days_past_due"], loan["delinquency_bucket"]) == (3, "dpd_1_30")
+    assert _money(loan["penalty_accrued"]) > 0
+
+
 def test_no_function_made_a_call_its_role_in_the_template_does_not_allow(platform: LocalPlatform) -> None:
     # Given every servicing flow above (repayments, drawdowns, the nightly jobs the test clock ran)
     assert platform.runtime.calls

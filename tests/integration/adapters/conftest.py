@@ -1,27 +1,21 @@
 """Fixtures of the adapter tests: moto's DynamoDB with LedgerTable and AuditTable built from template.yaml.
 
-moto 5.2.5's DynamoDB is not thread-safe (measured): TransactWriteItems deep-copies the table for its rollback while
-other threads write, so concurrent calls crash ("dictionary changed size during iteration"), apply one conditional
-put twice, or roll back another thread's committed write. DynamoDB itself runs each request atomically, so the
-tests serialize moto's request handling with one lock: threads still interleave between requests (a read, then a
-conditional write), which is what the concurrency tests are about.
+moto's DynamoDB runs here with the local stack's two DynamoDB hooks (infra.local.hooks): each request alone, as
+each is atomic in DynamoDB (threads still interleave between requests, which is what the concurrency tests are
+about), and transactions rolled back item by item.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
-from unittest import mock
 
 import boto3
 import pytest
 from moto import mock_aws
-from moto.dynamodb.responses import DynamoHandler
 
+from infra.local.hooks import item_level_rollback, serialised_dynamodb
 from infra.local.template import load_template, table_definitions
-from infra.local.transactions import item_level_rollback
 
 REGION = "ap-east-1"
 TABLES = table_definitions(load_template())
@@ -41,22 +35,8 @@ def aws() -> Iterator[Any]:
         environment.setenv("AWS_ACCESS_KEY_ID", "testing")
         environment.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         environment.setenv("AWS_SESSION_TOKEN", "testing")
-        with _atomic_requests(), item_level_rollback(), mock_aws():
+        with serialised_dynamodb(), item_level_rollback(), mock_aws():
             yield boto3.session.Session(region_name=REGION)
-
-
-@contextmanager
-def _atomic_requests() -> Iterator[None]:
-    """Each moto DynamoDB request runs alone, as each request is atomic in DynamoDB."""
-    handle = DynamoHandler.call_action
-    lock = threading.Lock()
-
-    def one_at_a_time(self: DynamoHandler) -> Any:
-        with lock:
-            return handle(self)
-
-    with mock.patch.object(DynamoHandler, "call_action", one_at_a_time):
-        yield
 
 
 @pytest.fixture
