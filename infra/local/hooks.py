@@ -19,7 +19,10 @@ moto is pinned (pyproject.toml), and each hook wraps one method whose signature 
    benchmark needs. A transaction only ever changes the items it names, so copies of those items are an exact
    rollback; moto's own transaction code (conditions, cancellation reasons, error order) still runs.
 
-``tests/integration/local_stack/test_hooks.py`` holds each hook to the behaviour it must keep.
+What holds each: ``tests/integration/platform/test_local_runtime.py`` (1: a handler runs in-process, its calls
+recorded and refused as IAM would), the e2e suite's least-privilege check (2: every state machine's
+``lambda:InvokeFunction`` grant is used by a recorded call of that state machine), the adapters' concurrency tests
+(3: ``tests/integration/adapters``), ``tests/integration/adapters/test_item_rollback.py`` (4).
 """
 
 from __future__ import annotations
