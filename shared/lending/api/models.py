@@ -27,7 +27,6 @@ from lending.prc_id import validate_id_number
 from lending.pricing import check_product_rules
 from lending.servicing import EventKind, ServicingEvent
 
-ProductCode = Literal["business_instalment", "consumer_instalment", "credit_line", "startup_plan"]
 RateString = Annotated[str, Field(pattern=r"^[0-9]\.[0-9]{4}$", examples=["0.1250"])]
 MoneyString = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["120000.00"])]
 
@@ -58,6 +57,22 @@ def _text(pattern: str, what: str, example: str) -> BeforeValidator:
         return value
 
     return BeforeValidator(check)
+
+
+def _known_product(value: str) -> str:
+    known = load_catalogue().products
+    if value not in known:
+        raise ValueError(f"unknown product; known: {', '.join(sorted(known))}")
+    return value
+
+
+#: A product code: the catalogue says which exist (and the document lists them); taken exactly as sent.
+ProductCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False),
+    AfterValidator(_known_product),
+    Field(json_schema_extra=lambda schema: schema.update(enum=list[JsonValue](sorted(load_catalogue().products)))),
+]
 
 
 def _positive(value: Money) -> Money:
