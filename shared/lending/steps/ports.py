@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from lending.audit import AuditEvent
 from lending.origination import Status
 
 
@@ -30,6 +31,19 @@ class Audit(Protocol):
     """The audit chain (lending.adapters.audit_store.DynamoAuditStore)."""
 
     def append(self, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]) -> Any: ...
+
+
+class AuditTrails(Protocol):
+    """Reading a subject's audit chain (lending.adapters.audit_store.DynamoAuditStore)."""
+
+    def events(self, subject: str) -> list[AuditEvent]: ...
+
+
+class Loans(Protocol):
+    """Loan records (lending.adapters.loans.LoanRepository)."""
+
+    def get(self, loan_id: str) -> dict[str, Any]: ...
+    def get_owned(self, loan_id: str, borrower_id: str) -> dict[str, Any]: ...
 
 
 class Decrypt(Protocol):
