@@ -18,8 +18,9 @@ PHONE_TEXT = r"^\+?[0-9]{6,20}$"
 BANK_ACCOUNT_TEXT = r"^[0-9]{8,30}$"
 
 
-def _exact(pattern: str) -> StringConstraints:
-    # Free text is stripped, a coded value never: what the document's pattern says is exactly what is accepted.
+def exact(pattern: str) -> StringConstraints:
+    """A string that must match ``pattern`` as sent: the bodies strip free text, never a coded value, so what the
+    document's pattern says is exactly what is accepted."""
     return StringConstraints(strip_whitespace=False, pattern=pattern)
 
 
@@ -32,13 +33,13 @@ class Applicant(_Strict):
     """Name, 18-character PRC resident ID number, phone and bank account of the applicant (personal data)."""
 
     name: str = Field(min_length=1, max_length=100, repr=False)
-    id_number: Annotated[str, _exact(ID_NUMBER_TEXT)] = Field(
+    id_number: Annotated[str, exact(ID_NUMBER_TEXT)] = Field(
         repr=False,
         description="18-character PRC resident ID (GB 11643): a province's region code, a birth date from 1900 to "
         "today, and the ISO 7064 MOD 11-2 check character (0-9 or X)",
     )
-    phone: Annotated[str, _exact(PHONE_TEXT)] = Field(repr=False)
-    bank_account: Annotated[str, _exact(BANK_ACCOUNT_TEXT)] = Field(repr=False)
+    phone: Annotated[str, exact(PHONE_TEXT)] = Field(repr=False)
+    bank_account: Annotated[str, exact(BANK_ACCOUNT_TEXT)] = Field(repr=False)
 
     @field_validator("id_number")
     @classmethod

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from lending.applicant import Applicant, Consent
+from lending.applicant import Applicant, Consent, exact
 from lending.catalogue import Method, load_catalogue
 from lending.money import Money
 from lending.pricing import check_product_rules
@@ -37,12 +37,6 @@ ZERO_TEXT = r"^[0.]+$"
 #: The contract's dates and times as they arrive: a JSON string, never a number (pydantic's lax mode takes epochs).
 DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MOMENT_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
-
-
-def _exact(pattern: str) -> StringConstraints:
-    """A string that must match ``pattern`` as sent: the bodies strip free text, never a coded value, so what the
-    document's pattern says is exactly what is accepted."""
-    return StringConstraints(strip_whitespace=False, pattern=pattern)
 
 
 def _text(pattern: str, what: str, example: str) -> BeforeValidator:
@@ -260,7 +254,7 @@ class PaymentNotice(_Body):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, hide_input_in_errors=True)
 
-    event_id: Annotated[str, _exact(r"^[A-Za-z0-9_.:-]{1,128}$")]
+    event_id: Annotated[str, exact(r"^[A-Za-z0-9_.:-]{1,128}$")]
     loan_id: str = Field(min_length=1, max_length=64)
     amount: Amount
     paid_at: MomentText
