@@ -36,10 +36,10 @@ setup: $(VENV)/.synced  ## create .venv with the locked dependencies
 lock: | $(UV)  ## re-resolve uv.lock after a change to pyproject.toml
 	$(UV) lock --python $(PYTHON)
 
-check: setup  ## ruff (lint + format), mypy strict on shared/, cfn-lint on the template
+check: setup  ## ruff (lint + format), mypy strict on shared/ and the console, cfn-lint on the template
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared/lending
+	$(BIN)/mypy shared/lending infra/console
 	$(BIN)/cfn-lint template.yaml
 
 # aws-sam-cli pins an older boto3 than moto wants: it gets a tool environment of its own.

@@ -14,9 +14,9 @@ from pydantic import Field, ValidationError
 
 from lending.adapters import stores
 from lending.adapters.settings import Settings, settings
-from lending.adapters.vendors.identity import IdentityResult
 from lending.adapters.workflow import resume
 from lending.api.http import make_resolver
+from lending.identity import IdentityNotice
 from lending.steps.identity import record_result
 from lending.webhooks import SIGNATURE_HEADER, verify
 
@@ -48,7 +48,7 @@ def identity_result() -> dict[str, Any]:
     secret = str(get_secret(config.identity_webhook_secret_arn, max_age=300))
     verify(app.current_event.headers.get(SIGNATURE_HEADER), body, [secret.encode()], int(time.time()))
     try:
-        result = IdentityResult.model_validate_json(body)
+        result = IdentityNotice.model_validate_json(body)
     except ValidationError as exc:
         # The resolver's validation answer: the contract's 422 naming each field, as every other route's.
         raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import servicing, stores
 from lending.api import models
-from lending.api.http import UNDERWRITERS, HttpError, borrower_id, groups, make_resolver
+from lending.api.http import HttpError, borrower_id, groups, make_resolver
 from lending.calendar import business_date
 from lending.catalogue import load_catalogue
 from lending.steps import views
@@ -81,10 +81,9 @@ def get_payoff(
 )
 def get_loan_audit(loan_id: str) -> models.AuditView:
     """For the borrower who owns the loan, or an underwriter: every event in order, with the chain verified."""
-    loans = stores.loans()
-    loan = loans.get(loan_id) if UNDERWRITERS in groups(app) else loans.get_owned(loan_id, borrower_id(app))
-    events = stores.audit().events(loan["application_id"])
-    return views.audit_view(loan_id, events)
+    return views.loan_audit(
+        loan_id, reader=borrower_id(app), groups=groups(app), loans=stores.loans(), audit=stores.audit()
+    )
 
 
 @app.get("/v1/openapi.json", summary="The OpenAPI document of this API", include_in_schema=False)

@@ -98,7 +98,7 @@ SHARED_ANSWERS = {
 ERROR_BODY = "ErrorBody"
 #: The routes that take no token, and the model of the body each validates (after checking the signature).
 WEBHOOK_BODIES = {
-    ("POST", "/v1/webhooks/identity"): "lending.adapters.vendors.identity:IdentityResult",
+    ("POST", "/v1/webhooks/identity"): "lending.identity:IdentityNotice",
     ("POST", "/v1/webhooks/payments"): "lending.api.models:PaymentNotice",
 }
 #: Open and unsigned: the document itself.

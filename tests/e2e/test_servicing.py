@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from infra.console import main
 from infra.local.iam_audit import denials
 from infra.local.platform import LocalPlatform, write_description
 from infra.local.template import load_template
 from lending.calendar import add_months, business_date
-from lending.cli import main
 from lending.webhooks import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from lending import clock
-from lending.api.models import Applicant
+from lending.applicant import Applicant
 from lending.prc_id import InvalidIdNumber, age_on, birth_date, check_character, make_id_number, validate_id_number
 
 BUSINESS_DATE = date(2026, 1, 10)

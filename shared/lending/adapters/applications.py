@@ -118,6 +118,15 @@ class ApplicationRepository:
             return False
         return True
 
+    def queue_for_review(self, application_id: str, referred_at: str, task_token: str) -> dict[str, Any]:
+        """Move the application UNDER_REVIEW into the underwriters' queue (the sparse ReviewQueue index), with
+        the time it joined and the token its decision resumes; a retry rewrites the same values."""
+        return self.move(
+            application_id,
+            Status.UNDER_REVIEW,
+            {"review_queue": REVIEW_QUEUE, "referred_at": referred_at, "review_task_token": task_token},
+        )
+
     def review_queue(self, limit: int = 100) -> list[dict[str, Any]]:
         """Applications waiting for an underwriter, oldest referral first (the sparse ReviewQueue index)."""
         response = self._dynamodb.query(

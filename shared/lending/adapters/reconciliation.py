@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from lending.adapters.attribute_values import from_item
-from lending.adapters.ledger_store import DynamoLedgerStore
+from lending.adapters.ledger_verification import LedgerVerification
 from lending.adapters.servicing import ServicedLoan
 from lending.catalogue import Catalogue, load_catalogue
 from lending.money import Money
@@ -53,8 +53,8 @@ def reconcile_tables(
     import boto3
 
     dynamodb = boto3.client("dynamodb", region_name=region)
-    ledger = DynamoLedgerStore(ledger_table, dynamodb)
-    stored, unbalanced = ledger.audit_balances()  # one quiet read: balances and their check agree on the moment
+    books = LedgerVerification(ledger_table, dynamodb)
+    stored, unbalanced = books.audit_balances()  # one quiet read: balances and their check agree on the moment
     posted = stored.posted
     loans = [loan_facts(record) for record in _scan(dynamodb, loans_table)]
     return build_report(

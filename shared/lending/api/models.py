@@ -21,13 +21,12 @@ from pydantic import (
     model_validator,
 )
 
+from lending.applicant import Applicant, Consent, exact
 from lending.catalogue import Method, load_catalogue
 from lending.money import Money
-from lending.prc_id import validate_id_number
 from lending.pricing import check_product_rules
 from lending.servicing import EventKind, ServicingEvent
 
-ProductCode = Literal["business_instalment", "consumer_instalment", "credit_line", "startup_plan"]
 RateString = Annotated[str, Field(pattern=r"^[0-9]\.[0-9]{4}$", examples=["0.1250"])]
 MoneyString = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["120000.00"])]
 
@@ -35,17 +34,9 @@ MoneyString = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["1
 AMOUNT_TEXT = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
 #: An amount text that is zero (``"0"``, ``"0.00"``, ``"000.0"``): refused, as every amount a client sends is > 0.
 ZERO_TEXT = r"^[0.]+$"
-#: An ID number's form (its checksum and birth date are checked beyond what a pattern can say).
-ID_NUMBER_TEXT = r"^[0-9]{17}[0-9Xx]$"
 #: The contract's dates and times as they arrive: a JSON string, never a number (pydantic's lax mode takes epochs).
 DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MOMENT_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
-
-
-def _exact(pattern: str) -> StringConstraints:
-    """A string that must match ``pattern`` as sent: the bodies strip free text, never a coded value, so what the
-    document's pattern says is exactly what is accepted."""
-    return StringConstraints(strip_whitespace=False, pattern=pattern)
 
 
 def _text(pattern: str, what: str, example: str) -> BeforeValidator:
@@ -58,6 +49,22 @@ def _text(pattern: str, what: str, example: str) -> BeforeValidator:
         return value
 
     return BeforeValidator(check)
+
+
+def _known_product(value: str) -> str:
+    known = load_catalogue().products
+    if value not in known:
+        raise ValueError(f"unknown product; known: {', '.join(sorted(known))}")
+    return value
+
+
+#: A product code: the catalogue says which exist (and the document lists them); taken exactly as sent.
+ProductCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False),
+    AfterValidator(_known_product),
+    Field(json_schema_extra=lambda schema: schema.update(enum=list[JsonValue](sorted(load_catalogue().products)))),
+]
 
 
 def _positive(value: Money) -> Money:
@@ -106,21 +113,6 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
 
 
-class Applicant(_Body):
-    name: str = Field(min_length=1, max_length=100)
-    id_number: Annotated[str, _exact(ID_NUMBER_TEXT)] = Field(
-        description="18-character PRC resident ID (GB 11643): a province's region code, a birth date from 1900 to "
-        "today, and the ISO 7064 MOD 11-2 check character (0-9 or X)",
-    )
-    phone: Annotated[str, _exact(r"^\+?[0-9]{6,20}$")]
-    bank_account: Annotated[str, _exact(r"^[0-9]{8,30}$")]
-
-    @field_validator("id_number")
-    @classmethod
-    def _checksum(cls, value: str) -> str:
-        return validate_id_number(value)
-
-
 class Business(_Body):
     name: str = Field(min_length=1, max_length=200)
     industry: str = Field(
@@ -136,11 +128,6 @@ class Business(_Body):
         if value not in known:
             raise ValueError(f"unknown industry; known: {', '.join(sorted(known))}")
         return value
-
-
-class Consent(_Body):
-    credit_report: StrictBool
-    data_processing: StrictBool
 
 
 class ApplicationRequest(_Body):
@@ -267,7 +254,7 @@ class PaymentNotice(_Body):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, hide_input_in_errors=True)
 
-    event_id: Annotated[str, _exact(r"^[A-Za-z0-9_.:-]{1,128}$")]
+    event_id: Annotated[str, exact(r"^[A-Za-z0-9_.:-]{1,128}$")]
     loan_id: str = Field(min_length=1, max_length=64)
     amount: Amount
     paid_at: MomentText

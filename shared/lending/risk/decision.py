@@ -30,6 +30,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
+from lending.applicant import Consent
 from lending.calendar import months_between
 from lending.catalogue import Catalogue, Method, Product
 from lending.errors import CatalogueError, LendingError, ProductRuleViolation, RateCapExceeded
@@ -101,13 +102,6 @@ class ReasonSource(StrEnum):
 class _Input(BaseModel):
     # Validation errors must never echo what was sent: the input holds ID numbers.
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-
-class Consent(_Input):
-    """The applicant's consents; only a real ``true`` counts, never a truthy string."""
-
-    credit_report: StrictBool
-    data_processing: StrictBool
 
 
 class Application(_Input):

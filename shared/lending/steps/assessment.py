@@ -11,7 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lending import clock
-from lending.adapters.vendors.applicant import Applicant
+from lending.applicant import APPLICANT_FIELDS, Applicant
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
 from lending.money import Money
@@ -70,13 +70,13 @@ def score_credit(
     application = _start_assessing(applications, application_id)
     if not application["consent"]["credit_report"]:
         return {"scored": False, "reason": "consent_missing"}
-    pii = decrypt(application_id, application["pii"], ("name", "id_number", "phone"))
-    age = age_on(pii["id_number"], business_date())
+    applicant = Applicant.model_validate(decrypt(application_id, application["pii"], APPLICANT_FIELDS))
+    age = age_on(applicant.id_number, business_date())
     if age not in SCORABLE_AGES:
         # Outside every product's age range: the decision declines on age without a score, and nobody's credit
         # report is pulled for an application that cannot be granted.
         return {"scored": False, "reason": "applicant_age_outside_range"}
-    report = bureau.fetch_report(Applicant(pii["name"], pii["id_number"], pii["phone"]), application_id)
+    report = bureau.fetch_report(applicant, application_id)
     _, result = score_applicant(
         model, Money.of(application["amount"]), int(application["term_months"]), age, report.facts()
     )
@@ -129,9 +129,8 @@ def review_cash_flow(
     application = _start_assessing(applications, application_id)
     if not application["consent"]["data_processing"]:
         return {"reviewed": False, "reason": "consent_missing"}
-    pii = decrypt(application_id, application["pii"], ("name", "id_number", "phone", "bank_account"))
-    holder = Applicant(pii["name"], pii["id_number"], pii["phone"])
-    statement = bank_data.fetch_statements(pii["bank_account"], 12, holder=holder)
+    holder = Applicant.model_validate(decrypt(application_id, application["pii"], APPLICANT_FIELDS))
+    statement = bank_data.fetch_statements(holder.bank_account, 12, holder=holder)
     filings = bank_data.fetch_tax_filings(holder)
     review = review_business(statement, filings, policy=policy, industry=application["business"]["industry"])
     evidence = {

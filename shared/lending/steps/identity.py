@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from lending import clock
-from lending.adapters.vendors.applicant import Applicant
-from lending.adapters.vendors.identity import IdentityOutcome, IdentityResult
+from lending.applicant import APPLICANT_FIELDS, Applicant
+from lending.identity import IdentityNotice, IdentityOutcome
 from lending.origination import Status
 from lending.steps.ports import Applications, Audit, Decrypt, Resume
 
@@ -30,16 +30,14 @@ def request_check(
     now = clock.now()
     application = applications.get(application_id)
     applications.move(application_id, Status.VERIFYING_IDENTITY, {"identity_task_token": task_token})
-    pii = decrypt(application_id, application["pii"], ("name", "id_number", "phone"))
-    check_id = vendor.request_check(
-        application_id, callback_url, Applicant(pii["name"], pii["id_number"], pii["phone"])
-    )
+    applicant = Applicant.model_validate(decrypt(application_id, application["pii"], APPLICANT_FIELDS))
+    check_id = vendor.request_check(application_id, callback_url, applicant)
     applications.set_fields(application_id, {"identity_check_id": check_id})
     audit.append(application_id, "identity_check_requested", now, {"check_id": check_id})
     return {"application_id": application_id, "check_id": check_id}
 
 
-def workflow_result(result: IdentityResult) -> dict[str, Any]:
+def workflow_result(result: IdentityNotice) -> dict[str, Any]:
     """What the waiting workflow receives: plain facts, no personal data."""
     return {
         "passed": result.result is IdentityOutcome.PASSED,
@@ -50,7 +48,7 @@ def workflow_result(result: IdentityResult) -> dict[str, Any]:
 
 
 def record_result(
-    result: IdentityResult, *, applications: Applications, audit: Audit, resume: Resume
+    result: IdentityNotice, *, applications: Applications, audit: Audit, resume: Resume
 ) -> dict[str, Any]:
     """Record the vendor's result once per event and resume the workflow.
 

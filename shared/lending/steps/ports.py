@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from lending.audit import AuditEvent
 from lending.origination import Status
 
 
@@ -22,6 +23,7 @@ class Applications(Protocol):
         removes: tuple[str, ...] = (),
     ) -> dict[str, Any]: ...
     def set_fields(self, application_id: str, updates: Mapping[str, Any], only_once: str | None = None) -> bool: ...
+    def queue_for_review(self, application_id: str, referred_at: str, task_token: str) -> dict[str, Any]: ...
     def review_queue(self, limit: int = 100) -> list[dict[str, Any]]: ...
     def record_review(self, application_id: str, decision: Mapping[str, Any]) -> dict[str, Any]: ...
 
@@ -30,6 +32,19 @@ class Audit(Protocol):
     """The audit chain (lending.adapters.audit_store.DynamoAuditStore)."""
 
     def append(self, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]) -> Any: ...
+
+
+class AuditTrails(Protocol):
+    """Reading a subject's audit chain (lending.adapters.audit_store.DynamoAuditStore)."""
+
+    def events(self, subject: str) -> list[AuditEvent]: ...
+
+
+class Loans(Protocol):
+    """Loan records (lending.adapters.loans.LoanRepository)."""
+
+    def get(self, loan_id: str) -> dict[str, Any]: ...
+    def get_owned(self, loan_id: str, borrower_id: str) -> dict[str, Any]: ...
 
 
 class Decrypt(Protocol):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from lending import clock
-from lending.adapters.applications import REVIEW_QUEUE
 from lending.api.models import ReasonView, ReviewDecision, ReviewItem
 from lending.audit import rfc3339_utc
 from lending.origination import Status
@@ -17,11 +16,7 @@ def refer(application_id: str, task_token: str, *, applications: Applications, a
     now = clock.now()
     application = applications.get(application_id)
     referred_at = application.get("referred_at") or rfc3339_utc(now)  # a retry keeps its place in the queue
-    applications.move(
-        application_id,
-        Status.UNDER_REVIEW,
-        {"review_queue": REVIEW_QUEUE, "referred_at": referred_at, "review_task_token": task_token},
-    )
+    applications.queue_for_review(application_id, referred_at, task_token)
     if not application.get("referred_at"):
         audit.append(application_id, "referred_to_underwriter", now, {})
     return {"application_id": application_id, "status": Status.UNDER_REVIEW.value}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import date
 from typing import Any
 
+from lending.api.http import UNDERWRITERS
 from lending.api.models import (
     ApplicationView,
     AuditEventView,
@@ -20,6 +22,10 @@ from lending.audit import AuditEvent, verify
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
 from lending.servicing import LoanTerms, Position, replay
+from lending.steps.ports import AuditTrails, Loans
+
+#: The groups whose members may read any loan's audit trail; everyone else reads only their own loans'.
+AUDIT_READERS = frozenset({UNDERWRITERS})
 
 
 def application_view(application: dict[str, Any]) -> ApplicationView:
@@ -107,3 +113,10 @@ def audit_view(loan_id: str, events: list[AuditEvent]) -> AuditView:
         verified=broken is None,
         first_broken_at=broken,
     )
+
+
+def loan_audit(loan_id: str, *, reader: str, groups: Set[str], loans: Loans, audit: AuditTrails) -> AuditView:
+    """The loan's audit trail for ``reader``: an underwriter reads any loan's, a borrower only their own (anyone
+    else's answers as if it did not exist)."""
+    loan = loans.get(loan_id) if groups & AUDIT_READERS else loans.get_owned(loan_id, reader)
+    return audit_view(loan_id, audit.events(loan["application_id"]))

@@ -1,5 +1,5 @@
 """DynamoLedgerStore against moto: the in-memory Ledger's rules, one TransactWriteItems per change, balance bounds,
-and concurrent writers."""
+and concurrent writers; LedgerVerification checks the books it wrote."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from lending import bookkeeping
 from lending.adapters.ledger_store import BalanceBoundExceeded, DynamoLedgerStore
+from lending.adapters.ledger_verification import LedgerVerification
 from lending.errors import LendingError, PendingTransferError, TransactionConflict
 from lending.ledger import Account, AccountCode, Ledger, Posting, Transaction
 from lending.money import Money
@@ -33,6 +34,11 @@ def store(dynamodb: Any, ledger_table: str) -> DynamoLedgerStore:
     return DynamoLedgerStore(ledger_table, dynamodb)
 
 
+@pytest.fixture
+def books(dynamodb: Any, ledger_table: str) -> LedgerVerification:
+    return LedgerVerification(ledger_table, dynamodb)
+
+
 def reservation(tx_id: str, yuan: str, source: Account = PARTNER) -> Transaction:
     return Transaction.transfer(tx_id, "funding_reservation", ON, CASH, source, Money.of(yuan))
 
@@ -48,8 +54,9 @@ def outcome(operation: Callable[[], bool]) -> bool | type[LendingError]:
 class Twin:
     """The store and an in-memory Ledger fed the same operations: every answer and every balance must agree."""
 
-    def __init__(self, store: DynamoLedgerStore) -> None:
+    def __init__(self, store: DynamoLedgerStore, books: LedgerVerification) -> None:
         self.store = store
+        self.books = books
         self.memory = Ledger()
 
     def do(self, operation: str, *arguments: Any) -> bool | type[LendingError]:
@@ -63,10 +70,10 @@ class Twin:
             for posting in entry.transaction.postings:
                 assert self.store.balance(posting.account) == self.memory.balance(posting.account)
                 assert self.store.pending_balance(posting.account) == self.memory.pending_balance(posting.account)
-        assert self.store.stored_balances() == self.memory.balances()
-        assert self.store.rebuild_balances() == self.memory.rebuild()
-        assert self.store.verify_balances() == []
-        assert self.store.trial_balance() == self.memory.trial_balance() == Money.ZERO
+        assert self.books.stored_balances() == self.memory.balances()
+        assert self.books.rebuild_balances() == self.memory.rebuild()
+        assert self.books.verify_balances() == []
+        assert self.books.trial_balance() == self.memory.trial_balance() == Money.ZERO
 
 
 def calls_of(dynamodb: Any) -> list[str]:
@@ -80,7 +87,7 @@ def calls_of(dynamodb: Any) -> list[str]:
 
 
 def test_a_balanced_transaction_is_stored_with_its_postings_in_one_transact_write(
-    store: DynamoLedgerStore, dynamodb: Any, ledger_table: str
+    store: DynamoLedgerStore, dynamodb: Any, ledger_table: str, books: LedgerVerification
 ) -> None:
     # Given a disbursement with three postings
     tx = bookkeeping.disbursement("L-1/disbursement", "L-1", Money.of("10000.00"), Money.of("100.00"), ON)
@@ -98,24 +105,26 @@ def test_a_balanced_transaction_is_stored_with_its_postings_in_one_transact_writ
     assert store.balance(LOAN) == Money.of("10000.00")
     assert store.balance(CASH) == Money.of("-9900.00")
     assert store.balance(FEES) == Money.of("-100.00")
-    assert store.trial_balance() == Money.ZERO
-    assert store.verify_balances() == []
+    assert books.trial_balance() == Money.ZERO
+    assert books.verify_balances() == []
     assert store.transaction("unknown") is None
 
 
-def test_the_same_id_with_the_same_content_is_a_no_op(store: DynamoLedgerStore) -> None:
+def test_the_same_id_with_the_same_content_is_a_no_op(store: DynamoLedgerStore, books: LedgerVerification) -> None:
     # Given a recorded transfer
     assert store.record(reservation("t1", "500.00")) is True
 
     # When the same transfer is recorded again (a retried step), then nothing changes
     assert store.record(reservation("t1", "500.00")) is False
     assert store.balance(CASH) == Money.of("500.00")
-    assert store.verify_balances() == []
+    assert books.verify_balances() == []
 
 
-def test_the_same_id_with_other_content_is_a_conflict_and_changes_nothing(store: DynamoLedgerStore) -> None:
+def test_the_same_id_with_other_content_is_a_conflict_and_changes_nothing(
+    store: DynamoLedgerStore, books: LedgerVerification
+) -> None:
     # Given a recorded transfer
-    twin = Twin(store)
+    twin = Twin(store, books)
     twin.do("record", reservation("t1", "500.00"))
 
     # When the id comes back with another amount, memo, or as a reservation, then each is a conflict
@@ -126,12 +135,14 @@ def test_the_same_id_with_other_content_is_a_conflict_and_changes_nothing(store:
     twin.assert_same_books()
 
 
-def test_postings_on_one_account_are_merged_into_one_balance_update(store: DynamoLedgerStore) -> None:
+def test_postings_on_one_account_are_merged_into_one_balance_update(
+    store: DynamoLedgerStore, books: LedgerVerification
+) -> None:
     # Given a transaction built by hand with two postings on the same account
     tx = Transaction("t1", "x", ON, (Posting(CASH, Money(300)), Posting(CASH, Money(200)), Posting(OWN, Money(-500))))
 
     # When it is recorded, then the balance holds both and the content reads back as written
-    twin = Twin(store)
+    twin = Twin(store, books)
     assert twin.do("record", tx) is True
     assert store.transaction("t1") == tx
     twin.assert_same_books()
@@ -151,9 +162,9 @@ def test_a_transaction_too_large_for_one_dynamodb_transaction_is_refused_before_
 
 
 def test_reserve_then_post_moves_pending_to_posted_as_the_in_memory_ledger_does(
-    store: DynamoLedgerStore, dynamodb: Any
+    store: DynamoLedgerStore, dynamodb: Any, books: LedgerVerification
 ) -> None:
-    twin = Twin(store)
+    twin = Twin(store, books)
     shares = {"partner:bank_a": Money.of("7000.00"), "own_capital": Money.of("3000.00")}
     tx = bookkeeping.funding_reservation("A-1/funding", "A-1", shares, ON)
 
@@ -171,8 +182,10 @@ def test_reserve_then_post_moves_pending_to_posted_as_the_in_memory_ledger_does(
     twin.assert_same_books()
 
 
-def test_reserve_then_void_releases_the_hold_as_the_in_memory_ledger_does(store: DynamoLedgerStore) -> None:
-    twin = Twin(store)
+def test_reserve_then_void_releases_the_hold_as_the_in_memory_ledger_does(
+    store: DynamoLedgerStore, books: LedgerVerification
+) -> None:
+    twin = Twin(store, books)
     twin.do("reserve", reservation("r1", "700.00"))
     assert twin.do("void_pending", "r1", "r1/void") is True
     assert store.pending_balance(PARTNER) == Money.ZERO
@@ -180,8 +193,8 @@ def test_reserve_then_void_releases_the_hold_as_the_in_memory_ledger_does(store:
     twin.assert_same_books()
 
 
-def test_a_pending_transfer_is_resolved_exactly_once(store: DynamoLedgerStore) -> None:
-    twin = Twin(store)
+def test_a_pending_transfer_is_resolved_exactly_once(store: DynamoLedgerStore, books: LedgerVerification) -> None:
+    twin = Twin(store, books)
     twin.do("reserve", reservation("r1", "700.00"))
     twin.do("reserve", reservation("r2", "100.00"))
     twin.do("record", reservation("t1", "50.00"))
@@ -228,7 +241,7 @@ def test_any_sequence_of_operations_answers_and_balances_as_the_in_memory_ledger
     dynamodb: Any, ledger_table: str, fresh_table: Callable[[str], None], operations: list[tuple[Any, ...]]
 ) -> None:
     fresh_table("LedgerTable")  # each example starts from empty books
-    twin = Twin(DynamoLedgerStore(ledger_table, dynamodb))
+    twin = Twin(DynamoLedgerStore(ledger_table, dynamodb), LedgerVerification(ledger_table, dynamodb))
     for name, *arguments in operations:
         twin.do(name, *arguments)
     twin.assert_same_books()
@@ -237,7 +250,9 @@ def test_any_sequence_of_operations_answers_and_balances_as_the_in_memory_ledger
 # Balance bounds
 
 
-def test_a_reservation_over_the_bound_is_refused_and_changes_nothing(store: DynamoLedgerStore) -> None:
+def test_a_reservation_over_the_bound_is_refused_and_changes_nothing(
+    store: DynamoLedgerStore, books: LedgerVerification
+) -> None:
     # Given a partner line with a quota of 1,000.00, of which 600.00 is held
     quota = {PARTNER: Money.of("1000.00")}
     assert store.reserve(reservation("r1", "600.00"), bounds=quota) is True
@@ -254,7 +269,7 @@ def test_a_reservation_over_the_bound_is_refused_and_changes_nothing(store: Dyna
     # ... while exactly the rest of the quota still fits, and a retry at the bound is a no-op, not a refusal
     assert store.reserve(reservation("r2", "400.00"), bounds=quota) is True
     assert store.reserve(reservation("r2", "400.00"), bounds=quota) is False
-    assert store.verify_balances() == []
+    assert books.verify_balances() == []
 
 
 def test_the_bound_counts_posted_and_pending_together_and_applies_to_record(store: DynamoLedgerStore) -> None:
@@ -273,11 +288,11 @@ def test_the_bound_counts_posted_and_pending_together_and_applies_to_record(stor
     assert store.balance(PARTNER) == Money.of("-1000.00")
 
 
-def test_a_first_use_beyond_the_bound_is_refused(store: DynamoLedgerStore) -> None:
+def test_a_first_use_beyond_the_bound_is_refused(store: DynamoLedgerStore, books: LedgerVerification) -> None:
     with pytest.raises(BalanceBoundExceeded):
         store.reserve(reservation("r1", "50.01"), bounds={PARTNER: Money.of("50.00")})
     assert store.transaction("r1") is None
-    assert store.stored_balances().pending == {}
+    assert books.stored_balances().pending == {}
 
 
 def test_a_debit_on_a_bounded_account_may_bring_it_back_within_its_bound(store: DynamoLedgerStore) -> None:
@@ -316,7 +331,7 @@ def in_threads(new_client: Callable[[], Any], table: str, work: Callable[[Dynamo
 
 
 def test_concurrent_reservations_never_take_the_account_over_its_bound(
-    new_client: Callable[[], Any], store: DynamoLedgerStore, ledger_table: str
+    new_client: Callable[[], Any], store: DynamoLedgerStore, ledger_table: str, books: LedgerVerification
 ) -> None:
     # Given a quota of 1,000.00 and eight reservations of 300.00 (2,400.00 together)
     quota = {PARTNER: Money.of("1000.00")}
@@ -329,11 +344,11 @@ def test_concurrent_reservations_never_take_the_account_over_its_bound(
     assert all(isinstance(r, BalanceBoundExceeded) for r in results if r is not True)
     held = -(store.balance(PARTNER) + store.pending_balance(PARTNER))
     assert held == Money.of("900.00") <= quota[PARTNER]
-    assert store.verify_balances() == []
+    assert books.verify_balances() == []
 
 
 def test_the_same_transaction_recorded_by_many_threads_is_applied_once(
-    new_client: Callable[[], Any], store: DynamoLedgerStore, ledger_table: str
+    new_client: Callable[[], Any], store: DynamoLedgerStore, ledger_table: str, books: LedgerVerification
 ) -> None:
     tx = bookkeeping.disbursement("L-1/disbursement", "L-1", Money.of("10000.00"), Money.of("100.00"), ON)
 
@@ -341,11 +356,11 @@ def test_the_same_transaction_recorded_by_many_threads_is_applied_once(
 
     assert sorted(results) == [False] * (THREADS - 1) + [True]
     assert store.balance(LOAN) == Money.of("10000.00")
-    assert store.verify_balances() == []
+    assert books.verify_balances() == []
 
 
 def test_a_post_racing_a_void_resolves_the_pending_transfer_once(
-    new_client: Callable[[], Any], store: DynamoLedgerStore, ledger_table: str
+    new_client: Callable[[], Any], store: DynamoLedgerStore, ledger_table: str, books: LedgerVerification
 ) -> None:
     # Given a reservation, and four threads posting it while four void it (each pair under one id)
     store.reserve(reservation("r1", "500.00"))
@@ -366,7 +381,7 @@ def test_a_post_racing_a_void_resolves_the_pending_transfer_once(
             assert result is False if same_side else isinstance(result, PendingTransferError)
     assert store.pending_balance(PARTNER) == Money.ZERO
     assert store.balance(PARTNER) == (Money.of("-500.00") if winner_is_post else Money.ZERO)
-    assert store.verify_balances() == []
+    assert books.verify_balances() == []
 
 
 # --- verifying while writers keep writing ---------------------------------------------------------------------------
@@ -376,9 +391,9 @@ class _WritesBetweenReads:
     """Commits the next of ``transactions`` right after each read of the balance items: a writer that keeps
     landing between the scans of a verification."""
 
-    def __init__(self, store: DynamoLedgerStore, transactions: list[Transaction]) -> None:
+    def __init__(self, store: DynamoLedgerStore, books: LedgerVerification, transactions: list[Transaction]) -> None:
         self.store, self.pending, self.reads = store, list(transactions), 0
-        self.read_items = store._balance_items
+        self.read_items = books._balance_items
 
     def __call__(self) -> dict[Account, dict[str, Any]]:
         items = self.read_items()
@@ -389,15 +404,15 @@ class _WritesBetweenReads:
 
 
 def test_a_transaction_committed_between_the_reads_is_not_a_difference(
-    store: DynamoLedgerStore, monkeypatch: pytest.MonkeyPatch
+    store: DynamoLedgerStore, monkeypatch: pytest.MonkeyPatch, books: LedgerVerification
 ) -> None:
     # Given a sound ledger, and a writer that commits one transfer just after the balances are read
     assert store.record(reservation("t1", "500.00")) is True
-    writer = _WritesBetweenReads(store, [reservation("t2", "700.00", OWN)])
-    monkeypatch.setattr(store, "_balance_items", writer)
+    writer = _WritesBetweenReads(store, books, [reservation("t2", "700.00", OWN)])
+    monkeypatch.setattr(books, "_balance_items", writer)
 
     # When the balances are verified and read for the report
-    stored, differing = store.audit_balances()
+    stored, differing = books.audit_balances()
 
     # Then nothing differs (the balances are those of the transactions read before them), in one read
     assert differing == []
@@ -405,15 +420,19 @@ def test_a_transaction_committed_between_the_reads_is_not_a_difference(
     assert stored.posted[CASH] == Money.of("500.00").fen
     assert OWN not in stored.posted
     # And the next verification sees t2 on both sides
-    assert store.verify_balances() == []
-    assert store.stored_balances().posted[OWN] == Money.of("-700.00").fen
+    assert books.verify_balances() == []
+    assert books.stored_balances().posted[OWN] == Money.of("-700.00").fen
 
 
 def test_a_real_difference_is_reported_however_busy_the_ledger_is(
-    store: DynamoLedgerStore, dynamodb: Any, ledger_table: str, monkeypatch: pytest.MonkeyPatch
+    store: DynamoLedgerStore,
+    dynamodb: Any,
+    ledger_table: str,
+    monkeypatch: pytest.MonkeyPatch,
+    books: LedgerVerification,
 ) -> None:
     # Given a stored balance that does not match its transactions, and a writer that never lets the ledger rest
-    monkeypatch.setattr("lending.adapters.ledger_store.QUIET_READ_PAUSE", 0.0)
+    monkeypatch.setattr("lending.adapters.ledger_verification.QUIET_READ_PAUSE", 0.0)
     assert store.record(reservation("t1", "500.00")) is True
     dynamodb.update_item(
         TableName=ledger_table,
@@ -421,16 +440,20 @@ def test_a_real_difference_is_reported_however_busy_the_ledger_is(
         UpdateExpression="ADD posted :one, net :one",
         ExpressionAttributeValues={":one": {"N": "1"}},
     )
-    writer = _WritesBetweenReads(store, [reservation(f"busy-{n}", "1.00", OWN) for n in range(20)])
-    monkeypatch.setattr(store, "_balance_items", writer)
+    writer = _WritesBetweenReads(store, books, [reservation(f"busy-{n}", "1.00", OWN) for n in range(20)])
+    monkeypatch.setattr(books, "_balance_items", writer)
 
     # When it is verified, Then it alone is found, after reading again for a quiet moment as often as allowed
-    assert store.verify_balances() == [PARTNER]
+    assert books.verify_balances() == [PARTNER]
     assert writer.reads == 7
 
 
 def test_a_real_difference_is_reported_at_once_when_the_ledger_is_quiet(
-    store: DynamoLedgerStore, dynamodb: Any, ledger_table: str, monkeypatch: pytest.MonkeyPatch
+    store: DynamoLedgerStore,
+    dynamodb: Any,
+    ledger_table: str,
+    monkeypatch: pytest.MonkeyPatch,
+    books: LedgerVerification,
 ) -> None:
     # Given a stored balance that does not match its transactions, and no other writer
     assert store.record(reservation("t1", "500.00")) is True
@@ -441,9 +464,62 @@ def test_a_real_difference_is_reported_at_once_when_the_ledger_is_quiet(
         ExpressionAttributeNames={"#pending": "pending"},
         ExpressionAttributeValues={":one": {"N": "1"}},
     )
-    writer = _WritesBetweenReads(store, [])
-    monkeypatch.setattr(store, "_balance_items", writer)
+    writer = _WritesBetweenReads(store, books, [])
+    monkeypatch.setattr(books, "_balance_items", writer)
 
     # When it is verified, Then it is found in one read (pending moved without net: both ways of being wrong)
-    assert store.verify_balances() == [CASH]
+    assert books.verify_balances() == [CASH]
     assert writer.reads == 1
+
+
+# The stored items: the books' contract (a reshaped item orphans what is already stored)
+
+
+def _raw(dynamodb: Any, table: str, pk: str, sk: str) -> dict[str, Any]:
+    item: dict[str, Any] = dynamodb.get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}})["Item"]
+    return item
+
+
+def test_each_item_is_stored_in_exactly_the_shape_the_books_were_written_in(
+    store: DynamoLedgerStore, dynamodb: Any, ledger_table: str
+) -> None:
+    # Given a reservation posted under its own id, and a bounded transfer
+    assert store.reserve(reservation("r1", "700.00")) is True
+    assert store.post_pending("r1", "r1/post") is True
+    assert store.record(reservation("t1", "0.05", OWN), bounds={OWN: Money.of("1.00")}) is True
+
+    # Then every item holds these attributes, of these types, and nothing else
+    assert _raw(dynamodb, ledger_table, "TX#r1", "TX") == {
+        "pk": {"S": "TX#r1"},
+        "sk": {"S": "TX"},
+        "item_type": {"S": "transaction"},
+        "id": {"S": "r1"},
+        "kind": {"S": "funding_reservation"},
+        "effective_on": {"S": "2026-03-01"},
+        "postings": {
+            "L": [
+                {"L": [{"S": "settlement_cash"}, {"N": "70000"}]},
+                {"L": [{"S": "funding:partner:bank_a"}, {"N": "-70000"}]},
+            ]
+        },
+        "memo": {"S": ""},
+        "state": {"S": "posted_from_pending"},
+        "resolved_by": {"S": "r1/post"},
+    }
+    assert _raw(dynamodb, ledger_table, "TX#r1/post", "TX") == {
+        "pk": {"S": "TX#r1/post"},
+        "sk": {"S": "TX"},
+        "item_type": {"S": "resolution"},
+        "id": {"S": "r1/post"},
+        "resolution": {"S": "post_pending"},
+        "pending_id": {"S": "r1"},
+    }
+    assert _raw(dynamodb, ledger_table, "ACCOUNT#settlement_cash", "BALANCE") == {
+        "pk": {"S": "ACCOUNT#settlement_cash"},
+        "sk": {"S": "BALANCE"},
+        "account": {"S": "settlement_cash"},
+        "posted": {"N": "70005"},
+        "pending": {"N": "0"},
+        "net": {"N": "70005"},
+    }
+    assert _raw(dynamodb, ledger_table, "ACCOUNT#funding:own_capital", "BALANCE")["net"] == {"N": "-5"}

@@ -11,9 +11,10 @@ import pytest
 
 from infra.local.openapi import DOCUMENT, render
 from infra.local.template import api_routes, load_template
-from lending.adapters.vendors.identity import IdentityResult
-from lending.api.models import ID_NUMBER_TEXT, ZERO_TEXT, PaymentNotice
+from lending.api.models import ZERO_TEXT, PaymentNotice
+from lending.applicant import ID_NUMBER_TEXT
 from lending.catalogue import load_catalogue
+from lending.identity import IdentityNotice
 
 
 def test_the_shipped_openapi_document_is_current() -> None:
@@ -69,7 +70,7 @@ def test_every_refusal_is_documented_with_the_contracts_error_body(
 
 def test_the_webhooks_bodies_are_the_models_their_handlers_validate_with() -> None:
     schemas = DOCUMENTED["components"]["schemas"]
-    for path, model in [("/v1/webhooks/identity", IdentityResult), ("/v1/webhooks/payments", PaymentNotice)]:
+    for path, model in [("/v1/webhooks/identity", IdentityNotice), ("/v1/webhooks/payments", PaymentNotice)]:
         body = DOCUMENTED["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
         assert body == {"$ref": f"#/components/schemas/{model.__name__}"}
         assert set(schemas[model.__name__]["properties"]) == set(model.model_fields)

@@ -11,10 +11,12 @@ import pytest
 from infra.local.vendors import SandboxVendors
 from infra.local.vendors.profiles import BORDERLINE, PROFILES
 from lending import clock
-from lending.adapters.vendors import Applicant, VendorRejected
+from lending.adapters.vendors import VendorRejected
+from lending.adapters.vendors.applicant import subject
 from lending.adapters.vendors.bank_data import BankDataClient
 from lending.adapters.vendors.bureau import CreditBureauClient, CreditReport, Home, JobType
 from lending.adapters.vendors.transport import VendorTransport
+from lending.applicant import Applicant
 from lending.calendar import add_months
 from lending.money import Money, Rounding
 from lending.risk.policy import DecisionPolicy, load_policy
@@ -32,7 +34,9 @@ def policy() -> DecisionPolicy:
 
 
 def _applicant(phone_suffix: str, id_number: str = ID_NUMBER) -> Applicant:
-    return Applicant("Zhang Min", id_number, f"+86139{phone_suffix.rjust(8, '3')}")
+    return Applicant(
+        name="Zhang Min", id_number=id_number, phone=f"+86139{phone_suffix.rjust(8, '3')}", bank_account=ACCOUNT
+    )
 
 
 def _report(vendors: SandboxVendors, applicant: Applicant) -> CreditReport:
@@ -96,7 +100,7 @@ def test_other_phones_get_a_profile_fixed_by_the_id_number(vendors: SandboxVendo
     # Given the same ID number behind two ordinary phones, and another ID number
     first = _report(vendors, _applicant("1234"))
     again = _report(vendors, _applicant("5678"))
-    other = _report(vendors, _applicant("1234", id_number="110105198001010011"))
+    other = _report(vendors, _applicant("1234", id_number="110105198001010016"))
 
     # Then the profile follows the ID number, and only the ID number
     assert _figures(first) == _figures(again)
@@ -116,7 +120,7 @@ def test_a_report_without_consent_is_refused(vendors: SandboxVendors) -> None:
     transport = VendorTransport("credit_bureau", vendors.urls.credit_bureau, timeout=2)
 
     with pytest.raises(VendorRejected) as refused:
-        transport.send("POST", "/v1/reports", body={"subject": _applicant("0001").to_json()}, expect=(200,))
+        transport.send("POST", "/v1/reports", body={"subject": subject(_applicant("0001"))}, expect=(200,))
 
     assert refused.value.reason == "consent_required"
     with pytest.raises(ValueError, match="consent"):

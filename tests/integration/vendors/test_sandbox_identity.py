@@ -10,9 +10,11 @@ import pytest
 from stand_in import IDENTITY_SECRET, StandIn
 
 from infra.local.vendors import SandboxVendors
-from lending.adapters.vendors import Applicant, VendorRejected
-from lending.adapters.vendors.identity import IdentityOutcome, IdentityResult, IdentityVendorClient
+from lending.adapters.vendors import VendorRejected
+from lending.adapters.vendors.identity import IdentityVendorClient
 from lending.adapters.vendors.transport import VendorTransport
+from lending.applicant import Applicant
+from lending.identity import IdentityNotice, IdentityOutcome
 from lending.webhooks import SIGNATURE_HEADER, verify
 
 ID_NUMBER = "11010519491231002X"
@@ -22,7 +24,12 @@ WAIT = 120.0
 
 
 def _applicant(phone_suffix: str, id_number: str = ID_NUMBER) -> Applicant:
-    return Applicant("Wang Fang", id_number, f"+86138{phone_suffix.rjust(8, '5')}")
+    return Applicant(
+        name="Wang Fang",
+        id_number=id_number,
+        phone=f"+86138{phone_suffix.rjust(8, '5')}",
+        bank_account="6222020200005555",
+    )
 
 
 def _reference() -> str:
@@ -36,13 +43,13 @@ def _deliveries(vendors: SandboxVendors, reference: str) -> list[int | None]:
     return [delivery.status for delivery in vendors.identity.deliveries(reference)]
 
 
-def _callback(stand_in: StandIn, timeout: float = WAIT) -> IdentityResult:
+def _callback(stand_in: StandIn, timeout: float = WAIT) -> IdentityNotice:
     """The next callback, after checking its signature as our webhook does."""
     received = stand_in.next(timeout)
     assert received.method == "POST"
     assert received.path == "/v1/webhooks/identity"
     verify(received.headers.get(SIGNATURE_HEADER.lower()), received.body, [IDENTITY_SECRET], int(time.time()))
-    return IdentityResult.model_validate_json(received.body)
+    return IdentityNotice.model_validate_json(received.body)
 
 
 @pytest.mark.parametrize("phone_suffix", ["0001", "0002", "0003", "4321"])
@@ -155,7 +162,7 @@ def test_the_same_reference_is_the_same_check_and_the_same_event(vendors: Sandbo
 
     # And the same reference for another applicant is refused
     with pytest.raises(VendorRejected) as refused:
-        client.request_check(reference, callback_url, _applicant("7777", id_number="110105198001010011"))
+        client.request_check(reference, callback_url, _applicant("7777", id_number="110105198001010016"))
     assert refused.value.reason == "idempotency_conflict"
     assert refused.value.status == 409
 

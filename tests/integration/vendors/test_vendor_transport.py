@@ -12,14 +12,17 @@ import pytest
 from stand_in import StandIn
 
 from infra.local.vendors import SandboxCreditBureau, SandboxVendors
-from lending.adapters.vendors import Applicant, VendorRejected, VendorUnavailable
+from lending.adapters.vendors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.bank_data import BankDataClient
 from lending.adapters.vendors.bureau import CreditBureauClient
 from lending.adapters.vendors.identity import IdentityVendorClient
 from lending.adapters.vendors.payouts import PayoutClient
+from lending.applicant import Applicant
 from lending.money import Money
 
-APPLICANT = Applicant("Chen Jie", "11010519491231002X", "+8613712340001")
+APPLICANT = Applicant(
+    name="Chen Jie", id_number="11010519491231002X", phone="+8613712340001", bank_account="6222020200001234"
+)
 
 
 @contextmanager
@@ -130,8 +133,8 @@ def test_personal_data_is_never_logged_nor_in_reprs(
 ) -> None:
     # Given every client used once against the sandbox, with all loggers at DEBUG
     caplog.set_level(logging.DEBUG)
-    applicant = Applicant("Zhao Lei", "110105198001010011", "+8613755550001")
     account = "6222020200004321"
+    applicant = Applicant(name="Zhao Lei", id_number="110105198001010016", phone="+8613755550001", bank_account=account)
     reference = f"app-{uuid.uuid4().hex[:12]}"
     IdentityVendorClient(vendors.urls.identity).request_check(reference, stand_in.url + "/hook", applicant)
     stand_in.next(timeout=120)

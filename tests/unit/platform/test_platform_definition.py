@@ -43,8 +43,7 @@ STATES_ERRORS = {
 def _project_exceptions() -> set[str]:
     """Every exception class defined in the lending package (the names a function's errorType can carry)."""
     for module in pkgutil.walk_packages(lending.__path__, "lending."):
-        if ".cli" not in module.name:
-            importlib.import_module(module.name)
+        importlib.import_module(module.name)
     names: set[str] = set()
     pending: list[type[BaseException]] = [Exception]
     while pending:

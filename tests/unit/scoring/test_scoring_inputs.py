@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lending.cli import main
+from infra.console import main
 from lending.money import Money
 from lending.scoring.features import BureauFacts, raw_inputs
 from lending.scoring.model import load_model

@@ -32,8 +32,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from lending.adapters.vendors.applicant import Applicant
 from lending.adapters.vendors.transport import VendorTransport
+from lending.applicant import Applicant
 from lending.errors import LendingError
 from lending.money import Money
 from lending.risk.review import BankStatement, BankTransaction, TaxFiling

@@ -39,8 +39,9 @@ from pydantic import (
     field_validator,
 )
 
-from lending.adapters.vendors.applicant import Applicant
+from lending.adapters.vendors.applicant import subject
 from lending.adapters.vendors.transport import VendorTransport
+from lending.applicant import Applicant
 from lending.money import Money
 from lending.scoring.features import BureauFacts
 
@@ -129,7 +130,7 @@ class CreditBureauClient:
         response = self._http.send(
             "POST",
             "/v1/reports",
-            body={"consent_reference": consent_reference, "subject": applicant.to_json()},
+            body={"consent_reference": consent_reference, "subject": subject(applicant)},
             expect=(200,),
         )
         try:

@@ -17,7 +17,7 @@ Request a check::
 The vendor keys checks by ``reference``: asking again with the same reference and applicant answers the same
 ``check_id`` and delivers the same result again (same ``event_id``), so a retried request step is harmless.
 
-The result, some time later, is POSTed to ``callback_url``::
+The result, some time later, is POSTed to ``callback_url`` (:class:`lending.identity.IdentityNotice`)::
 
     Content-Type: application/json
     X-Signature: t=<unix seconds>,v1=<hex>     (see lending.webhooks; HMAC with the shared identity secret)
@@ -32,37 +32,13 @@ be idempotent on ``event_id`` and check the signature before reading the body.
 from __future__ import annotations
 
 import urllib.parse
-from decimal import Decimal
-from enum import StrEnum
-from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
-
-from lending.adapters.vendors.applicant import Applicant
+from lending.adapters.vendors.applicant import subject
 from lending.adapters.vendors.transport import VendorTransport
+from lending.applicant import Applicant
+from lending.identity import MAX_REFERENCE_LENGTH
 
 VENDOR = "identity"
-MAX_REFERENCE_LENGTH = 255
-
-
-class IdentityOutcome(StrEnum):
-    """What the vendor concluded."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-
-
-class IdentityResult(BaseModel):
-    """The body of the vendor's signed callback. Parse with ``IdentityResult.model_validate_json(body)``."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    event_id: Annotated[str, Field(min_length=1, max_length=255)]
-    reference: Annotated[str, Field(min_length=1, max_length=MAX_REFERENCE_LENGTH)]
-    result: IdentityOutcome
-    face_match: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
-    liveness: StrictBool
-    checked_at: AwareDatetime
 
 
 def _check_callback_url(url: str) -> None:
@@ -85,7 +61,7 @@ class IdentityVendorClient:
         response = self._http.send(
             "POST",
             "/v1/checks",
-            body={"reference": reference, "callback_url": callback_url, "applicant": applicant.to_json()},
+            body={"reference": reference, "callback_url": callback_url, "applicant": subject(applicant)},
             expect=(202,),
         )
         check_id = response.body.get("check_id")

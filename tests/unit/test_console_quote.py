@@ -8,7 +8,7 @@ from typing import Any
 import numpy_financial as npf
 import pytest
 
-from lending.cli import main
+from infra.console import main
 
 EXAMPLE = [
     "quote",

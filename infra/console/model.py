@@ -23,7 +23,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lending.cli import UsageError
+    from infra.console import UsageError
 
     try:
         import infra.model as pipeline

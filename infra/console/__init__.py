@@ -1,4 +1,8 @@
-"""``lending``: developer and analyst tools. Each subcommand lives in its own module and imports lazily."""
+"""``lending``: developer and analyst tools. Each subcommand lives in its own module and imports lazily.
+
+The console uses the domain, the adapters and the training pipeline (infra/model), and no Lambda runs it, so it
+lives here, outside the layer that ``shared/`` builds.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The command tree: every subcommand registers its arguments here."""
-    from lending.cli import demo, model, operations, quote, score
+    from infra.console import demo, model, operations, quote, score
 
     parser = _Parser(prog="lending", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

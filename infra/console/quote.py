@@ -64,7 +64,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Price the loan and print it."""
-    from lending.cli import UsageError
+    from infra.console import UsageError
 
     catalogue = load_catalogue(args.catalogue)
     start = args.start or business_date()
@@ -157,6 +157,6 @@ def _percent(rate: str) -> str:
 
 
 if __name__ == "__main__":
-    from lending.cli import main
+    from infra.console import main
 
     sys.exit(main(["quote", *sys.argv[1:]]))

@@ -43,7 +43,7 @@ def _call(url: str, token: str, method: str = "GET", body: Any = None, headers: 
 
 
 def run(args: argparse.Namespace) -> int:
-    from lending.cli import UsageError
+    from infra.console import UsageError
     from lending.prc_id import make_id_number
 
     if not args.stack.is_file():

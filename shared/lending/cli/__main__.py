@@ -1,7 +1,0 @@
-"""``python -m lending.cli``."""
-
-import sys
-
-from lending.cli import main
-
-sys.exit(main())
