@@ -40,9 +40,13 @@ from lending.adapters.vendors.bureau import CreditReport
 from lending.calendar import add_months
 from lending.catalogue import Catalogue, load_catalogue
 from lending.money import Money
-from lending.risk.decision import Application, Decision, IdentityResult, Outcome, decide
+from lending.risk.cash_flow import BankStatement, BankTransaction
+from lending.risk.decision import decide
+from lending.risk.facts import Application, IdentityResult
+from lending.risk.outcome import Decision, Outcome
 from lending.risk.policy import DecisionPolicy, load_policy
-from lending.risk.review import BankStatement, BankTransaction, BusinessReview, TaxFiling, review_business
+from lending.risk.review import BusinessReview, review_business
+from lending.risk.tax import TaxFiling
 from lending.scoring.engine import score_applicant, to_outcome
 from lending.scoring.features import raw_inputs
 from lending.scoring.model import REASON_COUNT, REASON_TEXT, CreditModel, ModelReason, ModelScore, load_model

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lending.errors import InvalidAmount
+from lending.errors import InvalidAmount, ReviewInputError
 from lending.money import CONTEXT, Money, Rounding
-from lending.risk.review import FIGURE_PLACES, ReviewInputError, debt_service_coverage
+from lending.risk.cash_flow import debt_service_coverage
+from lending.risk.statistics import FIGURE_PLACES
 
 PROPERTY = settings(max_examples=500, deadline=None)
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from lending.catalogue import Catalogue
 from lending.errors import LendingError
 from lending.money import Money
-from lending.risk.review import Finding, Severity
+from lending.risk.findings import Finding, Severity
 
 #: A share of something: more than nothing, at most all of it.
 Share = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]

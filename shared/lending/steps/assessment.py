@@ -17,17 +17,13 @@ from lending.catalogue import Catalogue
 from lending.money import Money
 from lending.origination import Status
 from lending.prc_id import age_on
-from lending.risk.decision import (
-    Decision,
-    Outcome,
-    ScoreOutcome,
-    decide,
-    decide_before_assessment,
-    parse_application,
-    parse_identity,
-)
+from lending.risk.cash_flow import BankStatement, BankTransaction
+from lending.risk.decision import decide, decide_before_assessment
+from lending.risk.facts import ScoreOutcome, parse_application, parse_identity
+from lending.risk.outcome import Decision, Outcome
 from lending.risk.policy import DecisionPolicy
-from lending.risk.review import BankStatement, BankTransaction, TaxFiling, review_business
+from lending.risk.review import review_business
+from lending.risk.tax import TaxFiling
 from lending.scoring.engine import score_applicant, score_json, to_outcome
 from lending.scoring.features import SCORABLE_AGES, BureauFacts
 from lending.scoring.scores import ModelReason, ModelScore

@@ -17,8 +17,9 @@ from lending.adapters.vendors.bureau import CreditBureauClient, CreditReport, Ho
 from lending.adapters.vendors.transport import VendorTransport
 from lending.calendar import add_months
 from lending.money import Money, Rounding
+from lending.risk.cash_flow import BankStatement, CashFlowSummary, summarise_cash_flow
 from lending.risk.policy import DecisionPolicy, load_policy
-from lending.risk.review import BankStatement, CashFlowSummary, compare_tax_filings, summarise_cash_flow
+from lending.risk.tax import compare_tax_filings
 
 ID_NUMBER = "11010519491231002X"
 ACCOUNT = "6222020200001234"

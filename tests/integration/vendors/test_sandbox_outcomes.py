@@ -30,7 +30,7 @@ from lending.catalogue import Method, Product, load_catalogue
 from lending.money import Money
 from lending.origination import Status
 from lending.prc_id import make_id_number
-from lending.risk.decision import Decision, Outcome, Rule
+from lending.risk.outcome import Decision, Outcome, Rule
 from lending.risk.policy import DecisionPolicy, load_policy
 from lending.scoring.model import CreditModel, load_model
 from lending.steps.assessment import make_decision, review_cash_flow, score_credit

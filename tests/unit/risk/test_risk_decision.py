@@ -19,32 +19,23 @@ from lending.money import Money
 from lending.prc_id import make_id_number
 from lending.pricing import make_offer
 from lending.rates import DISCLOSURE_PLACES, monthly_rate
-from lending.risk.decision import (
+from lending.risk.cash_flow import BankStatement, BankTransaction
+from lending.risk.decision import decide
+from lending.risk.electricity import ElectricityUse, MeterReading
+from lending.risk.facts import (
     Application,
-    Decision,
     DecisionInputError,
     IdentityResult,
-    LimitBasis,
-    Outcome,
     Reason,
-    ReasonSource,
-    Rule,
     ScoreOutcome,
-    decide,
     parse_application,
     parse_identity,
 )
+from lending.risk.findings import Finding, Severity
+from lending.risk.outcome import Decision, LimitBasis, Outcome, ReasonSource, Rule
 from lending.risk.policy import DecisionPolicy, load_policy
-from lending.risk.review import (
-    BankStatement,
-    BankTransaction,
-    BusinessReview,
-    Finding,
-    Severity,
-    TaxComparison,
-    review_business,
-)
-from lending.risk.sources import ElectricityUse, MeterReading
+from lending.risk.review import BusinessReview, review_business
+from lending.risk.tax import TaxComparison
 from lending.schedule import annuity_instalment
 
 CATALOGUE = load_catalogue()

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from lending.catalogue import Catalogue
+from lending.risk.findings import Finding, Severity
 from lending.risk.policy import DecisionPolicy, PolicyError, check_policy_fits, load_policy, parse_policy
-from lending.risk.review import Finding, Severity
 
 SHIPPED = Path(__file__).resolve().parents[3] / "shared" / "lending" / "data" / "policy.json"
 

@@ -13,24 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lending.calendar import add_months
-from lending.errors import InvalidAmount
+from lending.errors import InvalidAmount, ReviewInputError
 from lending.money import Money
+from lending.risk.cash_flow import BankStatement, BankTransaction, debt_service_coverage
+from lending.risk.findings import Finding, Severity
 from lending.risk.policy import DecisionPolicy, load_policy
-from lending.risk.review import (
-    BankStatement,
-    BankTransaction,
-    Finding,
-    ReviewContext,
-    ReviewInputError,
-    Severity,
-    TaxFiling,
-    debt_service_coverage,
-    least_squares_slope,
-    median,
-    pearson_correlation,
-    population_std,
-    review_business,
-)
+from lending.risk.review import review_business
+from lending.risk.sources import ReviewContext
+from lending.risk.statistics import least_squares_slope, median, pearson_correlation, population_std
+from lending.risk.tax import TaxFiling
 
 JANUARY_2025 = date(2025, 1, 1)
 

@@ -9,10 +9,13 @@ from decimal import Decimal
 import pytest
 
 from lending.calendar import add_months
+from lending.errors import ReviewInputError
 from lending.money import Money
+from lending.risk.cash_flow import BankStatement, BankTransaction
+from lending.risk.electricity import ElectricityUse, MeterReading
+from lending.risk.findings import Finding, Severity
 from lending.risk.policy import DecisionPolicy
-from lending.risk.review import BankStatement, BankTransaction, Finding, ReviewInputError, Severity, review_business
-from lending.risk.sources import ElectricityUse, MeterReading
+from lending.risk.review import review_business
 
 JANUARY_2025 = date(2025, 1, 1)
 # Inflows 89,000 … 111,000 (2,000 more each month), outflows 80,000: a business of 100,000 a month on average.

@@ -21,7 +21,9 @@ from onnx import helper
 
 from lending.catalogue import load_catalogue
 from lending.money import Money
-from lending.risk.decision import Application, IdentityResult, Outcome, ReasonSource, decide
+from lending.risk.decision import decide
+from lending.risk.facts import Application, IdentityResult
+from lending.risk.outcome import Outcome, ReasonSource
 from lending.risk.policy import load_policy
 from lending.risk.review import BusinessReview
 from lending.scoring.engine import score_applicant, score_json

@@ -36,7 +36,8 @@ from lending.adapters.vendors.applicant import Applicant
 from lending.adapters.vendors.transport import VendorTransport
 from lending.errors import LendingError
 from lending.money import Money
-from lending.risk.review import BankStatement, BankTransaction, TaxFiling
+from lending.risk.cash_flow import BankStatement, BankTransaction
+from lending.risk.tax import TaxFiling
 
 VENDOR = "bank_data"
 MAX_STATEMENT_MONTHS = 24
