@@ -46,10 +46,10 @@ class RateCapExceeded(LendingError):
     code = "rate_cap_exceeded"
 
 
-class ReviewInputError(LendingError, ValueError):
-    """Bank statements, tax filings or source data that cannot be reviewed as given."""
+class AssessmentInputError(LendingError, ValueError):
+    """Bank statements, tax filings or source data that cannot be assessed as given."""
 
-    code = "invalid_review_input"
+    code = "invalid_assessment_input"
 
 
 class UnbalancedTransaction(LendingError, ValueError):

@@ -16,12 +16,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from lending.calendar import add_months
-from lending.errors import ReviewInputError
+from lending.errors import AssessmentInputError
 from lending.money import CONTEXT, Money, Rounding, total
 from lending.risk.statistics import FIGURE_PLACES, figure, least_squares_slope, mean, population_std
 
 if TYPE_CHECKING:
-    from lending.risk.policy import ReviewPolicy
+    from lending.risk.policy import BusinessAssessmentPolicy
 
 _FLOOR = Rounding.FLOOR.value
 _DAY = timedelta(days=1)
@@ -30,7 +30,7 @@ _DAY = timedelta(days=1)
 def debt_service_coverage(net_flow: Money, instalment: Money) -> Decimal:
     """Net operating cash flow per month / instalment, rounded down to four places so coverage is never overstated."""
     if not instalment.is_positive:
-        raise ReviewInputError("the instalment to cover must be positive")
+        raise AssessmentInputError("the instalment to cover must be positive")
     # The ratio of the fen is the ratio of the yuan, rounded to the context's digits alike; quantising fixes its form.
     ratio = CONTEXT.divide(Decimal(net_flow.fen), Decimal(instalment.fen))
     return ratio.quantize(FIGURE_PLACES, rounding=_FLOOR)
@@ -66,11 +66,11 @@ class BankTransaction:
 
     def __post_init__(self) -> None:
         if not isinstance(self.on, date):
-            raise ReviewInputError(f"a transaction's date must be a date, not {type(self.on).__name__}")
+            raise AssessmentInputError(f"a transaction's date must be a date, not {type(self.on).__name__}")
         if not isinstance(self.amount, Money):
-            raise ReviewInputError(f"a transaction's amount must be Money, not {type(self.amount).__name__}")
+            raise AssessmentInputError(f"a transaction's amount must be Money, not {type(self.amount).__name__}")
         if self.category is not None and not isinstance(self.category, str):
-            raise ReviewInputError("a transaction's category must be text")
+            raise AssessmentInputError("a transaction's category must be text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +83,14 @@ class BankStatement:
 
     def __post_init__(self) -> None:
         if not isinstance(self.period_start, date) or not isinstance(self.period_end, date):
-            raise ReviewInputError("a statement's period is given by two dates")
+            raise AssessmentInputError("a statement's period is given by two dates")
         if self.period_end < self.period_start:
-            raise ReviewInputError("the statement period ends before it starts")
+            raise AssessmentInputError("the statement period ends before it starts")
         for transaction in self.transactions:
             if not isinstance(transaction, BankTransaction):
-                raise ReviewInputError("a statement holds BankTransaction items only")
+                raise AssessmentInputError("a statement holds BankTransaction items only")
             if not self.period_start <= transaction.on <= self.period_end:
-                raise ReviewInputError(f"a transaction on {transaction.on} lies outside the statement period")
+                raise AssessmentInputError(f"a transaction on {transaction.on} lies outside the statement period")
 
     def whole_months(self) -> list[date]:
         """First days of the calendar months the statement covers completely."""
@@ -125,7 +125,7 @@ class MonthlyFlow:
 
 @dataclass(frozen=True, slots=True)
 class CashFlowSummary:
-    """The operating cash flow of the review window, month by month and on average."""
+    """The operating cash flow of the assessment window, month by month and on average."""
 
     months: tuple[MonthlyFlow, ...]
     average_monthly_inflow: Money
@@ -146,11 +146,11 @@ class CashFlowSummary:
         return total(flow.inflow for flow in self.months if flow.month in wanted)
 
 
-def summarise_cash_flow(statement: BankStatement, policy: ReviewPolicy) -> CashFlowSummary:
-    """Monthly operating flows of the statement's last whole months, and the figures the review reports."""
+def summarise_cash_flow(statement: BankStatement, policy: BusinessAssessmentPolicy) -> CashFlowSummary:
+    """Monthly operating flows of the statement's last whole months, and the figures the assessment reports."""
     months = statement.whole_months()[-policy.window_months :]
     if not months:
-        raise ReviewInputError("the bank statement does not cover a single whole calendar month")
+        raise AssessmentInputError("the bank statement does not cover a single whole calendar month")
     excluded = {category.lower() for category in policy.non_operating_categories}
     inflow_fen = dict.fromkeys(months, 0)
     outflow_fen = dict.fromkeys(months, 0)

@@ -9,8 +9,8 @@ The order is the policy's order of precedence, and the first rule that settles a
 3. Terms: the limit is the least of the product maximum, the request and what the cash flow can service; below the
    product minimum it declines. The rate is priced by grade and industry, and an APR above the cap declines: no
    offer above the cap is ever made.
-4. A score between the cut-offs, or a review finding the policy refers, goes to an underwriter with the terms the
-   underwriter would grant.
+4. A score between the cut-offs, or a business assessment finding the policy refers, goes to an underwriter with
+   the terms the underwriter would grant.
 5. Otherwise approve.
 
 Whatever the rules decide, an applicant who asked for a person gets one (PIPL art. 24): the decision becomes a
@@ -30,11 +30,11 @@ from lending.money import Money, Rounding
 from lending.pricing import Offer, make_offer, price_annual_rate
 from lending.rates import DISCLOSURE_PLACES, format_rate
 from lending.risk.affordability import Affordability, cash_flow_limit, debt_service, largest_instalment
+from lending.risk.business_assessment import BusinessAssessment
 from lending.risk.cash_flow import debt_service_coverage
 from lending.risk.facts import Application, DecisionInputError, IdentityResult, ScoreOutcome
 from lending.risk.outcome import Decision, DecisionReason, LimitBasis, Outcome, ReasonSource, Rule, Terms
 from lending.risk.policy import DecisionPolicy, check_policy_fits
-from lending.risk.review import BusinessReview
 
 _HALF_UP = Rounding.HALF_UP.value
 
@@ -50,7 +50,7 @@ class _Case:
     application: Application
     identity: IdentityResult
     score: ScoreOutcome | None  # None only for the rules that run before assessment
-    review: BusinessReview | None
+    assessment: BusinessAssessment | None
     catalogue: Catalogue
     policy: DecisionPolicy
     product: Product
@@ -86,9 +86,9 @@ class _Case:
         return self.score
 
     @property
-    def reviewed(self) -> BusinessReview:
-        assert self.review is not None, "only the verification rules run before the business review"
-        return self.review
+    def assessed(self) -> BusinessAssessment:
+        assert self.assessment is not None, "only the verification rules run before the business assessment"
+        return self.assessment
 
     def record(
         self,
@@ -210,7 +210,7 @@ def _hard_rules(case: _Case) -> Decision | None:
                 f"The start-up plan is for businesses younger than {product.startup.max_business_age_months} "
                 f"months; yours has been registered for {business_age}. Our business operating loan may suit you.",
             )
-    if case.reviewed.tax is not None and case.reviewed.tax.mismatch(policy.review.max_tax_mismatch):
+    if case.assessed.tax is not None and case.assessed.tax.mismatch(policy.business_assessment.max_tax_mismatch):
         return case.decline(
             Rule.TAX_MISMATCH,
             "The revenue declared in your tax filings does not agree with the money your bank statement shows "
@@ -221,7 +221,7 @@ def _hard_rules(case: _Case) -> Decision | None:
 
 def _affordability(case: _Case, annual_rate: Decimal) -> Affordability:
     application, product = case.application, case.product
-    net = case.reviewed.average_monthly_net_flow
+    net = case.assessed.average_monthly_net_flow
     sought = min(application.amount, product.max_amount)
     try:
         if product.kind == "revolving" or case.method is None:
@@ -389,14 +389,15 @@ def _automated(case: _Case) -> Decision:
                 ),
             )
         )
-    referring = [finding for finding in case.reviewed.findings if policy.referral.refers(finding)]
+    referring = [finding for finding in case.assessed.findings if policy.referral.refers(finding)]
     if referring:
-        findings = tuple(DecisionReason(f.code, f.message, ReasonSource.REVIEW) for f in referring)
+        findings = tuple(DecisionReason(f.code, f.message, ReasonSource.BUSINESS_ASSESSMENT) for f in referring)
         summary = _policy_reason(
-            Rule.REVIEW_FINDINGS.value,
-            "The review of your business found points that need a person's judgement, so an underwriter will decide.",
+            Rule.BUSINESS_ASSESSMENT_FINDINGS.value,
+            "The assessment of your business found points that need a person's judgement, so an underwriter will "
+            "decide.",
         )
-        triggers.append((Rule.REVIEW_FINDINGS, (summary, *findings)))
+        triggers.append((Rule.BUSINESS_ASSESSMENT_FINDINGS, (summary, *findings)))
     limit_reasons = _limit_reasons(terms, product)
     if triggers:
         reasons = tuple(reason for _, group in triggers for reason in group) + limit_reasons
@@ -426,7 +427,7 @@ def decide(
     application: Application,
     identity: IdentityResult,
     score: ScoreOutcome,
-    review: BusinessReview,
+    assessment: BusinessAssessment,
     *,
     catalogue: Catalogue,
     policy: DecisionPolicy,
@@ -436,7 +437,7 @@ def decide(
     check_policy_fits(policy, catalogue)
     _check_request(application, score, catalogue, product)
     method = None if product.kind == "revolving" else (application.method or product.methods[0])
-    case = _Case(application, identity, score, review, catalogue, policy, product, method)
+    case = _Case(application, identity, score, assessment, catalogue, policy, product, method)
     automated = _automated(case)
     if not application.human_review_requested or automated.rule is Rule.CONSENT_MISSING:
         return automated

@@ -1,4 +1,4 @@
-"""Review sources beyond the bank and the tax office: electricity use of the business premises.
+"""Assessment sources beyond the bank and the tax office: electricity use of the business premises.
 
 A business that trades uses power: premises that drew nothing for a month, or far less than usual of late, are
 not operating as the statement suggests. For a manufacturer, power is an input to every unit sold, so its monthly
@@ -13,11 +13,11 @@ from datetime import date
 from decimal import Decimal
 
 from lending.calendar import add_months
-from lending.errors import ReviewInputError
+from lending.errors import AssessmentInputError
 from lending.money import CONTEXT, Rounding
 from lending.risk.cash_flow import month_label
 from lending.risk.findings import Finding, Severity
-from lending.risk.sources import ReviewContext
+from lending.risk.sources import AssessmentContext
 from lending.risk.statistics import figure, mean, median, pearson_correlation, percent
 
 
@@ -35,28 +35,28 @@ class MeterReading:
 
     def __post_init__(self) -> None:
         if not isinstance(self.month, date) or self.month.day != 1:
-            raise ReviewInputError("a meter reading's month is given as the first day of that month")
+            raise AssessmentInputError("a meter reading's month is given as the first day of that month")
         if not isinstance(self.kwh, Decimal) or not self.kwh.is_finite() or self.kwh < 0:
-            raise ReviewInputError("a meter reading is a finite, non-negative Decimal number of kWh")
+            raise AssessmentInputError("a meter reading is a finite, non-negative Decimal number of kWh")
 
 
 @dataclass(frozen=True, slots=True)
 class ElectricityUse:
-    """Monthly electricity use of the business premises, as a review source."""
+    """Monthly electricity use of the business premises, as an assessment source."""
 
     readings: tuple[MeterReading, ...]
 
     def __post_init__(self) -> None:
         months = [reading.month for reading in self.readings]
         if len(set(months)) != len(months):
-            raise ReviewInputError("two meter readings for the same month; pass one reading per month")
+            raise AssessmentInputError("two meter readings for the same month; pass one reading per month")
         object.__setattr__(self, "readings", tuple(sorted(self.readings, key=lambda reading: reading.month)))
 
     @property
     def name(self) -> str:
         return "electricity"
 
-    def assess(self, context: ReviewContext) -> list[Finding]:
+    def assess(self, context: AssessmentContext) -> list[Finding]:
         """Findings on zero use, a sharp recent drop, and (for power-hungry industries) use that ignores revenue."""
         policy = context.policy.electricity
         if not self.readings:
@@ -109,7 +109,7 @@ class ElectricityUse:
             findings.append(mismatch)
         return findings
 
-    def _revenue_mismatch(self, context: ReviewContext, window: list[MeterReading]) -> Finding | None:
+    def _revenue_mismatch(self, context: AssessmentContext, window: list[MeterReading]) -> Finding | None:
         policy = context.policy.electricity
         if context.industry not in policy.correlated_industries:
             return None

@@ -1,6 +1,6 @@
 """What a source of evidence notices about a business: findings, and how much each weighs.
 
-The business review collects them and the decision policy's referral rules read them, so both import this module
+The business assessment collects them and the decision policy's referral rules read them, so both import this module
 and neither imports the other.
 """
 

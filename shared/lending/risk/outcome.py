@@ -39,7 +39,7 @@ class Rule(StrEnum):
     LIMIT_BELOW_PRODUCT_MINIMUM = "limit_below_product_minimum"
     RATE_CAP_EXCEEDED = "rate_cap_exceeded"
     SCORE_IN_REFERRAL_BAND = "score_in_referral_band"
-    REVIEW_FINDINGS = "review_findings"
+    BUSINESS_ASSESSMENT_FINDINGS = "business_assessment_findings"
     HUMAN_REVIEW_REQUESTED = "human_review_requested"
     SCORE_AT_OR_ABOVE_CUTOFF = "score_at_or_above_cutoff"
 
@@ -53,11 +53,11 @@ class LimitBasis(StrEnum):
 
 
 class ReasonSource(StrEnum):
-    """Where a reason comes from: a policy rule, the scoring model, or the business review."""
+    """Where a reason comes from: a policy rule, the scoring model, or the business assessment."""
 
     POLICY = "policy"
     MODEL = "model"
-    REVIEW = "review"
+    BUSINESS_ASSESSMENT = "business_assessment"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
-"""The sources of evidence about a business, and the two every review reads: the bank statement and the tax filings.
+"""The sources of evidence about a business, and the two every assessment reads: the bank statement and the tax filings.
 
-Every source (these two, and plug-ins such as :mod:`lending.risk.electricity`) is a :class:`ReviewSource`: it reads
-the same :class:`ReviewContext` and returns findings for an underwriter to read.
+Every source (these two, and plug-ins such as :mod:`lending.risk.electricity`) is a :class:`AssessmentSource`: it reads
+the same :class:`AssessmentContext` and returns findings for an underwriter to read.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewContext:
+class AssessmentContext:
     """What every source may read: the window's cash flow, the business's industry and the policy."""
 
     cash_flow: CashFlowSummary
@@ -27,15 +27,15 @@ class ReviewContext:
     policy: DecisionPolicy
 
 
-class ReviewSource(Protocol):
-    """A source of evidence about the business; its findings join the review under its name."""
+class AssessmentSource(Protocol):
+    """A source of evidence about the business; its findings join the assessment under its name."""
 
     @property
     def name(self) -> str:
         """A stable name, used by the policy to decide whether the source's findings refer."""
         ...
 
-    def assess(self, context: ReviewContext) -> list[Finding]:
+    def assess(self, context: AssessmentContext) -> list[Finding]:
         """Findings about the business, in words for an underwriter."""
         ...
 
@@ -48,9 +48,9 @@ class BankStatementSource:
     def name(self) -> str:
         return "bank_statements"
 
-    def assess(self, context: ReviewContext) -> list[Finding]:
+    def assess(self, context: AssessmentContext) -> list[Finding]:
         """Findings on the window's operating cash flow."""
-        flow, policy = context.cash_flow, context.policy.review
+        flow, policy = context.cash_flow, context.policy.business_assessment
         findings: list[Finding] = []
 
         def note(code: str, severity: Severity, message: str) -> None:
@@ -64,7 +64,7 @@ class BankStatementSource:
                 f"{policy.min_history_months} are needed to judge the business's cash flow.",
             )
         if not flow.average_monthly_inflow.is_positive:
-            note("no_revenue", Severity.HIGH, "The bank statement shows no operating inflow in the review window.")
+            note("no_revenue", Severity.HIGH, "The bank statement shows no operating inflow in the assessment window.")
         if not flow.average_monthly_net_flow.is_positive:
             note(
                 "no_operating_surplus",
@@ -112,10 +112,10 @@ class TaxFilingSource:
     def name(self) -> str:
         return "tax_filings"
 
-    def assess(self, context: ReviewContext) -> list[Finding]:
+    def assess(self, context: AssessmentContext) -> list[Finding]:
         """A finding when filings are missing, or when declared revenue strays from bank inflow."""
         comparison = compare_tax_filings(self.filings, context.cash_flow)
-        tolerance = context.policy.review.max_tax_mismatch
+        tolerance = context.policy.business_assessment.max_tax_mismatch
         if comparison is None:
             return [
                 Finding(

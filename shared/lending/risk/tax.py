@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from lending.errors import ReviewInputError
+from lending.errors import AssessmentInputError
 from lending.money import CONTEXT, Money, total
 from lending.rates import format_rate
 from lending.risk.cash_flow import CashFlowSummary, is_month_end, month_label, month_starts
@@ -26,13 +26,13 @@ class TaxFiling:
 
     def __post_init__(self) -> None:
         if not isinstance(self.period_start, date) or not isinstance(self.period_end, date):
-            raise ReviewInputError("a tax filing's period is given by two dates")
+            raise AssessmentInputError("a tax filing's period is given by two dates")
         if not isinstance(self.declared_revenue, Money):
-            raise ReviewInputError(f"declared revenue must be Money, not {type(self.declared_revenue).__name__}")
+            raise AssessmentInputError(f"declared revenue must be Money, not {type(self.declared_revenue).__name__}")
         if self.period_start.day != 1 or not is_month_end(self.period_end) or self.period_end < self.period_start:
-            raise ReviewInputError("a tax filing covers whole months: from a month's first day to a month's last")
+            raise AssessmentInputError("a tax filing covers whole months: from a month's first day to a month's last")
         if self.declared_revenue.is_negative:
-            raise ReviewInputError("declared revenue cannot be negative")
+            raise AssessmentInputError("declared revenue cannot be negative")
 
     def months(self) -> list[date]:
         """First days of the months the filing covers."""
@@ -41,7 +41,7 @@ class TaxFiling:
 
 @dataclass(frozen=True, slots=True)
 class TaxComparison:
-    """Revenue declared for months inside the review window against the bank's operating inflow in them."""
+    """Revenue declared for months inside the assessment window against the bank's operating inflow in them."""
 
     months: int
     declared_revenue: Money
@@ -69,10 +69,10 @@ def compare_tax_filings(filings: Sequence[TaxFiling], cash_flow: CashFlowSummary
     seen: set[date] = set()
     for filing in filings:
         if not isinstance(filing, TaxFiling):
-            raise ReviewInputError("tax filings must be TaxFiling items")
+            raise AssessmentInputError("tax filings must be TaxFiling items")
         for month in filing.months():
             if month in seen:
-                raise ReviewInputError(
+                raise AssessmentInputError(
                     f"two tax filings cover {month_label(month)}; pass only the latest filing for each period"
                 )
             seen.add(month)

@@ -1,8 +1,8 @@
-"""Assessment: credit scoring and the business review (run side by side), then the decision.
+"""Assessment: credit scoring and the business assessment (run side by side), then the decision.
 
 Each step reads the application, fetches what it needs from a vendor, stores its result on the application and
-returns a small summary to the workflow. The business review keeps the statement and filings it judged, so the
-decision re-runs the same pure review and nothing is restated.
+returns a small summary to the workflow. The business assessment keeps the statement and filings it judged, so the
+decision re-runs the same pure assessment and nothing is restated.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from lending.catalogue import Catalogue
 from lending.money import Money
 from lending.origination import Status
 from lending.prc_id import age_on
+from lending.risk.business_assessment import assess_business
 from lending.risk.cash_flow import BankStatement, BankTransaction
 from lending.risk.decision import decide, decide_before_assessment
 from lending.risk.facts import ScoreOutcome, parse_application, parse_identity
 from lending.risk.outcome import Decision, Outcome
 from lending.risk.policy import DecisionPolicy
-from lending.risk.review import review_business
 from lending.risk.tax import TaxFiling
 from lending.scoring.engine import score_applicant, score_json, to_outcome
 from lending.scoring.features import SCORABLE_AGES, BureauFacts
@@ -112,7 +112,7 @@ def _filings(raw: list[list[str]]) -> list[TaxFiling]:
     ]
 
 
-def review_cash_flow(
+def assess_cash_flow(
     application_id: str,
     *,
     applications: Applications,
@@ -121,27 +121,29 @@ def review_cash_flow(
     decrypt: Decrypt,
     policy: DecisionPolicy,
 ) -> dict[str, Any]:
-    """Fetch 12 months of statements and the tax filings (only with consent) and review them."""
+    """Fetch 12 months of statements and the tax filings (only with consent) and assess the business on them."""
     application = _start_assessing(applications, application_id)
     if not application["consent"]["data_processing"]:
-        return {"reviewed": False, "reason": "consent_missing"}
+        return {"assessed": False, "reason": "consent_missing"}
     pii = decrypt(application_id, application["pii"], ("name", "id_number", "phone", "bank_account"))
     holder = Applicant(pii["name"], pii["id_number"], pii["phone"])
     statement = bank_data.fetch_statements(pii["bank_account"], 12, holder=holder)
     filings = bank_data.fetch_tax_filings(holder)
-    review = review_business(statement, filings, policy=policy, industry=application["business"]["industry"])
+    assessment = assess_business(statement, filings, policy=policy, industry=application["business"]["industry"])
     evidence = {
         "statement": _statement_json(statement),
         "filings": [[f.period_start.isoformat(), f.period_end.isoformat(), str(f.declared_revenue)] for f in filings],
     }
-    applications.set_fields(application_id, {"review": review.to_json_dict(), "review_evidence": evidence})
+    applications.set_fields(
+        application_id, {"business_assessment": assessment.to_json_dict(), "business_assessment_evidence": evidence}
+    )
     audit.append(
         application_id,
-        "business_reviewed",
+        "business_assessed",
         clock.now(),
-        {"months": review.months_covered, "findings": [f.code for f in review.findings]},
+        {"months": assessment.months_covered, "findings": [f.code for f in assessment.findings]},
     )
-    return {"reviewed": True, "findings": len(review.findings)}
+    return {"assessed": True, "findings": len(assessment.findings)}
 
 
 def _stored_score(raw: dict[str, Any]) -> ScoreOutcome:
@@ -190,17 +192,17 @@ def make_decision(
     )
     decision = decide_before_assessment(facts, verdict, catalogue=catalogue, policy=policy)
     if decision is None:
-        if "score" not in application or "review_evidence" not in application:
-            raise MissingAssessment(f"application {application_id} has no score or review to decide on")
-        evidence = application["review_evidence"]
-        review = review_business(
+        if "score" not in application or "business_assessment_evidence" not in application:
+            raise MissingAssessment(f"application {application_id} has no score or business assessment to decide on")
+        evidence = application["business_assessment_evidence"]
+        assessment = assess_business(
             _statement(evidence["statement"]),
             _filings(evidence["filings"]),
             policy=policy,
             industry=application["business"]["industry"],
         )
         score = _stored_score(application["score"])
-        decision = decide(facts, verdict, score, review, catalogue=catalogue, policy=policy)
+        decision = decide(facts, verdict, score, assessment, catalogue=catalogue, policy=policy)
     record = decision.to_json_dict()
     if decision.outcome is Outcome.APPROVE:
         applications.move(application_id, Status.APPROVED, {"decision": record})

@@ -24,7 +24,7 @@ when ``tax_id`` is left out::
                       "declared_revenue": "<decimal, 2 places, ≥ 0>"}, …]}
     422 {"error": {"code": "invalid_request", …}}
 
-Both are read-only and safe to retry. Results are the business review's own types, so they go to it unchanged.
+Both are read-only and safe to retry. Results are the business assessment's own types, so they go to it unchanged.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _filing(item: Any) -> TaxFiling:
 
 
 class BankDataClient:
-    """Fetches bank statements and tax filings for the business review."""
+    """Fetches bank statements and tax filings for the business assessment."""
 
     def __init__(self, base_url: str, *, timeout: float = 10.0, api_key: str | None = None) -> None:
         self._http = VendorTransport(VENDOR, base_url, timeout=timeout, api_key=api_key)

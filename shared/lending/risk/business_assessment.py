@@ -1,6 +1,6 @@
-"""The business review: the cash flow a bank statement shows, declared tax revenue against it, and further sources.
+"""The business assessment: the cash flow a bank statement shows, declared tax revenue against it, and further sources.
 
-:func:`review_business` runs every source of evidence (:mod:`lending.risk.sources`) over the statement's window
+:func:`assess_business` runs every source of evidence (:mod:`lending.risk.sources`) over the statement's window
 and gathers the figures and findings an underwriter and the decision read.
 """
 
@@ -12,12 +12,12 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from lending.errors import ReviewInputError
+from lending.errors import AssessmentInputError
 from lending.money import Money
 from lending.rates import format_rate
 from lending.risk.cash_flow import MonthlyFlow, debt_service_coverage, month_label, summarise_cash_flow
 from lending.risk.findings import Finding
-from lending.risk.sources import BankStatementSource, ReviewContext, ReviewSource, TaxFilingSource
+from lending.risk.sources import AssessmentContext, AssessmentSource, BankStatementSource, TaxFilingSource
 from lending.risk.tax import TaxComparison, TaxFiling, compare_tax_filings
 
 if TYPE_CHECKING:
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
-class BusinessReview:
-    """The review's figures and findings; money in CNY, ratios to four places."""
+class BusinessAssessment:
+    """The assessment's figures and findings; money in CNY, ratios to four places."""
 
     first_month: date
     last_month: date
@@ -52,7 +52,7 @@ class BusinessReview:
         return None if self.tax is None else self.tax.ratio
 
     def to_json_dict(self) -> dict[str, object]:
-        """The review as JSON-ready values: money as two-place strings, ratios as four-place strings."""
+        """The assessment as JSON-ready values: money as two-place strings, ratios as four-place strings."""
 
         def ratio(value: Decimal | None) -> str | None:
             return None if value is None else format_rate(value)
@@ -75,31 +75,31 @@ class BusinessReview:
         }
 
 
-def review_business(
+def assess_business(
     statement: BankStatement,
     filings: Sequence[TaxFiling],
     *,
     policy: DecisionPolicy,
     industry: str | None = None,
     proposed_instalment: Money | None = None,
-    sources: Sequence[ReviewSource] = (),
-) -> BusinessReview:
-    """Review a business from its bank statement, tax filings and any further sources."""
-    cash_flow = summarise_cash_flow(statement, policy.review)
+    sources: Sequence[AssessmentSource] = (),
+) -> BusinessAssessment:
+    """Assess a business from its bank statement, tax filings and any further sources."""
+    cash_flow = summarise_cash_flow(statement, policy.business_assessment)
     tax = compare_tax_filings(filings, cash_flow)
-    context = ReviewContext(cash_flow, industry, policy)
+    context = AssessmentContext(cash_flow, industry, policy)
     findings: list[Finding] = []
     names: set[str] = set()
-    every_source: list[ReviewSource] = [BankStatementSource(), TaxFilingSource(tuple(filings)), *sources]
+    every_source: list[AssessmentSource] = [BankStatementSource(), TaxFilingSource(tuple(filings)), *sources]
     for source in every_source:
         if source.name in names:
-            raise ReviewInputError(f"two review sources are named {source.name!r}")
+            raise AssessmentInputError(f"two assessment sources are named {source.name!r}")
         names.add(source.name)
         findings.extend(source.assess(context))
     coverage = None
     if proposed_instalment is not None:
         coverage = debt_service_coverage(cash_flow.average_monthly_net_flow, proposed_instalment)
-    return BusinessReview(
+    return BusinessAssessment(
         first_month=cash_flow.months[0].month,
         last_month=cash_flow.months[-1].month,
         monthly=cash_flow.months,
