@@ -10,19 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from lending.errors import AssessmentInputError
 from lending.money import Money
 from lending.rates import format_rate
-from lending.risk.cash_flow import MonthlyFlow, debt_service_coverage, month_label, summarise_cash_flow
+from lending.risk.cash_flow import BankStatement, MonthlyFlow, debt_service_coverage, month_label, summarise_cash_flow
 from lending.risk.findings import Finding
+from lending.risk.policy import DecisionPolicy
 from lending.risk.sources import AssessmentContext, AssessmentSource, BankStatementSource, TaxFilingSource
 from lending.risk.tax import TaxComparison, TaxFiling, compare_tax_filings
-
-if TYPE_CHECKING:
-    from lending.risk.cash_flow import BankStatement
-    from lending.risk.policy import DecisionPolicy
 
 
 @dataclass(frozen=True, slots=True)

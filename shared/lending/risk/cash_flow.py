@@ -13,15 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from lending.calendar import add_months
 from lending.errors import AssessmentInputError
 from lending.money import CONTEXT, Money, Rounding, total
+from lending.risk.policy import BusinessAssessmentPolicy
 from lending.risk.statistics import FIGURE_PLACES, figure, least_squares_slope, mean, population_std
-
-if TYPE_CHECKING:
-    from lending.risk.policy import BusinessAssessmentPolicy
 
 _FLOOR = Rounding.FLOOR.value
 _DAY = timedelta(days=1)

@@ -1,21 +1,19 @@
 """The sources of evidence about a business, and the two every assessment reads: the bank statement and the tax filings.
 
-Every source (these two, and plug-ins such as :mod:`lending.risk.electricity`) is a :class:`AssessmentSource`: it reads
-the same :class:`AssessmentContext` and returns findings for an underwriter to read.
+Every source (these two, and plug-ins such as :mod:`lending.risk.electricity`) is an :class:`AssessmentSource`: it
+reads the same :class:`AssessmentContext` and returns findings for an underwriter to read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from lending.risk.cash_flow import CashFlowSummary
 from lending.risk.findings import Finding, Severity
+from lending.risk.policy import DecisionPolicy
 from lending.risk.statistics import percent
 from lending.risk.tax import TaxFiling, compare_tax_filings
-
-if TYPE_CHECKING:
-    from lending.risk.policy import DecisionPolicy
 
 
 @dataclass(frozen=True, slots=True)
