@@ -26,7 +26,7 @@ ACCOUNT = "123456789012"
 WORKFLOW_FUNCTIONS = [
     "IdentityRequestFunction",
     "CreditScoringFunction",
-    "BusinessReviewFunction",
+    "BusinessAssessmentFunction",
     "DecisionFunction",
     "UnderwriterReferralFunction",
     "OfferPricingFunction",
@@ -91,7 +91,7 @@ USES: dict[str, set[str]] = {
     | _AUDIT
     | {"secretsmanager:GetSecretValue IdentityWebhookSecret", "states:SendTaskSuccess OriginationStateMachine"},
     "CreditScoringFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
-    "BusinessReviewFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
+    "BusinessAssessmentFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
     "DecisionFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
     "UnderwriterReferralFunction": _APPLICATION_STEP | _AUDIT,
     "ReviewsFunction": _APPLICATION_STEP

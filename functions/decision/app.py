@@ -1,4 +1,4 @@
-"""Workflow step: policy rules, score cut-offs and the business review into approve, decline or refer."""
+"""Workflow step: policy rules, score cut-offs and the business assessment into approve, decline or refer."""
 
 from __future__ import annotations
 

@@ -40,9 +40,13 @@ from lending.adapters.vendors.bureau import CreditReport
 from lending.calendar import add_months
 from lending.catalogue import Catalogue, load_catalogue
 from lending.money import Money
-from lending.risk.decision import Application, Decision, IdentityResult, Outcome, decide
+from lending.risk.business_assessment import BusinessAssessment, assess_business
+from lending.risk.cash_flow import BankStatement, BankTransaction
+from lending.risk.decision import decide
+from lending.risk.facts import Application, IdentityResult
+from lending.risk.outcome import Decision, Outcome
 from lending.risk.policy import DecisionPolicy, load_policy
-from lending.risk.review import BankStatement, BankTransaction, BusinessReview, TaxFiling, review_business
+from lending.risk.tax import TaxFiling
 from lending.scoring.engine import score_applicant, to_outcome
 from lending.scoring.features import raw_inputs
 from lending.scoring.model import REASON_COUNT, REASON_TEXT, CreditModel, ModelReason, ModelScore, load_model
@@ -107,7 +111,7 @@ class _Case:
     report: CreditReport
     application: Application
     identity: IdentityResult
-    review: BusinessReview
+    assessment: BusinessAssessment
     catalogue: Catalogue
     policy: DecisionPolicy
 
@@ -116,7 +120,7 @@ class _Case:
             self.application,
             self.identity,
             to_outcome(result),
-            self.review,
+            self.assessment,
             catalogue=self.catalogue,
             policy=self.policy,
         )
@@ -165,7 +169,7 @@ def _case() -> _Case:
             }
         ),
         identity=IdentityResult(passed=True, face_match=Decimal("0.93"), liveness=True),
-        review=review_business(_statement(), _filings(), policy=policy, industry="retail"),
+        assessment=assess_business(_statement(), _filings(), policy=policy, industry="retail"),
         catalogue=load_catalogue(),
         policy=policy,
     )
@@ -179,7 +183,7 @@ def _onnx_end_to_end(case: _Case) -> Decision:
     application = case.application
     report = case.report.facts()
     outcome, _ = score_applicant(case.model, application.amount, application.term_months, AGE, report)
-    return decide(application, case.identity, outcome, case.review, catalogue=case.catalogue, policy=case.policy)
+    return decide(application, case.identity, outcome, case.assessment, catalogue=case.catalogue, policy=case.policy)
 
 
 def _native_result(model: CreditModel, p_bad: float, contributions: np.ndarray) -> ModelScore:

@@ -130,7 +130,7 @@ class Product(_Strict):
     waterfall: tuple[Component, ...] = DEFAULT_WATERFALL
     early_repayment: EarlyRepayment = EarlyRepayment.SHORTEN_TERM
     applicant_age: AgeRange
-    min_dscr: Decimal = Field(ge=0, description="debt-service coverage floor of the business review")
+    min_dscr: Decimal = Field(ge=0, description="debt-service coverage floor of the business assessment")
     startup: Startup | None = None
     freeze_drawdowns_when_past_due: bool = False
 

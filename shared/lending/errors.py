@@ -46,6 +46,12 @@ class RateCapExceeded(LendingError):
     code = "rate_cap_exceeded"
 
 
+class AssessmentInputError(LendingError, ValueError):
+    """Bank statements, tax filings or source data that cannot be assessed as given."""
+
+    code = "invalid_assessment_input"
+
+
 class UnbalancedTransaction(LendingError, ValueError):
     """A ledger transaction whose postings do not sum to zero."""
 

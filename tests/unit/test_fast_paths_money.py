@@ -1,4 +1,4 @@
-"""Money's and the review's fast paths against the Decimal arithmetic they stand for."""
+"""Money's and the business assessment's fast paths against the Decimal arithmetic they stand for."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lending.errors import InvalidAmount
+from lending.errors import AssessmentInputError, InvalidAmount
 from lending.money import CONTEXT, Money, Rounding
-from lending.risk.review import FIGURE_PLACES, ReviewInputError, debt_service_coverage
+from lending.risk.cash_flow import debt_service_coverage
+from lending.risk.statistics import FIGURE_PLACES
 
 PROPERTY = settings(max_examples=500, deadline=None)
 
@@ -80,7 +81,7 @@ def test_debt_service_coverage_divides_the_fen_as_it_divided_the_yuan(net: Money
     # Given any net flow and instalment
     def reference() -> Decimal:
         if not instalment.is_positive:
-            raise ReviewInputError("the instalment to cover must be positive")
+            raise AssessmentInputError("the instalment to cover must be positive")
         ratio = CONTEXT.divide(net.to_decimal(), instalment.to_decimal())
         return ratio.quantize(FIGURE_PLACES, rounding=Rounding.FLOOR.value)
 

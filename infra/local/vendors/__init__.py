@@ -91,7 +91,7 @@ class SandboxVendors:
         self.bureau = SandboxCreditBureau(host=host, api_key=api_key, clock=clock)
 
         def today() -> date:
-            # The business date of the vendors' moment: China's calendar date, as the platform's review reads it.
+            # The business date of the vendors' moment: China's calendar date, as the business assessment reads it.
             return business_date(clock())
 
         self.bank_data = SandboxBankData(host=host, api_key=api_key, today=today)

@@ -4,7 +4,7 @@ The wire contract is :mod:`lending.adapters.vendors.bank_data`'s. The applicant'
 profile, as at the bureau, so the three vendors tell one consistent story about an applicant; the data is a pure
 function of the applicant and of today's date (the window is the last whole months before it). Today is the
 platform's business date (:func:`lending.clock.today`, China's calendar date on the platform's one clock), so the
-window moves with the local test clock and turns at midnight in China, the day the platform's review sees.
+window moves with the local test clock and turns at midnight in China, the day the platform's business assessment sees.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The applicant's phone picks a named profile (``0001`` strong, ``0002`` weak, ``0003`` borderline); any other phone
 gets a profile derived from a SHA-256 of the ID number, between weak and strong. Everything here is a pure function
 of the profile, the applicant's data and the date: the same applicant always gets the same report, statement and
-filings. To move a sandbox outcome against new model cut-offs or review policy, tune :data:`PROFILES`.
+filings. To move a sandbox outcome against new model cut-offs or assessment policy, tune :data:`PROFILES`.
 
 The vendors never see the application: no request to them carries the amount, the term or the product. So each
 named profile earns its phone's outcome at every amount and term of every product, as a payment provider's test
@@ -67,7 +67,7 @@ class CashFlow:
     fixed_costs: Money
     variable_cost_share: Decimal
     tax_declared_share: Decimal
-    #: Borrowed money paid in once, mid-window: not revenue, and labelled so (the review leaves it out).
+    #: Borrowed money paid in once, mid-window: not revenue, and labelled so (the assessment leaves it out).
     loan_proceeds: Money = Money.ZERO
     #: Whole months the account has been with this bank: a statement covers no more of them, however many are
     #: asked for (None: as many as asked). Tax filings still cover the months asked: the business is older.
@@ -154,7 +154,7 @@ PROFILES: dict[str, SandboxProfile] = {
     # 508–544, and only with expenses in the hundreds of thousands; across every term and age, the narrowest was 47
     # points, 502–549). So the referral comes from the business, which moved its account here five months ago: a
     # statement of five whole months, one short of the policy's six, is a high finding the policy refers on, and
-    # nothing the review declines on. The person in between the others (mid-career freelancer, some debt, no
+    # nothing the assessment declines on. The person in between the others (mid-career freelancer, some debt, no
     # records) scores 525 or more at any amount, term and age: never declined, and approved but for the history.
     # The business clears 698,400 a month over those five months, every month in surplus: coverage of at least 1.38
     # on the hardest payment of any product at grade C, so the underwriter sees the request itself as the terms.

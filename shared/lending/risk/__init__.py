@@ -1,1 +1,1 @@
-"""The risk engine's pure half: business review, decision policy and the decision itself. No AWS, no numpy."""
+"""The risk engine's pure half: business assessment, decision policy and the decision itself. No AWS, no numpy."""

@@ -9,8 +9,8 @@ The order is the policy's order of precedence, and the first rule that settles a
 3. Terms: the limit is the least of the product maximum, the request and what the cash flow can service; below the
    product minimum it declines. The rate is priced by grade and industry, and an APR above the cap declines: no
    offer above the cap is ever made.
-4. A score between the cut-offs, or a review finding the policy refers, goes to an underwriter with the terms the
-   underwriter would grant.
+4. A score between the cut-offs, or a business assessment finding the policy refers, goes to an underwriter with
+   the terms the underwriter would grant.
 5. Otherwise approve.
 
 Whatever the rules decide, an applicant who asked for a person gets one (PIPL art. 24): the decision becomes a
@@ -20,401 +20,23 @@ machine or person, may assess the applicant's data.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 from decimal import Decimal
-from enum import StrEnum
-from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
-
-from lending.applicant import Consent
 from lending.calendar import months_between
 from lending.catalogue import Catalogue, Method, Product
-from lending.errors import CatalogueError, LendingError, ProductRuleViolation, RateCapExceeded
-from lending.money import CONTEXT, Money, Rounding
-from lending.prc_id import age_on, validate_id_number
-from lending.pricing import Fees, Offer, make_offer, price_annual_rate
-from lending.rates import DISCLOSURE_PLACES, format_rate, monthly_rate
+from lending.errors import CatalogueError, ProductRuleViolation, RateCapExceeded
+from lending.money import Money, Rounding
+from lending.pricing import Offer, make_offer, price_annual_rate
+from lending.rates import DISCLOSURE_PLACES, format_rate
+from lending.risk.affordability import Affordability, cash_flow_limit, debt_service, largest_instalment
+from lending.risk.business_assessment import BusinessAssessment
+from lending.risk.cash_flow import debt_service_coverage
+from lending.risk.facts import Application, DecisionInputError, IdentityResult, ScoreOutcome
+from lending.risk.outcome import Decision, DecisionReason, LimitBasis, Outcome, ReasonSource, Rule, Terms
 from lending.risk.policy import DecisionPolicy, check_policy_fits
-from lending.risk.review import BusinessReview, debt_service_coverage
-from lending.schedule import Instalment, annuity_instalment, largest_payment
 
 _HALF_UP = Rounding.HALF_UP.value
-
-
-class DecisionInputError(LendingError, ValueError):
-    """An application, identity or score result that is malformed or incomplete; ``fields`` names the culprits."""
-
-    code = "invalid_decision_input"
-
-    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.fields = fields
-
-
-class Outcome(StrEnum):
-    """What the decision says."""
-
-    APPROVE = "approve"
-    DECLINE = "decline"
-    REFER = "refer"
-
-
-class Rule(StrEnum):
-    """The rule or cut-off that settled a decision: stable codes for audit, metrics and the underwriters' queue."""
-
-    CONSENT_MISSING = "consent_missing"
-    IDENTITY_FAILED = "identity_failed"
-    FACE_MATCH_BELOW_MINIMUM = "face_match_below_minimum"
-    LIVENESS_NOT_CONFIRMED = "liveness_not_confirmed"
-    APPLICANT_AGE_OUTSIDE_RANGE = "applicant_age_outside_range"
-    BUSINESS_TOO_OLD_FOR_STARTUP = "business_too_old_for_startup"
-    TAX_MISMATCH = "tax_mismatch"
-    DSCR_BELOW_FLOOR = "dscr_below_floor"
-    SCORE_BELOW_CUTOFF = "score_below_cutoff"
-    LIMIT_BELOW_PRODUCT_MINIMUM = "limit_below_product_minimum"
-    RATE_CAP_EXCEEDED = "rate_cap_exceeded"
-    SCORE_IN_REFERRAL_BAND = "score_in_referral_band"
-    REVIEW_FINDINGS = "review_findings"
-    HUMAN_REVIEW_REQUESTED = "human_review_requested"
-    SCORE_AT_OR_ABOVE_CUTOFF = "score_at_or_above_cutoff"
-
-
-class LimitBasis(StrEnum):
-    """Which bound set the limit."""
-
-    REQUEST = "request"
-    PRODUCT_MAXIMUM = "product_maximum"
-    CASH_FLOW = "cash_flow"
-
-
-class ReasonSource(StrEnum):
-    """Where a reason comes from: a policy rule, the scoring model, or the business review."""
-
-    POLICY = "policy"
-    MODEL = "model"
-    REVIEW = "review"
-
-
-class _Input(BaseModel):
-    # Validation errors must never echo what was sent: the input holds ID numbers.
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-
-class Application(_Input):
-    """The facts of an application the decision needs."""
-
-    product: str = Field(min_length=1)
-    amount: Money
-    term_months: int = Field(ge=1)
-    method: Method | None = None
-    decided_on: date
-    applicant_age: int | None = Field(default=None, ge=0, le=150)
-    id_number: str | None = Field(default=None, repr=False)
-    consent: Consent
-    human_review_requested: StrictBool = False
-    industry: str | None = None
-    business_registered_on: date | None = None
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id_number(cls, value: str | None) -> str | None:
-        return None if value is None else validate_id_number(value)
-
-    @model_validator(mode="after")
-    def _complete(self) -> Self:
-        if not self.amount.is_positive:
-            raise ValueError("the requested amount must be positive")
-        if self.applicant_age is None and self.id_number is None:
-            raise ValueError("give the applicant's age or ID number")
-        if (
-            self.id_number is not None
-            and self.applicant_age is not None
-            and age_on(self.id_number, self.decided_on) != self.applicant_age
-        ):
-            raise ValueError("the applicant's age does not agree with the birth date in the ID number")
-        if self.business_registered_on is not None and self.business_registered_on > self.decided_on:
-            raise ValueError("the business cannot be registered after the decision date")
-        return self
-
-    def age(self) -> int:
-        """The applicant's age on the decision date, from the ID number when there is one."""
-        if self.id_number is not None:
-            return age_on(self.id_number, self.decided_on)
-        assert self.applicant_age is not None  # the validator requires one of the two
-        return self.applicant_age
-
-
-class IdentityResult(_Input):
-    """The identity vendor's verdict."""
-
-    passed: StrictBool
-    face_match: Decimal = Field(ge=0, le=1, allow_inf_nan=False)
-    liveness: StrictBool
-
-
-def _input_error(kind: str, exc: ValidationError) -> DecisionInputError:
-    problems = exc.errors(include_input=False, include_url=False)
-    fields = tuple(".".join(str(part) for part in problem["loc"]) or kind for problem in problems)
-    detail = "; ".join(f"{name}: {problem['msg']}" for name, problem in zip(fields, problems, strict=True))
-    return DecisionInputError(f"invalid {kind}: {detail}", fields)
-
-
-def parse_application(raw: object) -> Application:
-    """Validate application facts from JSON-like data; problems become one DecisionInputError naming the fields."""
-    try:
-        return Application.model_validate(raw)
-    except ValidationError as exc:
-        raise _input_error("application", exc) from None
-
-
-def parse_identity(raw: object) -> IdentityResult:
-    """Validate the identity vendor's result; problems become one DecisionInputError naming the fields."""
-    try:
-        return IdentityResult.model_validate(raw)
-    except ValidationError as exc:
-        raise _input_error("identity result", exc) from None
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """A factor the model held against the applicant: a code, words for the borrower, and how much it weighed."""
-
-    code: str
-    text: str
-    impact: Decimal
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.code, str) or not self.code or not isinstance(self.text, str) or not self.text:
-            raise DecisionInputError("a model reason needs a code and a text", ("reasons",))
-        if not isinstance(self.impact, Decimal) or not self.impact.is_finite():
-            raise DecisionInputError("a model reason's impact is a finite Decimal", ("reasons",))
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreOutcome:
-    """The scoring model's verdict: probability of default, score, risk grade and adverse reasons."""
-
-    probability_of_default: Decimal
-    score: int
-    grade: str
-    reasons: tuple[Reason, ...] = ()
-
-    def __post_init__(self) -> None:
-        pd = self.probability_of_default
-        if not isinstance(pd, Decimal) or not pd.is_finite() or not 0 <= pd <= 1:
-            raise DecisionInputError("the probability of default is a Decimal from 0 to 1", ("probability_of_default",))
-        if type(self.score) is not int:
-            raise DecisionInputError("the score is a whole number", ("score",))
-        if not isinstance(self.grade, str) or not self.grade:
-            raise DecisionInputError("the score result needs a risk grade", ("grade",))
-        if not isinstance(self.reasons, tuple) or not all(isinstance(r, Reason) for r in self.reasons):
-            raise DecisionInputError("the model's reasons are a tuple of Reason", ("reasons",))
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionReason:
-    """Why: a stable code, words the borrower understands, and where the reason comes from."""
-
-    code: str
-    text: str
-    source: ReasonSource
-
-    def to_json_dict(self) -> dict[str, str]:
-        """The reason as JSON-ready values."""
-        return {"code": self.code, "text": self.text, "source": self.source.value}
-
-
-@dataclass(frozen=True, slots=True)
-class Affordability:
-    """What the cash flow can carry: coverage at the amount sought and the largest limit it services."""
-
-    average_monthly_net_flow: Money
-    min_dscr: Decimal
-    amount_sought: Money  # the request, capped at the product maximum
-    instalment_at_amount_sought: Money
-    dscr_at_amount_sought: Decimal
-    # The largest step whose payment keeps coverage at the floor, up to the product maximum; searched for only when
-    # the amount sought is not covered, because the search builds several schedules and is otherwise moot.
-    cash_flow_limit: Money | None
-    instalment_at_limit: Money | None = None
-    dscr_at_limit: Decimal | None = None
-
-    def to_json_dict(self) -> dict[str, object]:
-        """The figures as JSON-ready values: money two places, ratios four."""
-        return {
-            "average_monthly_net_flow": str(self.average_monthly_net_flow),
-            "min_dscr": format_rate(self.min_dscr),
-            "amount_sought": str(self.amount_sought),
-            "instalment_at_amount_sought": str(self.instalment_at_amount_sought),
-            "dscr_at_amount_sought": format_rate(self.dscr_at_amount_sought),
-            "cash_flow_limit": None if self.cash_flow_limit is None else str(self.cash_flow_limit),
-            "instalment_at_limit": None if self.instalment_at_limit is None else str(self.instalment_at_limit),
-            "dscr_at_limit": None if self.dscr_at_limit is None else format_rate(self.dscr_at_limit),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Terms:
-    """The terms of an approval (or those an underwriter would grant on a referral); a line carries no offer."""
-
-    product: str
-    kind: Literal["instalment", "revolving"]
-    limit: Money
-    limit_basis: LimitBasis
-    term_months: int
-    method: Method | None
-    annual_rate: Decimal
-    apr: Decimal
-    offer: Offer | None
-
-    def to_json_dict(self) -> dict[str, object]:
-        """The terms as JSON-ready values: money two places, rates four."""
-        offer = self.offer
-        instalments = offer.schedule.instalments if offer is not None else ()
-        return {
-            "product": self.product,
-            "kind": self.kind,
-            "limit": str(self.limit),
-            "limit_basis": self.limit_basis.value,
-            "term_months": self.term_months,
-            "method": None if self.method is None else self.method.value,
-            "annual_rate": format_rate(self.annual_rate),
-            "apr": format_rate(self.apr),
-            "upfront_fee": None if offer is None else str(offer.upfront_fee),
-            "net_disbursement": None if offer is None else str(offer.net_disbursement),
-            "largest_instalment": str(max(i.total for i in instalments)) if instalments else None,
-            "total_repayable": None if offer is None else str(offer.schedule.total_repayable),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The outcome, the rule that produced it, the reasons, and the terms when there are any."""
-
-    outcome: Outcome
-    rule: Rule
-    reasons: tuple[DecisionReason, ...]
-    decided_on: date
-    product: str
-    risk_grade: str | None  # None when the application was declined before it was scored
-    score: int | None
-    probability_of_default: Decimal | None
-    terms: Terms | None
-    affordability: Affordability | None
-    policy_version: str
-    catalogue_version: str
-    automated_outcome: Outcome | None = None  # on a referral the applicant asked for: what the rules decided
-    automated_rule: Rule | None = None
-
-    def to_json_dict(self) -> dict[str, object]:
-        """The decision as JSON-ready values: money as two-place strings, rates and ratios as four-place strings."""
-        return {
-            "outcome": self.outcome.value,
-            "rule": self.rule.value,
-            "reasons": [reason.to_json_dict() for reason in self.reasons],
-            "decided_on": self.decided_on.isoformat(),
-            "product": self.product,
-            "risk_grade": self.risk_grade,
-            "score": self.score,
-            "probability_of_default": None
-            if self.probability_of_default is None
-            else format_rate(self.probability_of_default),
-            "terms": None if self.terms is None else self.terms.to_json_dict(),
-            "affordability": None if self.affordability is None else self.affordability.to_json_dict(),
-            "automated_outcome": None if self.automated_outcome is None else self.automated_outcome.value,
-            "automated_rule": None if self.automated_rule is None else self.automated_rule.value,
-            "policy_version": self.policy_version,
-            "catalogue_version": self.catalogue_version,
-        }
-
-    def to_json(self) -> str:
-        """The decision as a JSON document."""
-        return json.dumps(self.to_json_dict(), ensure_ascii=False)
-
-
-def debt_service(
-    product: Product, principal: Money, annual_rate: Decimal, months: int, method: Method | None, start: date
-) -> Money:
-    """The largest monthly payment a loan of ``principal`` asks for, fees included: what the cash flow must cover."""
-    # A line has no schedule: it counts as fully drawn and repaid in equal instalments over its term, the most it
-    # could ask of the business. An instalment loan's largest payment is the first of equal principal, or the first
-    # after the start-up plan's grace, so coverage holds in its hardest month, not on average.
-    if product.kind == "revolving" or method is None:
-        return annuity_instalment(principal, monthly_rate(annual_rate), months)
-    grace = product.startup.grace_months if method is Method.INTEREST_ONLY_GRACE and product.startup else 0
-    return largest_payment(
-        principal,
-        annual_rate,
-        months,
-        method,
-        start,
-        grace_months=grace,
-        day_count_basis=product.day_count_basis,
-        per_instalment_fee=Fees.for_product(product, principal).per_instalment,
-    )
-
-
-def cash_flow_limit(
-    net_flow: Money,
-    min_dscr: Decimal,
-    product: Product,
-    annual_rate: Decimal,
-    months: int,
-    method: Method | None,
-    start: date,
-    step: Money,
-) -> Money:
-    """The largest multiple of ``step``, up to the product maximum, whose payment keeps coverage ≥ ``min_dscr``."""
-    if not net_flow.is_positive:
-        return Money.ZERO
-
-    def payment(steps: int) -> Money:
-        return debt_service(product, Money(steps * step.fen), annual_rate, months, method, start)
-
-    def serviceable(steps: int) -> bool:
-        return steps == 0 or debt_service_coverage(net_flow, payment(steps)) >= min_dscr
-
-    most = product.max_amount.fen // step.fen
-    if most == 0:
-        return Money.ZERO
-    top = payment(most)
-    if debt_service_coverage(net_flow, top) >= min_dscr:
-        return Money(most * step.fen)
-    # Invariant: ``low`` steps are serviceable, ``high`` steps are not. The payment is nearly proportional to the
-    # principal, so the proportional guess lands within a step or two of the answer; galloping from it brackets
-    # the answer in a few schedules where a blind bisection would build a dozen.
-    low, high = 0, most
-    affordable = CONTEXT.divide(net_flow.to_decimal(), min_dscr)
-    guess = int(CONTEXT.divide(CONTEXT.multiply(affordable, Decimal(most)), top.to_decimal()))
-    guess = min(max(guess, 1), most - 1)
-    stride = 1
-    if serviceable(guess):
-        low = guess
-        while low + stride < high:
-            if not serviceable(low + stride):
-                high = low + stride
-                break
-            low += stride
-            stride *= 2
-    else:
-        high = guess
-        while high - stride > low:
-            if serviceable(high - stride):
-                low = high - stride
-                break
-            high -= stride
-            stride *= 2
-    while high - low > 1:
-        middle = (low + high) // 2
-        if serviceable(middle):
-            low = middle
-        else:
-            high = middle
-    return Money(low * step.fen)
 
 
 def _policy_reason(code: str, text: str) -> DecisionReason:
@@ -428,7 +50,7 @@ class _Case:
     application: Application
     identity: IdentityResult
     score: ScoreOutcome | None  # None only for the rules that run before assessment
-    review: BusinessReview | None
+    assessment: BusinessAssessment | None
     catalogue: Catalogue
     policy: DecisionPolicy
     product: Product
@@ -464,9 +86,9 @@ class _Case:
         return self.score
 
     @property
-    def reviewed(self) -> BusinessReview:
-        assert self.review is not None, "only the verification rules run before the business review"
-        return self.review
+    def assessed(self) -> BusinessAssessment:
+        assert self.assessment is not None, "only the verification rules run before the business assessment"
+        return self.assessment
 
     def record(
         self,
@@ -588,7 +210,7 @@ def _hard_rules(case: _Case) -> Decision | None:
                 f"The start-up plan is for businesses younger than {product.startup.max_business_age_months} "
                 f"months; yours has been registered for {business_age}. Our business operating loan may suit you.",
             )
-    if case.reviewed.tax is not None and case.reviewed.tax.mismatch(policy.review.max_tax_mismatch):
+    if case.assessed.tax is not None and case.assessed.tax.mismatch(policy.business_assessment.max_tax_mismatch):
         return case.decline(
             Rule.TAX_MISMATCH,
             "The revenue declared in your tax filings does not agree with the money your bank statement shows "
@@ -599,7 +221,7 @@ def _hard_rules(case: _Case) -> Decision | None:
 
 def _affordability(case: _Case, annual_rate: Decimal) -> Affordability:
     application, product = case.application, case.product
-    net = case.reviewed.average_monthly_net_flow
+    net = case.assessed.average_monthly_net_flow
     sought = min(application.amount, product.max_amount)
     try:
         if product.kind == "revolving" or case.method is None:
@@ -702,11 +324,6 @@ def _cap_refusal(cap: Decimal) -> str:
     )
 
 
-def largest_instalment(instalments: Sequence[Instalment]) -> Money:
-    """The largest instalment total (principal, interest and fee) of a schedule, summed in fen."""
-    return Money(max([i.principal.fen + i.interest.fen + i.fee.fen for i in instalments]))
-
-
 def _limit_reasons(terms: Terms, product: Product) -> tuple[DecisionReason, ...]:
     if terms.limit_basis is LimitBasis.CASH_FLOW:
         return (
@@ -772,14 +389,15 @@ def _automated(case: _Case) -> Decision:
                 ),
             )
         )
-    referring = [finding for finding in case.reviewed.findings if policy.referral.refers(finding)]
+    referring = [finding for finding in case.assessed.findings if policy.referral.refers(finding)]
     if referring:
-        findings = tuple(DecisionReason(f.code, f.message, ReasonSource.REVIEW) for f in referring)
+        findings = tuple(DecisionReason(f.code, f.message, ReasonSource.BUSINESS_ASSESSMENT) for f in referring)
         summary = _policy_reason(
-            Rule.REVIEW_FINDINGS.value,
-            "The review of your business found points that need a person's judgement, so an underwriter will decide.",
+            Rule.BUSINESS_ASSESSMENT_FINDINGS.value,
+            "The assessment of your business found points that need a person's judgement, so an underwriter will "
+            "decide.",
         )
-        triggers.append((Rule.REVIEW_FINDINGS, (summary, *findings)))
+        triggers.append((Rule.BUSINESS_ASSESSMENT_FINDINGS, (summary, *findings)))
     limit_reasons = _limit_reasons(terms, product)
     if triggers:
         reasons = tuple(reason for _, group in triggers for reason in group) + limit_reasons
@@ -809,7 +427,7 @@ def decide(
     application: Application,
     identity: IdentityResult,
     score: ScoreOutcome,
-    review: BusinessReview,
+    assessment: BusinessAssessment,
     *,
     catalogue: Catalogue,
     policy: DecisionPolicy,
@@ -819,7 +437,7 @@ def decide(
     check_policy_fits(policy, catalogue)
     _check_request(application, score, catalogue, product)
     method = None if product.kind == "revolving" else (application.method or product.methods[0])
-    case = _Case(application, identity, score, review, catalogue, policy, product, method)
+    case = _Case(application, identity, score, assessment, catalogue, policy, product, method)
     automated = _automated(case)
     if not application.human_review_requested or automated.rule is Rule.CONSENT_MISSING:
         return automated

@@ -1,4 +1,4 @@
-"""The decision policy as validated data: score cut-offs, identity thresholds, review tolerances, referral rules.
+"""The decision policy as validated data: score cut-offs, identity thresholds, assessment tolerances, referral rules.
 
 The policy is a versioned JSON file shipped in the layer (``lending/data/policy.json``), loaded once per process.
 Changing a cut-off is a change to that file, reviewed like code, and every decision records the version it used.
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from lending.catalogue import Catalogue
 from lending.errors import LendingError
 from lending.money import Money
-from lending.risk.review import Finding, Severity
+from lending.risk.findings import Finding, Severity
 
 #: A share of something: more than nothing, at most all of it.
 Share = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
@@ -72,8 +72,8 @@ class CashFlowPolicy(_Strict):
         return self
 
 
-class ReviewPolicy(_Strict):
-    """Tolerances of the bank-statement and tax review."""
+class BusinessAssessmentPolicy(_Strict):
+    """Tolerances of the business assessment: its bank-statement window and the tax comparison."""
 
     window_months: int = Field(ge=1, le=24)
     min_history_months: int = Field(ge=1)
@@ -109,7 +109,7 @@ class ElectricityPolicy(_Strict):
 
 
 class ReferralPolicy(_Strict):
-    """Which review findings send an application to an underwriter."""
+    """Which business assessment findings send an application to an underwriter."""
 
     refer_at_severity: Severity
     # Per source: whether its findings at or above the severity refer. A source not named here refers, so that a
@@ -128,7 +128,7 @@ class DecisionPolicy(_Strict):
     score: ScoreCutoffs
     identity: IdentityPolicy
     cash_flow: CashFlowPolicy
-    review: ReviewPolicy
+    business_assessment: BusinessAssessmentPolicy
     electricity: ElectricityPolicy
     referral: ReferralPolicy
 

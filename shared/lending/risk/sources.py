@@ -1,144 +1,140 @@
-"""Review sources beyond the bank and the tax office: electricity use of the business premises.
+"""The sources of evidence about a business, and the two every assessment reads: the bank statement and the tax filings.
 
-A business that trades uses power: premises that drew nothing for a month, or far less than usual of late, are
-not operating as the statement suggests. For a manufacturer, power is an input to every unit sold, so its monthly
-use should rise and fall with revenue; revenue that does not track it, on a business large enough for the
-relation to show, points to inflows that are not sales.
+Every source (these two, and plug-ins such as :mod:`lending.risk.electricity`) is an :class:`AssessmentSource`: it
+reads the same :class:`AssessmentContext` and returns findings for an underwriter to read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from typing import Protocol
 
-from lending.calendar import add_months
-from lending.money import CONTEXT, Rounding
-from lending.risk.review import (
-    Finding,
-    ReviewContext,
-    ReviewInputError,
-    Severity,
-    figure,
-    mean,
-    median,
-    month_label,
-    pearson_correlation,
-    percent,
-)
-
-
-def _kwh(value: Decimal) -> str:
-    """Electricity use as people read it: whole kWh."""
-    return f"{value.quantize(Decimal(1), rounding=Rounding.HALF_UP.value)} kWh"
+from lending.risk.cash_flow import CashFlowSummary
+from lending.risk.findings import Finding, Severity
+from lending.risk.policy import DecisionPolicy
+from lending.risk.statistics import percent
+from lending.risk.tax import TaxFiling, compare_tax_filings
 
 
 @dataclass(frozen=True, slots=True)
-class MeterReading:
-    """Electricity drawn by the premises in one calendar month (``month`` is its first day), in kWh."""
+class AssessmentContext:
+    """What every source may read: the window's cash flow, the business's industry and the policy."""
 
-    month: date
-    kwh: Decimal
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.month, date) or self.month.day != 1:
-            raise ReviewInputError("a meter reading's month is given as the first day of that month")
-        if not isinstance(self.kwh, Decimal) or not self.kwh.is_finite() or self.kwh < 0:
-            raise ReviewInputError("a meter reading is a finite, non-negative Decimal number of kWh")
+    cash_flow: CashFlowSummary
+    industry: str | None
+    policy: DecisionPolicy
 
 
-@dataclass(frozen=True, slots=True)
-class ElectricityUse:
-    """Monthly electricity use of the business premises, as a review source."""
-
-    readings: tuple[MeterReading, ...]
-
-    def __post_init__(self) -> None:
-        months = [reading.month for reading in self.readings]
-        if len(set(months)) != len(months):
-            raise ReviewInputError("two meter readings for the same month; pass one reading per month")
-        object.__setattr__(self, "readings", tuple(sorted(self.readings, key=lambda reading: reading.month)))
+class AssessmentSource(Protocol):
+    """A source of evidence about the business; its findings join the assessment under its name."""
 
     @property
     def name(self) -> str:
-        return "electricity"
+        """A stable name, used by the policy to decide whether the source's findings refer."""
+        ...
 
-    def assess(self, context: ReviewContext) -> list[Finding]:
-        """Findings on zero use, a sharp recent drop, and (for power-hungry industries) use that ignores revenue."""
-        policy = context.policy.electricity
-        if not self.readings:
-            return [self._finding("electricity_insufficient_data", Severity.LOW, "No electricity readings given.")]
-        latest = self.readings[-1].month
-        earliest = add_months(latest, 1 - policy.window_months)
-        window = [reading for reading in self.readings if reading.month >= earliest]
+    def assess(self, context: AssessmentContext) -> list[Finding]:
+        """Findings about the business, in words for an underwriter."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BankStatementSource:
+    """Judges the cash flow the statement shows: history, surplus, stability, trend, negative months."""
+
+    @property
+    def name(self) -> str:
+        return "bank_statements"
+
+    def assess(self, context: AssessmentContext) -> list[Finding]:
+        """Findings on the window's operating cash flow."""
+        flow, policy = context.cash_flow, context.policy.business_assessment
         findings: list[Finding] = []
 
-        idle = [reading.month for reading in window if reading.kwh == 0]
-        if idle:
-            findings.append(
-                self._finding(
-                    "electricity_zero_use",
-                    Severity.HIGH,
-                    f"The premises used no electricity in {len(idle)} of the last {len(window)} months "
-                    f"({', '.join(month_label(month) for month in idle)}).",
-                )
-            )
-        if len(window) < policy.min_months:
-            findings.append(
-                self._finding(
-                    "electricity_insufficient_data",
-                    Severity.LOW,
-                    f"Only {len(window)} months of electricity readings; {policy.min_months} are needed to judge "
-                    "a drop or the relation to revenue.",
-                )
-            )
-            return findings
+        def note(code: str, severity: Severity, message: str) -> None:
+            findings.append(Finding(code, severity, message, self.name))
 
-        usual = median([reading.kwh for reading in window])
-        recent = mean([reading.kwh for reading in window[-policy.recent_months :]])
-        if usual > 0 and recent < CONTEXT.multiply(usual, policy.drop_share):
-            period = (
-                f"the latest month ({month_label(latest)})"
-                if policy.recent_months == 1
-                else f"the {policy.recent_months} months to {month_label(latest)}"
+        if flow.months_covered < policy.min_history_months:
+            note(
+                "insufficient_history",
+                Severity.HIGH,
+                f"The bank statement covers {flow.months_covered} whole months; at least "
+                f"{policy.min_history_months} are needed to judge the business's cash flow.",
             )
-            findings.append(
-                self._finding(
-                    "electricity_sharp_drop",
-                    Severity.HIGH,
-                    f"Electricity use in {period} averaged {_kwh(recent)}, "
-                    f"{percent(CONTEXT.divide(recent, usual))} of the {len(window)}-month median of {_kwh(usual)}.",
-                )
+        if not flow.average_monthly_inflow.is_positive:
+            note("no_revenue", Severity.HIGH, "The bank statement shows no operating inflow in the assessment window.")
+        if not flow.average_monthly_net_flow.is_positive:
+            note(
+                "no_operating_surplus",
+                Severity.HIGH,
+                f"Money out matched or exceeded money in: the average monthly net flow is "
+                f"{flow.average_monthly_net_flow} CNY.",
             )
-
-        mismatch = self._revenue_mismatch(context, window)
-        if mismatch is not None:
-            findings.append(mismatch)
+        if flow.revenue_cv is not None and flow.revenue_cv > policy.max_revenue_cv:
+            note(
+                "revenue_volatile",
+                Severity.MEDIUM,
+                f"Monthly inflows vary widely: coefficient of variation {flow.revenue_cv} "
+                f"(policy maximum {policy.max_revenue_cv}).",
+            )
+        if flow.revenue_trend is not None and flow.revenue_trend < -policy.max_monthly_decline:
+            note(
+                "revenue_declining",
+                Severity.MEDIUM,
+                f"Monthly inflows are falling by {percent(-flow.revenue_trend)} of the average each month "
+                f"(policy tolerates {percent(policy.max_monthly_decline)}).",
+            )
+        if flow.negative_net_flow_months > policy.max_negative_net_flow_months:
+            note(
+                "negative_net_flow_months",
+                Severity.MEDIUM,
+                f"{flow.negative_net_flow_months} of {flow.months_covered} months paid out more than came in "
+                f"(policy tolerates {policy.max_negative_net_flow_months}).",
+            )
+        if flow.months_without_inflow and flow.average_monthly_inflow.is_positive:
+            note(
+                "months_without_inflow",
+                Severity.MEDIUM,
+                f"{flow.months_without_inflow} of {flow.months_covered} months had no operating inflow at all.",
+            )
         return findings
 
-    def _revenue_mismatch(self, context: ReviewContext, window: list[MeterReading]) -> Finding | None:
-        policy = context.policy.electricity
-        if context.industry not in policy.correlated_industries:
-            return None
-        use = {reading.month: reading.kwh for reading in window}
-        pairs = [(use[flow.month], flow.inflow.to_decimal()) for flow in context.cash_flow.months if flow.month in use]
-        if len(pairs) < policy.min_months:
-            return None
-        revenue = [inflow for _, inflow in pairs]
-        # Below this revenue the noise of a small business's month swamps the relation; only judge it where it
-        # should be visible.
-        if mean(revenue) < policy.min_revenue_for_correlation.to_decimal():
-            return None
-        correlation = pearson_correlation([kwh for kwh, _ in pairs], revenue)
-        if correlation is None or correlation >= policy.min_correlation:
-            return None
-        return self._finding(
-            "electricity_revenue_mismatch",
-            Severity.HIGH,
-            f"For a {context.industry} business, electricity use and bank inflows over {len(pairs)} months "
-            f"move together too little: correlation {figure(correlation)} (policy minimum "
-            f"{policy.min_correlation}).",
-        )
 
-    def _finding(self, code: str, severity: Severity, message: str) -> Finding:
-        return Finding(code, severity, message, self.name)
+@dataclass(frozen=True, slots=True)
+class TaxFilingSource:
+    """Compares revenue declared to the tax authority with the money the bank saw come in."""
+
+    filings: tuple[TaxFiling, ...]
+
+    @property
+    def name(self) -> str:
+        return "tax_filings"
+
+    def assess(self, context: AssessmentContext) -> list[Finding]:
+        """A finding when filings are missing, or when declared revenue strays from bank inflow."""
+        comparison = compare_tax_filings(self.filings, context.cash_flow)
+        tolerance = context.policy.business_assessment.max_tax_mismatch
+        if comparison is None:
+            return [
+                Finding(
+                    "tax_filings_missing",
+                    Severity.MEDIUM,
+                    "No tax filing covers whole months of the bank statement, so declared revenue could not be "
+                    "checked against the bank.",
+                    self.name,
+                )
+            ]
+        if not comparison.mismatch(tolerance):
+            return []
+        if comparison.ratio is None:
+            message = (
+                f"Tax filings declare {comparison.declared_revenue} CNY of revenue for {comparison.months} months "
+                "in which the bank statement shows no operating inflow."
+            )
+        else:
+            message = (
+                f"Declared tax revenue is {percent(comparison.ratio)} of the bank's operating inflow over the "
+                f"{comparison.months} months the filings cover ({comparison.declared_revenue} against "
+                f"{comparison.bank_inflow} CNY); the policy tolerates a difference of {percent(tolerance)}."
+            )
+        return [Finding("tax_mismatch", Severity.HIGH, message, self.name)]

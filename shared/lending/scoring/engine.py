@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lending.money import Money
-from lending.risk.decision import Reason, ScoreOutcome
+from lending.risk.facts import Reason, ScoreOutcome
 from lending.scoring.features import BureauFacts, raw_inputs
 from lending.scoring.scores import ModelScore
 

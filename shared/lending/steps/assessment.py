@@ -1,8 +1,8 @@
-"""Assessment: credit scoring and the business review (run side by side), then the decision.
+"""Assessment: credit scoring and the business assessment (run side by side), then the decision.
 
 Each step reads the application, fetches what it needs from a vendor, stores its result on the application and
-returns a small summary to the workflow. The business review keeps the statement and filings it judged, so the
-decision re-runs the same pure review and nothing is restated.
+returns a small summary to the workflow. The business assessment keeps the statement and filings it judged, so the
+decision re-runs the same pure assessment and nothing is restated.
 """
 
 from __future__ import annotations
@@ -17,17 +17,13 @@ from lending.catalogue import Catalogue
 from lending.money import Money
 from lending.origination import Status
 from lending.prc_id import age_on
-from lending.risk.decision import (
-    Decision,
-    Outcome,
-    ScoreOutcome,
-    decide,
-    decide_before_assessment,
-    parse_application,
-    parse_identity,
-)
+from lending.risk.business_assessment import assess_business
+from lending.risk.cash_flow import BankStatement, BankTransaction
+from lending.risk.decision import decide, decide_before_assessment
+from lending.risk.facts import ScoreOutcome, parse_application, parse_identity
+from lending.risk.outcome import Decision, Outcome
 from lending.risk.policy import DecisionPolicy
-from lending.risk.review import BankStatement, BankTransaction, TaxFiling, review_business
+from lending.risk.tax import TaxFiling
 from lending.scoring.engine import score_applicant, score_json, to_outcome
 from lending.scoring.features import SCORABLE_AGES, BureauFacts
 from lending.scoring.scores import ModelReason, ModelScore
@@ -116,7 +112,7 @@ def _filings(raw: list[list[str]]) -> list[TaxFiling]:
     ]
 
 
-def review_cash_flow(
+def assess_cash_flow(
     application_id: str,
     *,
     applications: Applications,
@@ -125,26 +121,28 @@ def review_cash_flow(
     decrypt: Decrypt,
     policy: DecisionPolicy,
 ) -> dict[str, Any]:
-    """Fetch 12 months of statements and the tax filings (only with consent) and review them."""
+    """Fetch 12 months of statements and the tax filings (only with consent) and assess the business on them."""
     application = _start_assessing(applications, application_id)
     if not application["consent"]["data_processing"]:
-        return {"reviewed": False, "reason": "consent_missing"}
+        return {"assessed": False, "reason": "consent_missing"}
     holder = Applicant.model_validate(decrypt(application_id, application["pii"], APPLICANT_FIELDS))
     statement = bank_data.fetch_statements(holder.bank_account, 12, holder=holder)
     filings = bank_data.fetch_tax_filings(holder)
-    review = review_business(statement, filings, policy=policy, industry=application["business"]["industry"])
+    assessment = assess_business(statement, filings, policy=policy, industry=application["business"]["industry"])
     evidence = {
         "statement": _statement_json(statement),
         "filings": [[f.period_start.isoformat(), f.period_end.isoformat(), str(f.declared_revenue)] for f in filings],
     }
-    applications.set_fields(application_id, {"review": review.to_json_dict(), "review_evidence": evidence})
+    applications.set_fields(
+        application_id, {"business_assessment": assessment.to_json_dict(), "business_assessment_evidence": evidence}
+    )
     audit.append(
         application_id,
-        "business_reviewed",
+        "business_assessed",
         clock.now(),
-        {"months": review.months_covered, "findings": [f.code for f in review.findings]},
+        {"months": assessment.months_covered, "findings": [f.code for f in assessment.findings]},
     )
-    return {"reviewed": True, "findings": len(review.findings)}
+    return {"assessed": True, "findings": len(assessment.findings)}
 
 
 def _stored_score(raw: dict[str, Any]) -> ScoreOutcome:
@@ -193,17 +191,17 @@ def make_decision(
     )
     decision = decide_before_assessment(facts, verdict, catalogue=catalogue, policy=policy)
     if decision is None:
-        if "score" not in application or "review_evidence" not in application:
-            raise MissingAssessment(f"application {application_id} has no score or review to decide on")
-        evidence = application["review_evidence"]
-        review = review_business(
+        if "score" not in application or "business_assessment_evidence" not in application:
+            raise MissingAssessment(f"application {application_id} has no score or business assessment to decide on")
+        evidence = application["business_assessment_evidence"]
+        assessment = assess_business(
             _statement(evidence["statement"]),
             _filings(evidence["filings"]),
             policy=policy,
             industry=application["business"]["industry"],
         )
         score = _stored_score(application["score"])
-        decision = decide(facts, verdict, score, review, catalogue=catalogue, policy=policy)
+        decision = decide(facts, verdict, score, assessment, catalogue=catalogue, policy=policy)
     record = decision.to_json_dict()
     if decision.outcome is Outcome.APPROVE:
         applications.move(application_id, Status.APPROVED, {"decision": record})

@@ -25,7 +25,7 @@ def refer(application_id: str, task_token: str, *, applications: Applications, a
 def review_item(application: dict[str, Any]) -> ReviewItem:
     """One queue entry: what an underwriter needs to decide."""
     decision = application.get("decision") or {}
-    review = application.get("review") or {}
+    assessment = application.get("business_assessment") or {}
     return ReviewItem(
         application_id=application["application_id"],
         referred_at=application["referred_at"],
@@ -35,7 +35,8 @@ def review_item(application: dict[str, Any]) -> ReviewItem:
         risk_grade=decision.get("risk_grade"),
         reasons=[ReasonView(code=r["code"], message=r["text"]) for r in decision.get("reasons", [])],
         findings=[
-            {"code": f["code"], "severity": f["severity"], "message": f["message"]} for f in review.get("findings", [])
+            {"code": f["code"], "severity": f["severity"], "message": f["message"]}
+            for f in assessment.get("findings", [])
         ],
     )
 

@@ -19,8 +19,9 @@ from lending.adapters.vendors.transport import VendorTransport
 from lending.applicant import Applicant
 from lending.calendar import add_months
 from lending.money import Money, Rounding
+from lending.risk.cash_flow import BankStatement, CashFlowSummary, summarise_cash_flow
 from lending.risk.policy import DecisionPolicy, load_policy
-from lending.risk.review import BankStatement, CashFlowSummary, compare_tax_filings, summarise_cash_flow
+from lending.risk.tax import compare_tax_filings
 
 ID_NUMBER = "11010519491231002X"
 ACCOUNT = "6222020200001234"
@@ -49,7 +50,7 @@ def _figures(report: CreditReport) -> dict[str, object]:
 
 def _cash_flow(vendors: SandboxVendors, applicant: Applicant, policy: DecisionPolicy) -> CashFlowSummary:
     statement = BankDataClient(vendors.urls.bank_data, timeout=2).fetch_statements(ACCOUNT, holder=applicant)
-    return summarise_cash_flow(statement, policy.review)
+    return summarise_cash_flow(statement, policy.business_assessment)
 
 
 def _tax_ratio(vendors: SandboxVendors, applicant: Applicant, cash_flow: CashFlowSummary) -> float:
@@ -179,11 +180,11 @@ def test_a_weak_business_is_volatile_with_negative_months_and_a_tax_mismatch(
     applicant = _applicant("0002")
     flow = _cash_flow(vendors, applicant, policy)
 
-    assert flow.negative_net_flow_months > policy.review.max_negative_net_flow_months
+    assert flow.negative_net_flow_months > policy.business_assessment.max_negative_net_flow_months
     assert flow.revenue_cv is not None
-    assert flow.revenue_cv > policy.review.max_revenue_cv
+    assert flow.revenue_cv > policy.business_assessment.max_revenue_cv
     assert not flow.average_monthly_net_flow.is_positive
-    assert abs(_tax_ratio(vendors, applicant, flow) - 1) > float(policy.review.max_tax_mismatch)
+    assert abs(_tax_ratio(vendors, applicant, flow) - 1) > float(policy.business_assessment.max_tax_mismatch)
 
 
 def test_a_borderline_business_sits_in_between(vendors: SandboxVendors, policy: DecisionPolicy) -> None:
@@ -199,16 +200,16 @@ def test_a_borderline_business_sits_in_between(vendors: SandboxVendors, policy: 
     assert weak.average_monthly_net_flow < borderline.average_monthly_net_flow < strong.average_monthly_net_flow
     assert borderline.negative_net_flow_months == 0
     ratio = _tax_ratio(vendors, applicant, borderline)
-    assert 0.05 < abs(ratio - 1) <= float(policy.review.max_tax_mismatch)
+    assert 0.05 < abs(ratio - 1) <= float(policy.business_assessment.max_tax_mismatch)
 
 
-def test_a_borderline_business_banks_here_one_month_too_short_for_the_review_to_judge_alone(
+def test_a_borderline_business_banks_here_one_month_too_short_for_the_assessment_to_judge_alone(
     vendors: SandboxVendors, policy: DecisionPolicy
 ) -> None:
     """The referral that holds at any amount: a history shorter than the policy's minimum is a high finding the
     policy refers on, whatever the score; the test fails when the policy's minimum moves past the profile's."""
     # Given the borderline applicant, and the months the policy needs to judge a business alone
-    needed = policy.review.min_history_months
+    needed = policy.business_assessment.min_history_months
     # When the platform asks for its 12 months and for its tax filings
     flow = _cash_flow(vendors, _applicant("0003"), policy)
     filings = BankDataClient(vendors.urls.bank_data).fetch_tax_filings(_applicant("0003"))
@@ -294,7 +295,7 @@ def test_the_statement_window_turns_at_midnight_in_china_not_at_midnight_utc(
     assert clock.today() == date(2026, 3, 1)
     # When the platform asks for a statement
     statement = BankDataClient(vendors.urls.bank_data, timeout=2).fetch_statements(ACCOUNT, holder=_applicant("0001"))
-    # Then February is a whole month that has ended, as the platform's review sees it, and the last one covered
+    # Then February is a whole month that has ended, as the platform's assessment sees it, and the last one covered
     assert (statement.period_start, statement.period_end) == (date(2025, 3, 1), date(2026, 2, 28))
 
 

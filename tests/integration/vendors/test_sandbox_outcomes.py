@@ -2,7 +2,7 @@
 
 The contract says phone ``…0001`` is approved automatically, ``…0002`` declined with reasons and ``…0003`` referred
 to an underwriter, "as a test card's outcome does not depend on the basket". Each application here runs through
-the workflow's own steps (score, review, decide) with in-memory application and audit ports, the real vendor
+the workflow's own steps (score, assess, decide) with in-memory application and audit ports, the real vendor
 clients against the running sandbox vendors, the shipped model, catalogue and policy: exactly the facts and the
 evidence the workflow would get, decided as it would decide them, in seconds rather than over the HTTP front.
 
@@ -30,10 +30,10 @@ from lending.catalogue import Method, Product, load_catalogue
 from lending.money import Money
 from lending.origination import Status
 from lending.prc_id import make_id_number
-from lending.risk.decision import Decision, Outcome, Rule
+from lending.risk.outcome import Decision, Outcome, Rule
 from lending.risk.policy import DecisionPolicy, load_policy
 from lending.scoring.model import CreditModel, load_model
-from lending.steps.assessment import make_decision, review_cash_flow, score_credit
+from lending.steps.assessment import assess_cash_flow, make_decision, score_credit
 
 CATALOGUE = load_catalogue()
 PASSED = {"passed": True, "face_match": "0.9300", "liveness": True}
@@ -146,13 +146,13 @@ def policy() -> DecisionPolicy:
 
 
 def _decide(cell: Cell, vendors: SandboxVendors, model: CreditModel, policy: DecisionPolicy) -> Decision:
-    """The workflow's assessment of one application: score and review (each from its vendor), then decide."""
+    """The workflow's assessment of one application: score, assess the business (each from its vendor), decide."""
     applications, audit = Applications(_record(cell, clock.today())), Audit()
     bureau = CreditBureauClient(vendors.urls.credit_bureau, timeout=5)
     bank_data = BankDataClient(vendors.urls.bank_data, timeout=5)
     ports: dict[str, Any] = {"applications": applications, "audit": audit, "decrypt": decrypt}
     assert score_credit("app-sandbox", bureau=bureau, model=model, **ports)["scored"] is True
-    assert review_cash_flow("app-sandbox", bank_data=bank_data, policy=policy, **ports)["reviewed"] is True
+    assert assess_cash_flow("app-sandbox", bank_data=bank_data, policy=policy, **ports)["assessed"] is True
     return make_decision("app-sandbox", PASSED, catalogue=CATALOGUE, policy=policy, **ports)
 
 
@@ -181,7 +181,7 @@ def test_every_phone_rule_holds_at_every_amount_term_and_method_of_every_product
 ) -> None:
     # Given every product's ends and points between for amount and term, each method, the dearest industry
     cells = _grid()
-    # When each application is scored, reviewed and decided as the workflow does it
+    # When each application is scored, assessed and decided as the workflow does it
     # Then 0001 is approved, 0002 declined with reasons and 0003 referred, every time
     _assert_phone_rules(cells, vendors, model, policy)
 
@@ -191,7 +191,7 @@ def test_every_phone_rule_holds_for_the_youngest_and_oldest_applicant_at_each_pr
 ) -> None:
     # Given each product's youngest and oldest applicant at its smallest and largest amount and term
     cells = _ages_at_the_corners()
-    # When each is scored, reviewed and decided
+    # When each is scored, assessed and decided
     # Then the phone still decides the outcome
     _assert_phone_rules(cells, vendors, model, policy)
 

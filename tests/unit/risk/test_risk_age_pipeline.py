@@ -17,7 +17,7 @@ from lending.applicant import Applicant
 from lending.catalogue import Catalogue
 from lending.origination import Status
 from lending.prc_id import make_id_number
-from lending.risk.decision import Outcome, Rule
+from lending.risk.outcome import Outcome, Rule
 from lending.risk.policy import DecisionPolicy
 from lending.scoring.features import BureauFacts
 from lending.scoring.model import CreditModel, load_model

@@ -19,32 +19,23 @@ from lending.money import Money
 from lending.prc_id import make_id_number
 from lending.pricing import make_offer
 from lending.rates import DISCLOSURE_PLACES, monthly_rate
-from lending.risk.decision import (
+from lending.risk.business_assessment import BusinessAssessment, assess_business
+from lending.risk.cash_flow import BankStatement, BankTransaction
+from lending.risk.decision import decide
+from lending.risk.electricity import ElectricityUse, MeterReading
+from lending.risk.facts import (
     Application,
-    Decision,
     DecisionInputError,
     IdentityResult,
-    LimitBasis,
-    Outcome,
     Reason,
-    ReasonSource,
-    Rule,
     ScoreOutcome,
-    decide,
     parse_application,
     parse_identity,
 )
+from lending.risk.findings import Finding, Severity
+from lending.risk.outcome import Decision, LimitBasis, Outcome, ReasonSource, Rule
 from lending.risk.policy import DecisionPolicy, load_policy
-from lending.risk.review import (
-    BankStatement,
-    BankTransaction,
-    BusinessReview,
-    Finding,
-    Severity,
-    TaxComparison,
-    review_business,
-)
-from lending.risk.sources import ElectricityUse, MeterReading
+from lending.risk.tax import TaxComparison
 from lending.schedule import annuity_instalment
 
 CATALOGUE = load_catalogue()
@@ -82,11 +73,11 @@ def score(value: int = 650, grade: str = "B") -> ScoreOutcome:
     return ScoreOutcome(Decimal("0.0300"), value, grade, MODEL_REASONS)
 
 
-def review(
+def assessment(
     net_flow: str = "17750.00", *, tax: TaxComparison | None = None, findings: tuple[Finding, ...] = ()
-) -> BusinessReview:
-    """A review whose average monthly net operating flow is ``net_flow`` (17,750 covers 120,000 over 12 months)."""
-    return BusinessReview(
+) -> BusinessAssessment:
+    """An assessment whose average monthly net operating flow is ``net_flow`` (17,750 covers 120,000 over 12 months)."""
+    return BusinessAssessment(
         first_month=date(2025, 1, 1),
         last_month=date(2025, 12, 1),
         monthly=(),
@@ -107,7 +98,7 @@ def run(
     app: Application | None = None,
     identity: IdentityResult = PASSED,
     outcome: ScoreOutcome | None = None,
-    business: BusinessReview | None = None,
+    business: BusinessAssessment | None = None,
     *,
     catalogue: Catalogue = CATALOGUE,
     policy: DecisionPolicy = POLICY,
@@ -116,7 +107,7 @@ def run(
         app or application(),
         identity,
         outcome or score(),
-        business or review(),
+        business or assessment(),
         catalogue=catalogue,
         policy=policy,
     )
@@ -246,7 +237,7 @@ def test_the_limit_is_capped_by_the_request() -> None:
 def test_the_limit_is_capped_by_what_the_cash_flow_can_service() -> None:
     # Given net flow of 10,000 a month: at the 1.25 floor an instalment of at most 8,000.
     # 120,000 needs 10,527.60; 91,100 needs 7,992.20 (cover 1.2512); 91,200 needs 8,001.00 (cover 1.2498)
-    decision = run(business=review("10000.00"))
+    decision = run(business=assessment("10000.00"))
     # Then the limit is 91,100, a whole 100, and the borrower is told why
     assert decision.outcome is Outcome.APPROVE
     assert decision.terms is not None
@@ -261,7 +252,7 @@ def test_the_limit_is_capped_by_what_the_cash_flow_can_service() -> None:
 def test_a_limit_below_the_product_minimum_from_cash_flow_declines() -> None:
     # Given a request of 15,000 and net flow of 1,000: the cash flow serves 9,100 (over half the request, so no
     # coverage decline), but the operating loan lends at least 10,000
-    decision = run(application(amount="15000.00"), business=review("1000.00"))
+    decision = run(application(amount="15000.00"), business=assessment("1000.00"))
     # Then it is declined on the minimum, in words with both figures
     assert decision.outcome is Outcome.DECLINE
     assert decision.rule is Rule.LIMIT_BELOW_PRODUCT_MINIMUM
@@ -400,17 +391,17 @@ def test_declared_revenue_that_strays_from_the_bank_declines() -> None:
     # Given filings declaring half of what the bank saw, beyond the policy's ±20%
     tax = TaxComparison(12, Money.of(600_000), Money.of(1_200_000), Decimal("0.5000"))
     # When decided
-    decision = run(business=review(tax=tax))
+    decision = run(business=assessment(tax=tax))
     # Then it is declined on the tax rule, before the score could approve it
     assert (decision.outcome, decision.rule) == (Outcome.DECLINE, Rule.TAX_MISMATCH)
     # And 0.80 is still within tolerance
     within = TaxComparison(12, Money.of(960_000), Money.of(1_200_000), Decimal("0.8000"))
-    assert run(business=review(tax=within)).outcome is Outcome.APPROVE
+    assert run(business=assessment(tax=within)).outcome is Outcome.APPROVE
 
 
 def test_cash_flow_far_short_of_the_request_declines_on_coverage() -> None:
     # Given net flow of 3,000: it serves 27,300, less than half of the 120,000 asked
-    decision = run(business=review("3000.00"))
+    decision = run(business=assessment("3000.00"))
     # Then it is declined on coverage rather than cut to a quarter of the request
     assert (decision.outcome, decision.rule) == (Outcome.DECLINE, Rule.DSCR_BELOW_FLOOR)
     assert decision.affordability is not None
@@ -421,7 +412,7 @@ def test_cash_flow_far_short_of_the_request_declines_on_coverage() -> None:
 def test_no_operating_surplus_declines_on_coverage() -> None:
     # Given a business paying out 500 more than it takes in each month
     # When decided
-    decision = run(business=review("-500.00"))
+    decision = run(business=assessment("-500.00"))
     # Then it is declined on coverage, and it can service nothing
     assert decision.rule is Rule.DSCR_BELOW_FLOOR
     assert decision.affordability is not None
@@ -435,8 +426,8 @@ def test_hard_rules_apply_in_the_policy_order() -> None:
     failed = IdentityResult(passed=False, face_match=Decimal(0), liveness=False)
     # When decided
     # Then the first in the policy's order is recorded
-    assert run(app, failed, business=review(tax=tax)).rule is Rule.CONSENT_MISSING
-    assert run(application(), failed, business=review(tax=tax)).rule is Rule.IDENTITY_FAILED
+    assert run(app, failed, business=assessment(tax=tax)).rule is Rule.CONSENT_MISSING
+    assert run(application(), failed, business=assessment(tax=tax)).rule is Rule.IDENTITY_FAILED
 
 
 # Score cut-offs and referral --------------------------------------------------------------------------------------
@@ -471,15 +462,15 @@ def test_a_score_at_the_approval_cut_off_approves() -> None:
     assert run(outcome=score(APPROVE_AT)).outcome is Outcome.APPROVE
 
 
-def test_a_high_review_finding_refers_and_is_named_in_the_reasons() -> None:
+def test_a_high_business_assessment_finding_refers_and_is_named_in_the_reasons() -> None:
     # Given a good score but a high electricity finding
     finding = Finding("electricity_sharp_drop", Severity.HIGH, "Electricity use fell to 30%.", "electricity")
     # When decided
-    decision = run(business=review(findings=(finding,)))
+    decision = run(business=assessment(findings=(finding,)))
     # Then it goes to a person, naming the finding in the reasons
-    assert (decision.outcome, decision.rule) == (Outcome.REFER, Rule.REVIEW_FINDINGS)
-    assert codes(decision)[:2] == ["review_findings", "electricity_sharp_drop"]
-    assert decision.reasons[1].source is ReasonSource.REVIEW
+    assert (decision.outcome, decision.rule) == (Outcome.REFER, Rule.BUSINESS_ASSESSMENT_FINDINGS)
+    assert codes(decision)[:2] == ["business_assessment_findings", "electricity_sharp_drop"]
+    assert decision.reasons[1].source is ReasonSource.BUSINESS_ASSESSMENT
     assert decision.terms is not None
 
 
@@ -490,19 +481,19 @@ def test_a_policy_can_let_a_source_s_high_findings_pass() -> None:
     relaxed = POLICY.model_copy(update={"referral": referral})
     # When decided
     # Then the same application is approved, while a medium finding never refers
-    assert run(business=review(findings=(finding,)), policy=relaxed).outcome is Outcome.APPROVE
+    assert run(business=assessment(findings=(finding,)), policy=relaxed).outcome is Outcome.APPROVE
     medium = Finding("revenue_volatile", Severity.MEDIUM, "Inflows vary.", "bank_statements")
-    assert run(business=review(findings=(medium,))).outcome is Outcome.APPROVE
+    assert run(business=assessment(findings=(medium,))).outcome is Outcome.APPROVE
 
 
 def test_several_referral_triggers_are_all_given_and_the_score_is_recorded_first() -> None:
     # Given a borderline score and a high finding on the bank statement
     finding = Finding("insufficient_history", Severity.HIGH, "4 months only.", "bank_statements")
     # When decided
-    decision = run(outcome=score(APPROVE_AT - 1), business=review(findings=(finding,)))
+    decision = run(outcome=score(APPROVE_AT - 1), business=assessment(findings=(finding,)))
     # Then the score band is the recorded rule, and every trigger is among the reasons
     assert decision.rule is Rule.SCORE_IN_REFERRAL_BAND
-    assert {"score_in_referral_band", "review_findings", "insufficient_history"} <= set(codes(decision))
+    assert {"score_in_referral_band", "business_assessment_findings", "insufficient_history"} <= set(codes(decision))
 
 
 # A person on request (PIPL art. 24) --------------------------------------------------------------------------------
@@ -574,7 +565,7 @@ def test_an_approved_limit_respects_every_bound_and_the_cash_flow_covers_it(
     )
 
     # When decided
-    decision = run(app, outcome=score(700, grade), business=review(str(net)))
+    decision = run(app, outcome=score(700, grade), business=assessment(str(net)))
 
     # Then it is an approval, or a decline for want of cash flow, size or a lawful price
     if decision.outcome is Outcome.DECLINE:
@@ -738,7 +729,7 @@ def test_a_request_outside_the_catalogue_is_an_error_not_a_decision(
         run(application(**changes))
 
 
-def test_a_review_with_a_sharp_drop_in_electricity_reaches_an_underwriter() -> None:
+def test_an_assessment_with_a_sharp_drop_in_electricity_reaches_an_underwriter() -> None:
     # Given a manufacturer's year of cash flow (17,750 net a month) whose power use fell to 30% in December
     lines = []
     for index in range(12):
@@ -750,13 +741,13 @@ def test_a_review_with_a_sharp_drop_in_electricity_reaches_an_underwriter() -> N
     statement = BankStatement(date(2025, 1, 1), date(2025, 12, 31), tuple(lines))
     kwh = [8_900 + 200 * index for index in range(11)] + [3_000]
     power = ElectricityUse(tuple(MeterReading(date(2025, i + 1, 1), Decimal(v)) for i, v in enumerate(kwh)))
-    business = review_business(statement, [], policy=POLICY, industry="manufacturing", sources=[power])
+    business = assess_business(statement, [], policy=POLICY, industry="manufacturing", sources=[power])
 
-    # When a strong application is decided on that review
+    # When a strong application is decided on that assessment
     decision = run(application(industry="manufacturing"), business=business)
 
     # Then a person decides, told about the drop
-    assert (decision.outcome, decision.rule) == (Outcome.REFER, Rule.REVIEW_FINDINGS)
+    assert (decision.outcome, decision.rule) == (Outcome.REFER, Rule.BUSINESS_ASSESSMENT_FINDINGS)
     assert "electricity_sharp_drop" in codes(decision)
     assert decision.terms is not None
     assert decision.affordability is not None

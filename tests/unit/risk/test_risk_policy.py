@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from lending.catalogue import Catalogue
+from lending.risk.findings import Finding, Severity
 from lending.risk.policy import DecisionPolicy, PolicyError, check_policy_fits, load_policy, parse_policy
-from lending.risk.review import Finding, Severity
 
 SHIPPED = Path(__file__).resolve().parents[3] / "shared" / "lending" / "data" / "policy.json"
 
@@ -54,7 +54,7 @@ def _broken(change: str) -> dict[str, Any]:
     elif change == "zero_share":
         document["cash_flow"]["min_counter_offer_share"] = "0"
     elif change == "history_beyond_window":
-        document["review"]["min_history_months"] = 13
+        document["business_assessment"]["min_history_months"] = 13
     elif change == "bad_severity":
         document["referral"]["refer_at_severity"] = "severe"
     elif change == "zero_step":

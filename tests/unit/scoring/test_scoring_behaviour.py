@@ -21,9 +21,11 @@ from onnx import helper
 
 from lending.catalogue import load_catalogue
 from lending.money import Money
-from lending.risk.decision import Application, IdentityResult, Outcome, ReasonSource, decide
+from lending.risk.business_assessment import BusinessAssessment
+from lending.risk.decision import decide
+from lending.risk.facts import Application, IdentityResult
+from lending.risk.outcome import Outcome, ReasonSource
 from lending.risk.policy import load_policy
-from lending.risk.review import BusinessReview
 from lending.scoring.engine import score_applicant, score_json
 from lending.scoring.model import REASON_COUNT, REASON_TEXT, CreditModel, load_model, model_directory
 
@@ -430,9 +432,9 @@ def _application() -> Application:
     )
 
 
-def _review() -> BusinessReview:
+def _assessment() -> BusinessAssessment:
     """A year of steady trade whose net flow covers 120,000 over 12 months comfortably."""
-    return BusinessReview(
+    return BusinessAssessment(
         first_month=date(2025, 1, 1),
         last_month=date(2025, 12, 1),
         monthly=(),
@@ -462,7 +464,7 @@ def test_either_models_outcome_feeds_the_decision(model_id: str, report: dict[st
         application,
         IdentityResult(passed=True, face_match=Decimal("0.93"), liveness=True),
         outcome,
-        _review(),
+        _assessment(),
         catalogue=load_catalogue(),
         policy=load_policy(),
     )

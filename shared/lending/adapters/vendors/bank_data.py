@@ -24,7 +24,7 @@ when ``tax_id`` is left out::
                       "declared_revenue": "<decimal, 2 places, ≥ 0>"}, …]}
     422 {"error": {"code": "invalid_request", …}}
 
-Both are read-only and safe to retry. Results are the business review's own types, so they go to it unchanged.
+Both are read-only and safe to retry. Results are the business assessment's own types, so they go to it unchanged.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from lending.adapters.vendors.transport import VendorTransport
 from lending.applicant import Applicant
 from lending.errors import LendingError
 from lending.money import Money
-from lending.risk.review import BankStatement, BankTransaction, TaxFiling
+from lending.risk.cash_flow import BankStatement, BankTransaction
+from lending.risk.tax import TaxFiling
 
 VENDOR = "bank_data"
 MAX_STATEMENT_MONTHS = 24
@@ -74,7 +75,7 @@ def _filing(item: Any) -> TaxFiling:
 
 
 class BankDataClient:
-    """Fetches bank statements and tax filings for the business review."""
+    """Fetches bank statements and tax filings for the business assessment."""
 
     def __init__(self, base_url: str, *, timeout: float = 10.0, api_key: str | None = None) -> None:
         self._http = VendorTransport(VENDOR, base_url, timeout=timeout, api_key=api_key)

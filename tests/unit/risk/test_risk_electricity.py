@@ -1,4 +1,4 @@
-"""Electricity use as a review source: zero use, a sharp drop, and use that ignores a manufacturer's revenue."""
+"""Electricity use as an assessment source: zero use, a sharp drop, and use that ignores a manufacturer's revenue."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from decimal import Decimal
 import pytest
 
 from lending.calendar import add_months
+from lending.errors import AssessmentInputError
 from lending.money import Money
+from lending.risk.business_assessment import assess_business
+from lending.risk.cash_flow import BankStatement, BankTransaction
+from lending.risk.electricity import ElectricityUse, MeterReading
+from lending.risk.findings import Finding, Severity
 from lending.risk.policy import DecisionPolicy
-from lending.risk.review import BankStatement, BankTransaction, Finding, ReviewInputError, Severity, review_business
-from lending.risk.sources import ElectricityUse, MeterReading
 
 JANUARY_2025 = date(2025, 1, 1)
 # Inflows 89,000 … 111,000 (2,000 more each month), outflows 80,000: a business of 100,000 a month on average.
@@ -37,14 +40,14 @@ def _use(kwh: Sequence[int | str]) -> ElectricityUse:
 def _electricity_findings(
     policy: DecisionPolicy, kwh: Sequence[int | str], industry: str = "manufacturing", inflows: Sequence[int] = INFLOWS
 ) -> dict[str, Finding]:
-    review = review_business(_statement(inflows), [], policy=policy, industry=industry, sources=[_use(kwh)])
-    return {finding.code: finding for finding in review.findings if finding.source == "electricity"}
+    assessment = assess_business(_statement(inflows), [], policy=policy, industry=industry, sources=[_use(kwh)])
+    return {finding.code: finding for finding in assessment.findings if finding.source == "electricity"}
 
 
 def test_a_manufacturer_whose_power_tracks_revenue_raises_nothing(policy: DecisionPolicy) -> None:
     # Given a manufacturer drawing 1 kWh per 10 yuan of monthly inflow (8,900 … 11,100 kWh)
     kwh = [inflow // 10 for inflow in INFLOWS]
-    # When its electricity use is assessed with the review
+    # When its electricity use is assessed with the assessment
     findings = _electricity_findings(policy, kwh)
     # Then there is nothing to say
     assert findings == {}
@@ -133,9 +136,9 @@ def test_readings_are_taken_in_month_order_whatever_order_they_come_in(policy: D
     ordered = _use([9_800, 10_200] * 4 + [10_000] * 3 + [3_000]).readings
     use = ElectricityUse(tuple(reversed(ordered)))
     # When assessed
-    review = review_business(_statement(INFLOWS), [], policy=policy, industry="retail", sources=[use])
+    assessment = assess_business(_statement(INFLOWS), [], policy=policy, industry="retail", sources=[use])
     # Then December is still the recent month
-    assert any(f.code == "electricity_sharp_drop" for f in review.findings)
+    assert any(f.code == "electricity_sharp_drop" for f in assessment.findings)
 
 
 @pytest.mark.parametrize(
@@ -155,5 +158,5 @@ def test_malformed_readings_are_clear_errors(build: object, words: str) -> None:
     # Given a reading or set of readings that cannot be assessed
     # When it is built
     # Then the error says what is wrong
-    with pytest.raises(ReviewInputError, match=words):
+    with pytest.raises(AssessmentInputError, match=words):
         build()  # type: ignore[operator]

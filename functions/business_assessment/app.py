@@ -1,4 +1,4 @@
-"""Workflow step: 12 months of bank statements and the tax filings into the business review."""
+"""Workflow step: 12 months of bank statements and the tax filings into the business assessment."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import Settings, settings
 from lending.adapters.vendors.bank_data import BankDataClient
 from lending.risk.policy import load_policy
-from lending.steps.assessment import review_cash_flow
+from lending.steps.assessment import assess_cash_flow
 from lending.steps.inputs import ApplicationStep
 
 logger = Logger()
 tracer = Tracer()
 
 
-class BusinessReviewSettings(Settings):
+class BusinessAssessmentSettings(Settings):
     """What this function is given beyond every function's settings (template.yaml)."""
 
     bank_data_url: str = Field(alias="BANK_DATA_URL", min_length=1)
@@ -32,8 +32,8 @@ class BusinessReviewSettings(Settings):
 @event_parser(model=ApplicationStep)
 def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(application_id=event.application_id)
-    config = settings(BusinessReviewSettings)
-    return review_cash_flow(
+    config = settings(BusinessAssessmentSettings)
+    return assess_cash_flow(
         event.application_id,
         applications=stores.applications(),
         audit=stores.audit(),

@@ -1,4 +1,4 @@
-"""The business review: figures on a hand-computed year, findings, tax agreement and malformed inputs."""
+"""The business assessment: figures on a hand-computed year, findings, tax agreement and malformed inputs."""
 
 from __future__ import annotations
 
@@ -13,24 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lending.calendar import add_months
-from lending.errors import InvalidAmount
+from lending.errors import AssessmentInputError, InvalidAmount
 from lending.money import Money
+from lending.risk.business_assessment import assess_business
+from lending.risk.cash_flow import BankStatement, BankTransaction, debt_service_coverage
+from lending.risk.findings import Finding, Severity
 from lending.risk.policy import DecisionPolicy, load_policy
-from lending.risk.review import (
-    BankStatement,
-    BankTransaction,
-    Finding,
-    ReviewContext,
-    ReviewInputError,
-    Severity,
-    TaxFiling,
-    debt_service_coverage,
-    least_squares_slope,
-    median,
-    pearson_correlation,
-    population_std,
-    review_business,
-)
+from lending.risk.sources import AssessmentContext
+from lending.risk.statistics import least_squares_slope, median, pearson_correlation, population_std
+from lending.risk.tax import TaxFiling
 
 JANUARY_2025 = date(2025, 1, 1)
 
@@ -74,37 +65,37 @@ YEAR_FILINGS = (
 )
 
 
-def test_the_review_of_a_hand_computed_year(policy: DecisionPolicy) -> None:
+def test_the_assessment_of_a_hand_computed_year(policy: DecisionPolicy) -> None:
     # Given a year of statements and the four quarterly filings above, and a proposed instalment of 10,000
     statement = _statement(YEAR_INFLOWS, YEAR_OUTFLOWS)
 
-    # When the business is reviewed
-    review = review_business(statement, YEAR_FILINGS, policy=policy, proposed_instalment=Money.of("10000.00"))
+    # When the business is assessed
+    assessment = assess_business(statement, YEAR_FILINGS, policy=policy, proposed_instalment=Money.of("10000.00"))
 
     # Then every figure is the hand-computed one
-    assert review.months_covered == 12
-    assert (review.first_month, review.last_month) == (date(2025, 1, 1), date(2025, 12, 1))
+    assert assessment.months_covered == 12
+    assert (assessment.first_month, assessment.last_month) == (date(2025, 1, 1), date(2025, 12, 1))
     # Σ inflow = 12 × 89,000 + 2,000 × (0 + 1 + … + 11) = 1,068,000 + 132,000 = 1,200,000; / 12
-    assert review.average_monthly_inflow == Money.of("100000.00")
+    assert assessment.average_monthly_inflow == Money.of("100000.00")
     # Σ outflow = 95,000 + 92,000 + 10 × 80,000 = 987,000; / 12 = 82,250
-    assert review.average_monthly_outflow == Money.of("82250.00")
+    assert assessment.average_monthly_outflow == Money.of("82250.00")
     # (1,200,000 − 987,000) / 12 = 213,000 / 12 = 17,750
-    assert review.average_monthly_net_flow == Money.of("17750.00")
+    assert assessment.average_monthly_net_flow == Money.of("17750.00")
     # σ = 2,000 × √(Σ(k − 5.5)² / 12) = 2,000 × √(143 / 12) = 2,000 × 3.45205… = 6,904.1…; / 100,000 = 0.06904
-    assert review.revenue_cv == Decimal("0.0690")
+    assert assessment.revenue_cv == Decimal("0.0690")
     # The inflows lie on a line of slope 2,000 a month; 2,000 / 100,000 = 0.02 of the mean a month
-    assert review.revenue_trend == Decimal("0.0200")
+    assert assessment.revenue_trend == Decimal("0.0200")
     # January (89,000 − 95,000 = −6,000) and February (91,000 − 92,000 = −1,000)
-    assert review.negative_net_flow_months == 2
+    assert assessment.negative_net_flow_months == 2
     # Declared 245,700 + 261,900 + 278,100 + 294,300 = 1,080,000 against 1,200,000 banked: 0.9
-    assert review.tax is not None
-    assert (review.tax.months, review.tax.declared_revenue) == (12, Money.of("1080000.00"))
-    assert review.tax.bank_inflow == Money.of("1200000.00")
-    assert review.tax_revenue_ratio == Decimal("0.9000")
+    assert assessment.tax is not None
+    assert (assessment.tax.months, assessment.tax.declared_revenue) == (12, Money.of("1080000.00"))
+    assert assessment.tax.bank_inflow == Money.of("1200000.00")
+    assert assessment.tax_revenue_ratio == Decimal("0.9000")
     # 17,750 / 10,000
-    assert review.debt_service_coverage == Decimal("1.7750")
+    assert assessment.debt_service_coverage == Decimal("1.7750")
     # And nothing in it needs a person: 12 months, CV and trend within policy, 2 negative months, tax within ±20%
-    assert review.findings == ()
+    assert assessment.findings == ()
 
 
 def test_the_statistics_agree_with_the_hand_computation() -> None:
@@ -134,28 +125,28 @@ def test_partial_months_non_operating_flows_and_months_beyond_the_window_are_lef
     )
     statement = BankStatement(date(2024, 11, 20), date(2026, 1, 12), year.transactions + noise)
 
-    # When the business is reviewed
-    review = review_business(statement, YEAR_FILINGS, policy=policy)
+    # When the business is assessed
+    assessment = assess_business(statement, YEAR_FILINGS, policy=policy)
 
     # Then the figures are those of the clean year: the window is the last 12 whole months, operating flows only
-    assert review.months_covered == 12
-    assert review.first_month == date(2025, 1, 1)
-    assert review.average_monthly_inflow == Money.of("100000.00")
-    assert review.average_monthly_net_flow == Money.of("17750.00")
-    assert review.monthly[2].inflow == Money.of("93000.00")
+    assert assessment.months_covered == 12
+    assert assessment.first_month == date(2025, 1, 1)
+    assert assessment.average_monthly_inflow == Money.of("100000.00")
+    assert assessment.average_monthly_net_flow == Money.of("17750.00")
+    assert assessment.monthly[2].inflow == Money.of("93000.00")
 
 
 def test_fewer_than_six_months_is_a_finding_not_a_crash(policy: DecisionPolicy) -> None:
     # Given a statement of four whole months (August–November 2025)
     statement = _statement([50_000, 52_000, 54_000, 56_000], [40_000] * 4, first=date(2025, 8, 1))
 
-    # When the business is reviewed
-    review = review_business(statement, [], policy=policy)
+    # When the business is assessed
+    assessment = assess_business(statement, [], policy=policy)
 
     # Then the figures are computed over the four months, and a high finding says the history is too short
-    assert review.months_covered == 4
-    assert review.average_monthly_inflow == Money.of("53000.00")
-    codes = {finding.code: finding for finding in review.findings}
+    assert assessment.months_covered == 4
+    assert assessment.average_monthly_inflow == Money.of("53000.00")
+    codes = {finding.code: finding for finding in assessment.findings}
     assert codes["insufficient_history"].severity is Severity.HIGH
     assert "4 whole months" in codes["insufficient_history"].message
     assert codes["insufficient_history"].source == "bank_statements"
@@ -167,14 +158,14 @@ def test_declared_revenue_far_below_bank_inflows_is_a_tax_mismatch(policy: Decis
     # Given the year, with one annual filing declaring 600,000 of the 1,200,000 that the bank saw
     annual = TaxFiling(date(2025, 1, 1), date(2025, 12, 31), Money.of("600000.00"))
 
-    # When the business is reviewed
-    review = review_business(_statement(YEAR_INFLOWS, YEAR_OUTFLOWS), [annual], policy=policy)
+    # When the business is assessed
+    assessment = assess_business(_statement(YEAR_INFLOWS, YEAR_OUTFLOWS), [annual], policy=policy)
 
     # Then the ratio is 0.5, beyond the ±0.20 tolerance, and a high finding says so in figures
-    assert review.tax_revenue_ratio == Decimal("0.5000")
-    assert review.tax is not None
-    assert review.tax.mismatch(policy.review.max_tax_mismatch)
-    [finding] = [f for f in review.findings if f.code == "tax_mismatch"]
+    assert assessment.tax_revenue_ratio == Decimal("0.5000")
+    assert assessment.tax is not None
+    assert assessment.tax.mismatch(policy.business_assessment.max_tax_mismatch)
+    [finding] = [f for f in assessment.findings if f.code == "tax_mismatch"]
     assert finding.severity is Severity.HIGH
     assert "50.00%" in finding.message
     assert "20.00%" in finding.message
@@ -183,75 +174,75 @@ def test_declared_revenue_far_below_bank_inflows_is_a_tax_mismatch(policy: Decis
 def test_declared_revenue_above_bank_inflows_is_also_a_mismatch(policy: DecisionPolicy) -> None:
     # Given an annual filing declaring 1,500,000 against 1,200,000 banked (ratio 1.25)
     annual = TaxFiling(date(2025, 1, 1), date(2025, 12, 31), Money.of("1500000.00"))
-    # When the business is reviewed
-    review = review_business(_statement(YEAR_INFLOWS, YEAR_OUTFLOWS), [annual], policy=policy)
+    # When the business is assessed
+    assessment = assess_business(_statement(YEAR_INFLOWS, YEAR_OUTFLOWS), [annual], policy=policy)
     # Then it is a mismatch too: revenue declared that never reached the account
-    assert review.tax_revenue_ratio == Decimal("1.2500")
-    assert any(f.code == "tax_mismatch" for f in review.findings)
+    assert assessment.tax_revenue_ratio == Decimal("1.2500")
+    assert any(f.code == "tax_mismatch" for f in assessment.findings)
 
 
 def test_revenue_declared_for_months_without_any_inflow_is_a_mismatch(policy: DecisionPolicy) -> None:
     # Given six months with outflows only, and a filing declaring 100,000 for them
     statement = _statement([0] * 6, [1_000] * 6)
     filing = TaxFiling(date(2025, 1, 1), date(2025, 6, 30), Money.of("100000.00"))
-    # When the business is reviewed
-    review = review_business(statement, [filing], policy=policy)
+    # When the business is assessed
+    assessment = assess_business(statement, [filing], policy=policy)
     # Then the ratio is undefined, the comparison still says mismatch, and there is no revenue nor surplus
-    assert review.tax_revenue_ratio is None
-    codes = {f.code for f in review.findings}
+    assert assessment.tax_revenue_ratio is None
+    codes = {f.code for f in assessment.findings}
     assert {"tax_mismatch", "no_revenue", "no_operating_surplus"} <= codes
-    assert review.revenue_cv is None
-    assert review.revenue_trend is None
+    assert assessment.revenue_cv is None
+    assert assessment.revenue_trend is None
 
 
 def test_a_filing_only_partly_inside_the_window_is_not_compared(policy: DecisionPolicy) -> None:
     # Given the year, and one filing for Q4 2024 – which the window does not cover – besides Q1 2025
     filings = [_quarter(date(2024, 10, 1), "999999.00"), YEAR_FILINGS[0]]
-    # When the business is reviewed
-    review = review_business(_statement(YEAR_INFLOWS, YEAR_OUTFLOWS), filings, policy=policy)
+    # When the business is assessed
+    assessment = assess_business(_statement(YEAR_INFLOWS, YEAR_OUTFLOWS), filings, policy=policy)
     # Then only Q1 2025 is compared: 245,700 / 273,000 = 0.9
-    assert review.tax is not None
-    assert review.tax.months == 3
-    assert review.tax_revenue_ratio == Decimal("0.9000")
+    assert assessment.tax is not None
+    assert assessment.tax.months == 3
+    assert assessment.tax_revenue_ratio == Decimal("0.9000")
 
 
 def test_falling_volatile_and_loss_making_months_are_findings(policy: DecisionPolicy) -> None:
     # Given inflows alternating 20,000 and 180,000 (mean 100,000, σ 80,000: CV 0.8) ...
     alternating = [20_000, 180_000] * 6
     # ... against outflows of 100,000 a month: six months below zero
-    review = review_business(_statement(alternating, [100_000] * 12), YEAR_FILINGS, policy=policy)
-    codes = {f.code: f for f in review.findings}
-    assert review.revenue_cv == Decimal("0.8000")
+    assessment = assess_business(_statement(alternating, [100_000] * 12), YEAR_FILINGS, policy=policy)
+    codes = {f.code: f for f in assessment.findings}
+    assert assessment.revenue_cv == Decimal("0.8000")
     assert codes["revenue_volatile"].severity is Severity.MEDIUM
-    assert review.negative_net_flow_months == 6
+    assert assessment.negative_net_flow_months == 6
     assert codes["negative_net_flow_months"].severity is Severity.MEDIUM
 
     # Given inflows falling 8,000 a month from 120,000 (mean 76,000: slope −8,000 / 76,000 = −0.1053)
     falling = [120_000 - 8_000 * k for k in range(12)]
-    # When reviewed
-    review = review_business(_statement(falling, [10_000] * 12), [], policy=policy)
+    # When assessed
+    assessment = assess_business(_statement(falling, [10_000] * 12), [], policy=policy)
     # Then the decline is beyond the 5% a month the policy tolerates
-    assert review.revenue_trend == Decimal("-0.1053")
-    declining = next(f for f in review.findings if f.code == "revenue_declining")
+    assert assessment.revenue_trend == Decimal("-0.1053")
+    declining = next(f for f in assessment.findings if f.code == "revenue_declining")
     assert "10.53%" in declining.message
 
 
 def test_a_month_without_inflow_is_noted(policy: DecisionPolicy) -> None:
     # Given the year with nothing coming in during June
     inflows = [*YEAR_INFLOWS[:5], 0, *YEAR_INFLOWS[6:]]
-    # When reviewed
-    review = review_business(_statement(inflows, [10_000] * 12), YEAR_FILINGS[2:], policy=policy)
+    # When assessed
+    assessment = assess_business(_statement(inflows, [10_000] * 12), YEAR_FILINGS[2:], policy=policy)
     # Then the empty month is a finding
-    assert any(f.code == "months_without_inflow" and "1 of 12" in f.message for f in review.findings)
+    assert any(f.code == "months_without_inflow" and "1 of 12" in f.message for f in assessment.findings)
 
 
-def test_the_review_serialises_money_to_two_places_and_ratios_to_four(policy: DecisionPolicy) -> None:
-    # Given the reviewed year
-    review = review_business(
+def test_the_assessment_serialises_money_to_two_places_and_ratios_to_four(policy: DecisionPolicy) -> None:
+    # Given the assessed year
+    assessment = assess_business(
         _statement(YEAR_INFLOWS, YEAR_OUTFLOWS), YEAR_FILINGS, policy=policy, proposed_instalment=Money.of(10_000)
     )
     # When it is turned into JSON
-    document = json.loads(json.dumps(review.to_json_dict()))
+    document = json.loads(json.dumps(assessment.to_json_dict()))
     # Then amounts and ratios are strings of fixed places
     assert document["average_monthly_net_flow"] == "17750.00"
     assert document["revenue_cv"] == "0.0690"
@@ -267,32 +258,32 @@ def test_the_review_serialises_money_to_two_places_and_ratios_to_four(policy: De
 
 @dataclass(frozen=True)
 class _SupplyChainInvoices:
-    """A made-up plug-in: proves that any object with a name and assess() joins the review."""
+    """A made-up plug-in: proves that any object with a name and assess() joins the assessment."""
 
     @property
     def name(self) -> str:
         return "invoices"
 
-    def assess(self, context: ReviewContext) -> list[Finding]:
+    def assess(self, context: AssessmentContext) -> list[Finding]:
         return [Finding("invoices_seen", Severity.INFO, f"{context.cash_flow.months_covered} months", self.name)]
 
 
 def test_further_sources_plug_in_through_the_same_interface(policy: DecisionPolicy) -> None:
     # Given a further source
-    # When the review runs with it
-    review = review_business(
+    # When the assessment runs with it
+    assessment = assess_business(
         _statement(YEAR_INFLOWS, YEAR_OUTFLOWS), YEAR_FILINGS, policy=policy, sources=[_SupplyChainInvoices()]
     )
     # Then its findings join the others under its name
-    assert review.findings == (Finding("invoices_seen", Severity.INFO, "12 months", "invoices"),)
+    assert assessment.findings == (Finding("invoices_seen", Severity.INFO, "12 months", "invoices"),)
 
 
 def test_two_sources_with_one_name_are_refused(policy: DecisionPolicy) -> None:
     # Given two sources under one name
-    # When the review runs
+    # When the assessment runs
     # Then it is refused: the policy could not tell their findings apart
-    with pytest.raises(ReviewInputError, match="invoices"):
-        review_business(
+    with pytest.raises(AssessmentInputError, match="invoices"):
+        assess_business(
             _statement(YEAR_INFLOWS, YEAR_OUTFLOWS),
             [],
             policy=policy,
@@ -303,10 +294,10 @@ def test_two_sources_with_one_name_are_refused(policy: DecisionPolicy) -> None:
 def test_a_statement_without_a_whole_month_is_a_clear_error(policy: DecisionPolicy) -> None:
     # Given a statement from 3 to 28 March
     statement = BankStatement(date(2025, 3, 3), date(2025, 3, 28), ())
-    # When it is reviewed
+    # When it is assessed
     # Then the error says what is missing
-    with pytest.raises(ReviewInputError, match="whole calendar month"):
-        review_business(statement, [], policy=policy)
+    with pytest.raises(AssessmentInputError, match="whole calendar month"):
+        assess_business(statement, [], policy=policy)
 
 
 @pytest.mark.parametrize(
@@ -328,26 +319,26 @@ def test_a_statement_without_a_whole_month_is_a_clear_error(policy: DecisionPoli
     ],
 )
 def test_malformed_inputs_are_clear_errors(build: object, words: str) -> None:
-    # Given a statement, transaction, filing or instalment that cannot be reviewed
+    # Given a statement, transaction, filing or instalment that cannot be assessed
     # When it is built or used
     # Then the error says what is wrong
-    with pytest.raises(ReviewInputError, match=words):
+    with pytest.raises(AssessmentInputError, match=words):
         build()  # type: ignore[operator]
 
 
 def test_overlapping_filings_are_refused(policy: DecisionPolicy) -> None:
     # Given a quarterly filing and a monthly one for a month inside it
     filings = [YEAR_FILINGS[0], TaxFiling(date(2025, 2, 1), date(2025, 2, 28), Money.of(1))]
-    # When reviewed
+    # When assessed
     # Then the double count is refused, naming the month
-    with pytest.raises(ReviewInputError, match="2025-02"):
-        review_business(_statement(YEAR_INFLOWS, YEAR_OUTFLOWS), filings, policy=policy)
+    with pytest.raises(AssessmentInputError, match="2025-02"):
+        assess_business(_statement(YEAR_INFLOWS, YEAR_OUTFLOWS), filings, policy=policy)
 
 
-def test_a_float_amount_never_reaches_the_review() -> None:
+def test_a_float_amount_never_reaches_the_assessment() -> None:
     # Given an amount as a float
     # When a transaction is built with it
-    # Then Money refuses it before the review sees it
+    # Then Money refuses it before the assessment sees it
     with pytest.raises(InvalidAmount):
         BankTransaction(date(2025, 1, 1), Money.of(12.5))  # type: ignore[arg-type]
 
@@ -369,13 +360,19 @@ def test_every_operating_fen_lands_in_exactly_one_month(lines: list[BankTransact
     statement = BankStatement(date(2025, 1, 1), date(2025, 12, 31), tuple(lines))
     policy = load_policy()
 
-    # When the business is reviewed
-    review = review_business(statement, [], policy=policy)
+    # When the business is assessed
+    assessment = assess_business(statement, [], policy=policy)
 
     # Then the months' inflows and outflows add up to the operating transactions, fen for fen
-    operating = [line for line in lines if (line.category or "").lower() not in policy.review.non_operating_categories]
-    assert sum(flow.inflow.fen for flow in review.monthly) == sum(t.amount.fen for t in operating if t.amount.fen > 0)
-    assert sum(flow.net.fen for flow in review.monthly) == sum(t.amount.fen for t in operating)
+    operating = [
+        line
+        for line in lines
+        if (line.category or "").lower() not in policy.business_assessment.non_operating_categories
+    ]
+    assert sum(flow.inflow.fen for flow in assessment.monthly) == sum(
+        t.amount.fen for t in operating if t.amount.fen > 0
+    )
+    assert sum(flow.net.fen for flow in assessment.monthly) == sum(t.amount.fen for t in operating)
     # And the average net flow is never overstated: rounded down from the exact mean
-    assert review.average_monthly_net_flow.fen * 12 <= sum(flow.net.fen for flow in review.monthly)
-    assert review.months_covered == 12
+    assert assessment.average_monthly_net_flow.fen * 12 <= sum(flow.net.fen for flow in assessment.monthly)
+    assert assessment.months_covered == 12
