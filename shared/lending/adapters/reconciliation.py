@@ -8,10 +8,10 @@ from typing import Any
 
 from lending.adapters.attribute_values import from_item
 from lending.adapters.ledger_store import DynamoLedgerStore
-from lending.adapters.servicing import ServicedLoan
 from lending.catalogue import Catalogue, load_catalogue
 from lending.money import Money
 from lending.reconciliation import LoanFacts, Report, build_report
+from lending.serviced_loan import ServicedLoan
 
 
 def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:

@@ -10,11 +10,11 @@ One module per vendor, each documenting its wire contract in its docstring:
 Common to all: JSON bodies; money as two-place decimal strings; times RFC 3339 UTC; an optional API key sent as
 ``Authorization: Bearer <key>``; error bodies ``{"error": {"code", "message"}}``. Each client takes a base URL
 and a timeout, and raises :class:`VendorUnavailable` (transient: retry) or :class:`VendorRejected` (permanent, with
-the vendor's reason code) from :mod:`.errors`. Personal data goes over the wire and nowhere else: not into
+the vendor's reason code) from :mod:`lending.errors`. Personal data goes over the wire and nowhere else: not into
 logs, not into exception messages, not into reprs.
 """
 
 from lending.adapters.vendors.applicant import Applicant
-from lending.adapters.vendors.errors import VendorError, VendorRejected, VendorUnavailable
+from lending.errors import VendorError, VendorRejected, VendorUnavailable
 
 __all__ = ["Applicant", "VendorError", "VendorRejected", "VendorUnavailable"]
