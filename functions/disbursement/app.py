@@ -35,5 +35,5 @@ def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, 
         payouts=PayoutClient(config.payout_provider_url),
         decrypt=decrypt_fields,
     )
-    metrics.add_metric(name="LoanPaidOut", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="LoanDisbursed", unit=MetricUnit.Count, value=1)
     return payout

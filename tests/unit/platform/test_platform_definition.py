@@ -216,13 +216,13 @@ def test_no_policy_grants_full_access() -> None:
 def test_a_failed_payout_releases_a_drawdown_but_a_paid_one_is_never_released() -> None:
     states = _states(_rendered("DrawdownStateMachine"))
     # Only a payout the bank refused for good is released; an outcome that is not known holds for an operator.
-    assert [(c["ErrorEquals"], c["Next"]) for c in states["PayOut"]["Catch"]] == [
+    assert [(c["ErrorEquals"], c["Next"]) for c in states["Disburse"]["Catch"]] == [
         (["PayoutRejected"], "ReleaseDrawdown"),
         (["States.ALL"], "PayoutUncertain"),
     ]
     disburse = _states(_rendered("OriginationStateMachine"))["Disburse"]
     assert [c["Next"] for c in disburse["Catch"]] == ["ReleaseFunding", "PayoutUncertain"]
-    assert "PayoutUnavailable" in states["PayOut"]["Retry"][0]["ErrorEquals"]
+    assert "PayoutUnavailable" in states["Disburse"]["Retry"][0]["ErrorEquals"]
     # Once paid, only booking follows: a booking failure fails the execution (an alarm), never a release.
     assert "Catch" not in states["BookDrawdown"]
     assert _states(_rendered("OriginationStateMachine"))["BookLoan"]["Catch"][0]["Next"] == "PaidButNotBooked"

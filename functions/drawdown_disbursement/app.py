@@ -1,4 +1,4 @@
-"""Drawdown workflow step: pay the drawdown out through the provider, exactly once whatever retries happen."""
+"""Drawdown workflow step: disburse the drawdown through the payout provider, exactly once whatever retries happen."""
 
 from __future__ import annotations
 
@@ -41,5 +41,5 @@ def lambda_handler(event: DrawdownStep, context: LambdaContext) -> dict[str, Any
         decrypt=decrypt_fields,
         pii=_application_pii,
     )
-    metrics.add_metric(name="DrawdownPaidOut", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="DrawdownDisbursed", unit=MetricUnit.Count, value=1)
     return payout
