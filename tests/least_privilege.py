@@ -37,7 +37,7 @@ WORKFLOW_FUNCTIONS = [
     "ApplicationOutcomeFunction",
     "NotificationFunction",
     "DrawdownFundingFunction",
-    "DrawdownPayoutFunction",
+    "DrawdownDisbursementFunction",
     "DrawdownBookingFunction",
     "DrawdownReleaseFunction",
 ]
@@ -107,7 +107,7 @@ USES: dict[str, set[str]] = {
     "PaymentsWebhookFunction": _LOAN_STEP | _AUDIT | _POSTS | {"secretsmanager:GetSecretValue PaymentsWebhookSecret"},
     "DrawdownRequestFunction": _LOAN_STEP | _AUDIT | {"states:StartExecution DrawdownStateMachine"},
     "DrawdownFundingFunction": _LOAN_STEP | _AUDIT_PUT | _POSTS | {"dynamodb:GetItem LedgerTable"},
-    "DrawdownPayoutFunction": {"dynamodb:GetItem ApplicationsTable"} | _LOAN_STEP | _AUDIT_PUT | _DECRYPT,
+    "DrawdownDisbursementFunction": {"dynamodb:GetItem ApplicationsTable"} | _LOAN_STEP | _AUDIT_PUT | _DECRYPT,
     "DrawdownBookingFunction": _LOAN_STEP | _AUDIT_PUT | _RESOLVES,
     "DrawdownReleaseFunction": _LOAN_STEP | _AUDIT_PUT | _RESOLVES,
     "DailyCloseFunction": _LOAN_STEP

@@ -12,8 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lending.adapters import stores
 from lending.adapters.settings import settings
 from lending.catalogue import load_catalogue
+from lending.steps.disbursement import book
 from lending.steps.inputs import ApplicationStep
-from lending.steps.money import book, capped_catalogue
+from lending.steps.offer import capped_catalogue
 
 logger = Logger()
 tracer = Tracer()

@@ -9,11 +9,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.servicing import publish_warning, servicing_store
 from lending.adapters.settings import Settings, settings
 from lending.catalogue import load_catalogue
-from lending.steps.servicing import close_date_for, close_loan
+from lending.steps.daily_close import close_date_for, close_day
 
 logger = Logger()
 tracer = Tracer()
@@ -32,24 +31,11 @@ class DailyCloseSettings(Settings):
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     day = close_date_for(event)
     logger.append_keys(close_date=day.isoformat())
-    store = servicing_store()
-    catalogue = load_catalogue()
     bus = settings(DailyCloseSettings).event_bus_name
-    read = changed = warned = 0
-    for loan_id in store.due(day):
-        outcome = close_loan(
-            loan_id,
-            day,
-            store=store,
-            catalogue=catalogue,
-            warn=lambda warning: publish_warning(bus, warning),
-            conflict=ConcurrentChange,
-        )
-        read += 1
-        changed += int(outcome["changed"])
-        warned += int(outcome["warned"])
-    metrics.add_metric(name="LoansAged", unit=MetricUnit.Count, value=changed)
-    metrics.add_metric(name="EarlyWarnings", unit=MetricUnit.Count, value=warned)
-    summary = {"close_date": day.isoformat(), "loans_read": read, "loans_changed": changed, "warnings": warned}
+    summary = close_day(
+        day, store=servicing_store(), catalogue=load_catalogue(), warn=lambda warning: publish_warning(bus, warning)
+    )
+    metrics.add_metric(name="LoansAged", unit=MetricUnit.Count, value=summary["loans_changed"])
+    metrics.add_metric(name="EarlyWarnings", unit=MetricUnit.Count, value=summary["warnings"])
     logger.info("day closed", extra=summary)
     return summary

@@ -16,7 +16,7 @@ from lending.catalogue import load_catalogue
 from lending.risk.policy import load_policy
 from lending.steps.assessment import make_decision
 from lending.steps.inputs import DecisionStep
-from lending.steps.money import capped_catalogue
+from lending.steps.offer import capped_catalogue
 
 logger = Logger()
 tracer = Tracer()

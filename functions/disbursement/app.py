@@ -12,10 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lending.adapters import stores
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.settings import PayoutSettings, settings
-from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.payouts import PayoutClient
+from lending.steps.disbursement import disburse
 from lending.steps.inputs import ApplicationStep
-from lending.steps.money import disburse
 
 logger = Logger()
 tracer = Tracer()
@@ -35,8 +34,6 @@ def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, 
         audit=stores.audit(),
         payouts=PayoutClient(config.payout_provider_url),
         decrypt=decrypt_fields,
-        unavailable=VendorUnavailable,
-        rejected=VendorRejected,
     )
-    metrics.add_metric(name="LoanPaidOut", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="LoanDisbursed", unit=MetricUnit.Count, value=1)
     return payout

@@ -9,11 +9,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.servicing import servicing_store
 from lending.catalogue import load_catalogue
+from lending.steps.drawdowns import book_drawdown
 from lending.steps.inputs import DrawdownStep
-from lending.steps.servicing import book_drawdown
 
 logger = Logger()
 tracer = Tracer()
@@ -26,12 +25,6 @@ metrics = Metrics()
 @event_parser(model=DrawdownStep)
 def lambda_handler(event: DrawdownStep, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(loan_id=event.loan_id, drawdown_id=event.drawdown_id)
-    booked = book_drawdown(
-        event.loan_id,
-        event.drawdown_id,
-        store=servicing_store(),
-        catalogue=load_catalogue(),
-        conflict=ConcurrentChange,
-    )
+    booked = book_drawdown(event.loan_id, event.drawdown_id, store=servicing_store(), catalogue=load_catalogue())
     metrics.add_metric(name="DrawdownBooked", unit=MetricUnit.Count, value=1)
     return booked

@@ -8,10 +8,9 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.servicing import servicing_store
+from lending.steps.drawdowns import release_drawdown
 from lending.steps.inputs import DrawdownRelease
-from lending.steps.servicing import release_drawdown
 
 logger = Logger()
 tracer = Tracer()
@@ -24,6 +23,4 @@ def lambda_handler(event: DrawdownRelease, context: LambdaContext) -> dict[str, 
     logger.append_keys(loan_id=event.loan_id, drawdown_id=event.drawdown_id)
     error = event.error or {}
     reason = str(error.get("Error") or "payout_failed")
-    return release_drawdown(
-        event.loan_id, event.drawdown_id, reason, store=servicing_store(), conflict=ConcurrentChange
-    )
+    return release_drawdown(event.loan_id, event.drawdown_id, reason, store=servicing_store())

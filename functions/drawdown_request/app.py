@@ -11,13 +11,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.servicing import servicing_store, start_drawdown
 from lending.adapters.settings import Settings, settings
 from lending.api import models
 from lending.api.http import borrower_id, make_resolver
 from lending.catalogue import load_catalogue
-from lending.steps.servicing import request_drawdown
+from lending.steps.drawdowns import request_drawdown
 
 logger = Logger()
 tracer = Tracer()
@@ -59,7 +58,6 @@ def draw(
         store=servicing_store(),
         catalogue=load_catalogue(),
         start=lambda drawdown_id, payload: start_drawdown(config.drawdown_state_machine_arn, drawdown_id, payload),
-        conflict=ConcurrentChange,
     )
     metrics.add_metric(name="DrawdownRequested", unit=MetricUnit.Count, value=1)
     return event_handler.Response(

@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
+from lending.steps.disbursement import release_funding
 from lending.steps.inputs import ApplicationStep
-from lending.steps.money import release_funding
 
 logger = Logger()
 tracer = Tracer()

@@ -12,7 +12,7 @@ from lending.adapters import stores
 from lending.adapters.settings import settings
 from lending.catalogue import load_catalogue
 from lending.steps.inputs import ApplicationStep
-from lending.steps.money import capped_catalogue, price_offer
+from lending.steps.offer import capped_catalogue, price_offer
 
 logger = Logger()
 tracer = Tracer()

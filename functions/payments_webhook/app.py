@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
-from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -14,23 +12,19 @@ from aws_lambda_powertools.utilities.parameters import get_secret
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field, ValidationError
 
-from lending import clock
-from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.servicing import servicing_store
 from lending.adapters.settings import Settings, settings
 from lending.api import models
-from lending.api.http import HttpError, make_resolver
+from lending.api.http import make_resolver
 from lending.catalogue import load_catalogue
-from lending.steps.servicing import apply_repayment
+from lending.errors import PaidAtInFuture
+from lending.steps.repayments import apply_repayment, check_not_future
 from lending.webhooks import SIGNATURE_HEADER, verify
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = make_resolver()
-
-#: Clock skew between the provider and us that a notice's paid_at may show.
-FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class PaymentsWebhookSettings(Settings):
@@ -62,17 +56,12 @@ def payment_received() -> models.PaymentReceipt:
         # The resolver's validation answer: the contract's 422 naming each field, as every other route's.
         raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
     logger.append_keys(loan_id=notice.loan_id, event_id=notice.event_id)
-    if notice.paid_at > clock.now() + FUTURE_TOLERANCE:
-        # Money cannot arrive after now: applied, it would age the loan to that day (penalty, buckets, frozen line).
+    try:
+        check_not_future(notice.paid_at)
+    except PaidAtInFuture:
         metrics.add_metric(name="PaymentFutureDated", unit=MetricUnit.Count, value=1)
-        raise HttpError(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "paid_at_in_future",
-            f"paid_at is more than {int(FUTURE_TOLERANCE.total_seconds())} s after the platform's clock",
-        )
-    receipt = apply_repayment(
-        notice.event(), notice.loan_id, store=servicing_store(), catalogue=load_catalogue(), conflict=ConcurrentChange
-    )
+        raise
+    receipt = apply_repayment(notice.event(), notice.loan_id, store=servicing_store(), catalogue=load_catalogue())
     metrics.add_metric(name=f"Repayment_{receipt['status']}", unit=MetricUnit.Count, value=1)
     return models.PaymentReceipt.model_validate(receipt)
 

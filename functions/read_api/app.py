@@ -10,11 +10,11 @@ from aws_lambda_powertools import Logger, Tracer, event_handler
 from aws_lambda_powertools.event_handler.openapi import params
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lending.adapters import servicing, stores
+from lending.adapters import stores
 from lending.api import models
-from lending.api.http import HttpError, borrower_id, groups, make_resolver
-from lending.calendar import business_date
+from lending.api.http import borrower_id, groups, make_resolver
 from lending.catalogue import load_catalogue
+from lending.serviced_loan import ServicedLoan
 from lending.steps import views
 
 logger = Logger()
@@ -33,9 +33,9 @@ def get_application(application_id: str) -> models.ApplicationView:
     return views.application_view(application)
 
 
-def _owned_loan(loan_id: str) -> servicing.ServicedLoan:
+def _owned_loan(loan_id: str) -> ServicedLoan:
     """The caller's loan with its servicing state; anyone else's answers 404, exactly as if it did not exist."""
-    return servicing.ServicedLoan.parse(stores.loans().get_owned(loan_id, borrower_id(app)))
+    return ServicedLoan.parse(stores.loans().get_owned(loan_id, borrower_id(app)))
 
 
 @app.get(
@@ -65,10 +65,7 @@ def get_payoff(
     ],
 ) -> models.PayoffView:
     """Today or a later date: principal, the interest and fees the product asks for on that date, and penalty."""
-    if on < business_date():
-        raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", "the payoff date cannot be in the past")
-    loan = _owned_loan(loan_id)
-    return views.payoff_view(loan_id, views.position_on(loan, load_catalogue(), on))
+    return views.payoff(loan_id, on, load=_owned_loan, catalogue=load_catalogue())
 
 
 @app.get(

@@ -21,17 +21,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from lending.calendar import add_months
-from lending.errors import InvalidAmount, LendingError
+from lending.errors import DrawdownRefused, InvalidAmount
 from lending.money import Money, Rounding, total
 from lending.rates import daily_rate
 
 _DAY = timedelta(days=1)
-
-
-class DrawdownRefused(LendingError):
-    """A drawdown over the available limit, or on a frozen line."""
-
-    code = "drawdown_refused"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,14 @@
-"""Every failure the domain reports, one class each, with a stable machine-readable code.
+"""Every failure the workflows and the API react to, one class each, with a stable machine-readable code.
 
-The API maps these to its error body in one place; the workflow's Retry/Catch clauses name the classes.
+The API maps ``code`` to its error body in one place (lending.api.http); the state machines' Retry/Catch clauses
+name the classes (a Lambda's error type is the class's name, so a class named there keeps its name). The adapters
+raise these too, translated from what AWS or a vendor said, so a step names a failure without importing an adapter.
+What stays elsewhere is a module's own input check that nothing reacts to but a fix (a malformed policy or model).
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 
 class LendingError(Exception):
@@ -70,9 +75,13 @@ class PendingTransferError(LendingError):
     code = "pending_transfer_error"
 
 
-# Raised by the DynamoDB adapters (lending.adapters.*, which still export them under these names). They live here
-# so that code naming them (the API's error mapping, a step's except clause) needs no adapter module, and with it
-# no AWS client code, imported.
+class InvalidIdNumber(LendingError, ValueError):
+    """An identity number that fails a check; the message names the check and never the number."""
+
+    code = "invalid_id_number"
+
+
+# Origination
 
 
 class ApplicationNotFound(LendingError):
@@ -85,6 +94,28 @@ class StatusConflict(LendingError):
     """The application is not in a status this change may come from."""
 
     code = "conflict"
+
+
+class OfferRefused(LendingError):
+    """No offer can be made within the rate cap or the product's rules: the application is declined."""
+
+    code = "offer_refused"
+
+
+class NoFundingAvailable(LendingError):
+    """No source (or pair of sources) has enough quota left to fund the amount."""
+
+    code = "no_funding_available"
+
+
+# Stores (raised by the DynamoDB adapters; lending.adapters.* still export some under these names)
+
+
+class ConcurrentChange(LendingError):
+    """A write conditioned on what was read found it changed by another writer first: nothing was written; read
+    again and redo the work."""
+
+    code = "concurrent_change"
 
 
 class AuditContention(LendingError):
@@ -103,3 +134,153 @@ class LedgerContention(LendingError):
     """DynamoDB kept cancelling a write for concurrent transactions on the same items; safe to retry later."""
 
     code = "ledger_contention"
+
+
+# Servicing
+
+
+class LoanNotFound(LendingError):
+    """No such loan, or not the caller's."""
+
+    code = "not_found"
+
+
+class IdempotencyConflict(LendingError):
+    """An Idempotency-Key used before with another body."""
+
+    code = "idempotency_conflict"
+
+
+class ServicingContention(LendingError):
+    """The loan kept changing under this write; nothing was written and the request may be retried."""
+
+    code = "servicing_contention"
+
+
+class UnplaceablePayment(LendingError):
+    """A payment that cannot be applied to the loan it names (dated before the loan existed, or no such loan)."""
+
+    code = "unplaceable_payment"
+
+
+class PaidAtInFuture(LendingError):
+    """A payment notice dated later than the platform's clock allows: money cannot arrive after now."""
+
+    code = "paid_at_in_future"
+
+
+class PayoffDateInPast(LendingError):
+    """A payoff asked for a day before today: what was owed then is history, not a quote."""
+
+    code = "invalid_request"
+
+
+class DrawdownRefused(LendingError):
+    """A drawdown over the available limit, or on a frozen line."""
+
+    code = "drawdown_refused"
+
+
+class DrawdownNotPayable(LendingError):
+    """The drawdown is not funded, or was released: it cannot be disbursed."""
+
+    code = "drawdown_not_payable"
+
+
+class PayoutMade(LendingError):
+    """A compensation was asked for a drawdown whose payout is recorded as made."""
+
+    code = "payout_made"
+
+
+# Vendors. A call fails in one of two ways the workflow tells apart: unavailable (connection refused or reset,
+# timeout, HTTP 5xx, 408 or 429, an answer we could not read: the outcome is unknown or transient, and retrying is
+# safe because every call that changes something carries an idempotency key), or rejected (the vendor answered and
+# said no; the same request gets the same answer). Messages name the vendor, the HTTP status and the reason only:
+# never the request, never personal data.
+
+
+class VendorError(LendingError):
+    """Base of every vendor failure."""
+
+    code = "vendor_error"
+
+    def __init__(self, message: str, *, vendor: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.vendor = vendor
+        self.status = status
+
+
+class VendorUnavailable(VendorError):
+    """Transient: the vendor did not answer, or answered 5xx, 408 or 429. The workflow retries."""
+
+    code = "vendor_unavailable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, vendor=vendor, status=status)
+        self.retry_after = retry_after
+
+
+class VendorRejected(VendorError):
+    """Permanent: the vendor refused the request (a 4xx other than 408 and 429). ``reason`` is its machine-readable
+    code (``error.code`` of its body, else ``http_<status>``); its own message is kept in ``detail``, out of
+    ``str(error)``."""
+
+    code = "vendor_rejected"
+
+    def __init__(
+        self,
+        reason: str,
+        message: str | None = None,
+        *,
+        vendor: str = "",
+        status: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(
+            message or f"{vendor or 'the vendor'} rejected the request: {reason}", vendor=vendor, status=status
+        )
+        self.reason = reason
+        self.detail = detail
+
+
+class PayoutUnavailable(VendorUnavailable):
+    """The payout provider could not be reached or answered with a transient error: retry with the same key."""
+
+    code = "payout_unavailable"
+
+
+class PayoutRejected(VendorRejected):
+    """The bank refused the payout for good (closed account, wrong name): nothing was paid."""
+
+    code = "payout_rejected"
+
+
+# Webhooks
+
+
+class SignatureFailure(StrEnum):
+    """Which check a webhook signature failed."""
+
+    MISSING = "missing"
+    MALFORMED = "malformed"
+    STALE = "stale"
+    FUTURE = "future"
+    MISMATCH = "mismatch"
+
+
+class InvalidSignature(LendingError):
+    """A webhook whose signature is missing, malformed, outside the time tolerance, or wrong: answer 401."""
+
+    code = "invalid_signature"
+
+    def __init__(self, reason: SignatureFailure, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -4,21 +4,25 @@ The sources are data (``lending/data/funding.json``), validated when they load, 
 less than the regulatory minimum share cannot even be configured. :func:`allocate_funding` is the pure choice of
 who funds a loan; the ledger then reserves each share against the source's quota in the same write
 (:mod:`lending.adapters.ledger_store`), so a plan made on a stale view of ``used`` can never overdraw a quota.
+:func:`reserve_funding_shares` is that reservation, the same for a loan and for a drawdown on a line.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Protocol, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
-from lending.errors import InvalidAmount, LendingError
+from lending import bookkeeping
+from lending.errors import InvalidAmount, LendingError, NoFundingAvailable
+from lending.ledger import Account, AccountCode, Transaction
 from lending.money import Money, Rounding
 
 OWN_CAPITAL = "own_capital"
@@ -40,12 +44,6 @@ Share = Annotated[
     Field(allow_inf_nan=False, ge=MIN_PARTNER_SHARE, le=1),
     PlainSerializer(str, return_type=str),
 ]
-
-
-class NoFundingAvailable(LendingError):
-    """No source (or pair of sources) has enough quota left to fund the amount."""
-
-    code = "no_funding_available"
 
 
 class FundingSourcesError(LendingError, ValueError):
@@ -145,3 +143,32 @@ def allocate_funding(amount: Money, sources: FundingSources, used: Mapping[str, 
     if amount <= own_left:
         return {OWN_CAPITAL: amount}
     raise NoFundingAvailable(f"no funding source has {amount} left to lend")
+
+
+class FundingLedger(Protocol):
+    """What a funding reservation needs of the ledger: the sources' balances, and the reservation itself."""
+
+    def balance(self, account: Account) -> Money: ...
+    def pending_balance(self, account: Account) -> Money: ...
+    def transaction(self, transaction_id: str) -> Transaction | None: ...
+    def reserve(self, transaction: Transaction, bounds: Any = None) -> bool: ...
+
+
+def reserve_funding_shares(
+    ledger: FundingLedger, reservation_id: str, subject: str, amount: Money, sources: FundingSources, on: date
+) -> dict[str, Money]:
+    """Reserve ``amount`` from the sources (a pending transfer, each share bounded by its source's quota in the same
+    write) under ``reservation_id``, once; the shares reserved, by source id.
+
+    Shares are chosen once: a retry finds the reservation already in the ledger and keeps its shares and its date,
+    because choosing again (with this reservation's own hold now counted as used) could pick other shares, and a
+    reservation rebuilt on another day would be another transaction under the same id.
+    """
+    reserved = ledger.transaction(reservation_id)
+    if reserved is not None:
+        return {p.account.key: -p.amount for p in reserved.postings if p.account.code is AccountCode.FUNDING}
+    quotas = sources.quotas()
+    shares = allocate_funding(amount, sources, bookkeeping.funding_in_use(ledger, quotas))
+    transaction = bookkeeping.funding_reservation(reservation_id, subject, shares, on)
+    ledger.reserve(transaction, bounds={bookkeeping.funding_source(source): quotas[source] for source in shares})
+    return shares

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from lending import calendar
-from lending.errors import LendingError
+from lending.errors import InvalidIdNumber
 
 ID_LENGTH = 18
 
@@ -34,12 +34,6 @@ PROVINCE_CODES = frozenset(
 
 #: Resident identity cards with 18 characters were first issued in 1999; nobody holding one was born before 1900.
 _EARLIEST_BIRTH_YEAR = 1900
-
-
-class InvalidIdNumber(LendingError, ValueError):
-    """An identity number that fails a check; the message names the check and never the number."""
-
-    code = "invalid_id_number"
 
 
 def check_character(first_17: str) -> str:

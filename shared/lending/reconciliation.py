@@ -28,7 +28,7 @@ from lending.calendar import business_date
 from lending.catalogue import Catalogue
 from lending.ledger import Account, AccountCode
 from lending.money import Money
-from lending.servicing import LoanTerms, ServicingEvent, replay
+from lending.servicing import LoanStatus, LoanTerms, ServicingEvent, replay
 
 CURRENT = "current"
 
@@ -176,7 +176,7 @@ def build_report(
             count, principal = buckets[bucket]
             buckets[bucket] = (count + 1, principal + now.principal_outstanding)
             previous_day = day - timedelta(days=1)
-            if previous_day >= terms.opened_on and now.status == "ACTIVE":
+            if previous_day >= terms.opened_on and now.status is LoanStatus.ACTIVE:
                 before = replay(terms, [e for e in loan.events if e.on <= previous_day], previous_day)
                 rolls[(before.bucket or CURRENT, bucket)] += 1
     sources = []

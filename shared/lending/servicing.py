@@ -11,7 +11,8 @@ payment, a drawdown, a day's close) is posted as ONE transaction: the replayed `
 ``booked`` already posted. When an earlier-dated payment arrives late, that difference also reverses the penalty the
 loan no longer owes; the books end where the in-order history would have put them.
 
-Nothing here does I/O: the adapters store the events and post the transactions (see lending.adapters.servicing).
+Nothing here does I/O: the loan as servicing keeps it is lending.serviced_loan; the adapters store it and post the
+transactions (see lending.adapters.servicing).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from lending import bookkeeping
 from lending.calendar import business_date
 from lending.catalogue import Catalogue, Component, DelinquencyBucket, EarlyRepayment, Method
 from lending.credit_line import CreditLine
-from lending.errors import InvalidAmount, LendingError
+from lending.errors import InvalidAmount, UnplaceablePayment
 from lending.ledger import Account, AccountCode, Posting, Transaction
 from lending.loan import InstalmentLoan
 from lending.money import Money
@@ -41,10 +42,11 @@ class EventKind(StrEnum):
     DRAWDOWN = "drawdown"
 
 
-class UnplaceablePayment(LendingError):
-    """A payment that cannot be applied to the loan it names (dated before the loan existed, or no such loan)."""
+class LoanStatus(StrEnum):
+    """A booked loan's or line's status, as ``GET /v1/loans/{id}`` shows it: CLOSED once nothing is owed."""
 
-    code = "unplaceable_payment"
+    ACTIVE = "ACTIVE"
+    CLOSED = "CLOSED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,7 @@ class LoanTerms:
 
     @classmethod
     def from_record(cls, loan: Mapping[str, Any], catalogue: Catalogue) -> LoanTerms:
-        """Terms from a booked loan record (see lending.steps.money.book) and the product in the catalogue."""
+        """Terms from a booked loan record (see lending.steps.disbursement.book) and the product in the catalogue."""
         product = catalogue.product(str(loan["product"]))
         annual = Decimal(str(loan["annual_rate"]))
         # The penalty rate is the contract rate times the product's multiplier, never above the cap.
@@ -182,7 +184,7 @@ class Position:
 
     loan_id: str
     as_of: date
-    status: Literal["ACTIVE", "CLOSED"]
+    status: LoanStatus
     principal_outstanding: Money
     interest_accrued: Money  # recognised and unpaid (a line: accrued daily; a loan: fallen due)
     fee_accrued: Money
@@ -278,7 +280,7 @@ def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date)
     return Position(
         loan_id=terms.loan_id,
         as_of=through,
-        status="CLOSED" if closed else "ACTIVE",
+        status=LoanStatus.CLOSED if closed else LoanStatus.ACTIVE,
         principal_outstanding=loan.principal_outstanding,
         interest_accrued=loan.interest_receivable,
         fee_accrued=loan.fee_receivable,
@@ -356,7 +358,7 @@ def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date)
     return Position(
         loan_id=loan_id,
         as_of=through,
-        status="CLOSED" if line.is_closed else "ACTIVE",
+        status=LoanStatus.CLOSED if line.is_closed else LoanStatus.ACTIVE,
         principal_outstanding=line.principal_outstanding,
         interest_accrued=line.interest_accrued,
         fee_accrued=Money.ZERO,

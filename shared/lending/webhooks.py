@@ -16,9 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from enum import StrEnum
 
-from lending.errors import LendingError
+from lending.errors import InvalidSignature, SignatureFailure
 
 SIGNATURE_HEADER = "X-Signature"
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -29,26 +28,6 @@ MAX_HEADER_LENGTH = 2048
 MAX_SIGNATURES = 8
 _HEX_DIGITS = frozenset("0123456789abcdef")
 _DIGEST_HEX_LENGTH = hashlib.sha256().digest_size * 2
-
-
-class SignatureFailure(StrEnum):
-    """Which check a webhook signature failed."""
-
-    MISSING = "missing"
-    MALFORMED = "malformed"
-    STALE = "stale"
-    FUTURE = "future"
-    MISMATCH = "mismatch"
-
-
-class InvalidSignature(LendingError):
-    """A webhook whose signature is missing, malformed, outside the time tolerance, or wrong: answer 401."""
-
-    code = "invalid_signature"
-
-    def __init__(self, reason: SignatureFailure, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 def _digest(secret: bytes, body: bytes, timestamp: int) -> str:

@@ -35,6 +35,7 @@ from lending.adapters.ledger_items import (
 )
 from lending.errors import (
     BalanceBoundExceeded,
+    ConcurrentChange,
     LedgerContention,
     LendingError,
     PendingTransferError,
@@ -57,13 +58,6 @@ _TWO_PHASE_STATES = frozenset({"pending", "posted_from_pending", "voided"})
 _BALANCE_NAMES = {"#account": "account", "#posted": "posted", "#pending": "pending", "#net": "net"}
 # ADD on a number attribute starts it from zero when the item or attribute is new.
 _BALANCE_UPDATE = "SET #account = :account ADD #posted :posted, #pending :pending, #net :net"
-
-
-class ConcurrentChange(LendingError):
-    """A write made together with a ledger transaction found its record changed by another writer first: nothing
-    was written; read the record again and redo the work."""
-
-    code = "concurrent_change"
 
 
 def _deltas(transaction: Transaction) -> dict[Account, int]:

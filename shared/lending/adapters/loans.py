@@ -8,7 +8,7 @@ from typing import Any
 from lending.adapters.attribute_values import from_item, to_item
 from lending.adapters.aws import client
 from lending.adapters.due_index import due_shard
-from lending.errors import ApplicationNotFound
+from lending.errors import LoanNotFound
 
 
 class LoanRepository:
@@ -36,12 +36,12 @@ class LoanRepository:
         response = self._dynamodb.get_item(TableName=self._table, Key={"loan_id": {"S": loan_id}}, ConsistentRead=True)
         item = response.get("Item")
         if item is None:
-            raise ApplicationNotFound(f"no loan {loan_id}")
+            raise LoanNotFound(f"no loan {loan_id}")
         return from_item(item)
 
     def get_owned(self, loan_id: str, borrower_id: str) -> dict[str, Any]:
         """The loan if ``borrower_id`` owns it; otherwise exactly as if it did not exist."""
         loan = self.get(loan_id)
         if loan.get("borrower_id") != borrower_id:
-            raise ApplicationNotFound(f"no loan {loan_id}")
+            raise LoanNotFound(f"no loan {loan_id}")
         return loan

@@ -8,10 +8,11 @@ from typing import Any
 
 from lending.adapters.attribute_values import from_item
 from lending.adapters.ledger_verification import LedgerVerification
-from lending.adapters.servicing import ServicedLoan
 from lending.catalogue import Catalogue, load_catalogue
+from lending.drawdown import DrawdownStatus
 from lending.money import Money
 from lending.reconciliation import LoanFacts, Report, build_report
+from lending.serviced_loan import ServicedLoan
 
 
 def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:
@@ -36,7 +37,7 @@ def loan_facts(record: dict[str, Any]) -> LoanFacts:
     if record.get("kind") != "revolving" and record.get("funding"):
         fundings.append(_shares(record["funding"]))
     for drawdown in loan.drawdowns.values():
-        if drawdown.get("status") == "booked":
+        if drawdown["status"] is DrawdownStatus.BOOKED:
             fundings.append(_shares(drawdown.get("funding")))
     return LoanFacts(loan.loan_id, record, tuple(loan.events), loan.aged_through, tuple(fundings))
 

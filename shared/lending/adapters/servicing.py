@@ -1,6 +1,6 @@
 """Servicing state of loans and lines in LoansTable, written atomically with its ledger transaction and audit link.
 
-What servicing keeps on a loan item (besides what booking wrote):
+The loan as servicing sees it is lending.serviced_loan.ServicedLoan; this module persists it. On the loan item:
 
 - ``version`` (N): bumped by every servicing write; each write is conditioned on the version it read.
 - ``servicing`` (M): the state, in one attribute so a write is one SET:
@@ -20,58 +20,19 @@ One servicing write is one TransactWriteItems: the ledger transaction and its ba
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
 from lending.adapters.attribute_values import to_attribute
 from lending.adapters.audit_store import DynamoAuditStore
 from lending.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_shard
-from lending.adapters.ledger_store import ConcurrentChange, DynamoLedgerStore
+from lending.adapters.ledger_store import DynamoLedgerStore
 from lending.adapters.loans import LoanRepository
 from lending.audit import ChainHead
-from lending.errors import LendingError
-from lending.ledger import Account, Transaction
-from lending.servicing import Position, ServicingEvent, booked_from_record, booked_to_record
-
-
-@dataclass(slots=True)
-class ServicedLoan:
-    """A loan item as read, with its servicing state parsed."""
-
-    record: dict[str, Any]
-    version: int
-    events: list[ServicingEvent]
-    aged_through: date
-    booked: dict[Account, int]
-    drawdowns: dict[str, dict[str, Any]] = field(default_factory=dict)
-    state: dict[str, Any] = field(default_factory=dict)  # the ``servicing`` attribute as read
-
-    @property
-    def loan_id(self) -> str:
-        return str(self.record["loan_id"])
-
-    @property
-    def chain(self) -> str:
-        """The audit chain the loan's events go to: its application's, so one chain tells the whole story."""
-        return str(self.record["application_id"])
-
-    @property
-    def event_ids(self) -> set[str]:
-        return {e.event_id for e in self.events}
-
-    @classmethod
-    def parse(cls, record: dict[str, Any]) -> ServicedLoan:
-        state: dict[str, Any] = dict(record.get("servicing") or {})
-        return cls(
-            record=record,
-            version=int(record.get("version", 0)),
-            events=[ServicingEvent.from_record(e) for e in state.get("events") or []],
-            aged_through=date.fromisoformat(str(state.get("aged_through") or record["opened_on"])),
-            booked=booked_from_record(state.get("booked")),
-            drawdowns={str(k): dict(v) for k, v in (state.get("drawdowns") or {}).items()},
-            state=state,
-        )
+from lending.errors import ConcurrentChange, LendingError
+from lending.ledger import Transaction
+from lending.serviced_loan import ServicedLoan
+from lending.servicing import Position, booked_to_record
 
 
 def projections(position: Position, warned_bucket: str | None) -> dict[str, Any]:
@@ -99,7 +60,7 @@ def new_attributes(
     if position is not None:
         state.update(projections(position, state.get("warned_bucket")))
         state["booked"] = booked_to_record(position.booked)
-        values["status"] = position.status
+        values["status"] = position.status.value
         if position.next_due_on is None:
             removes += ["next_due_on", "due_shard"]
         else:

@@ -79,6 +79,8 @@ DOMAIN_STATUS: dict[str, HTTPStatus] = {
     "drawdown_refused": HTTPStatus.CONFLICT,
     "idempotency_conflict": HTTPStatus.CONFLICT,
     "servicing_contention": HTTPStatus.SERVICE_UNAVAILABLE,
+    "paid_at_in_future": HTTPStatus.UNPROCESSABLE_ENTITY,
+    "invalid_request": HTTPStatus.UNPROCESSABLE_ENTITY,
 }
 
 

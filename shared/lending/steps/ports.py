@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from lending.audit import AuditEvent
+from lending.ledger import Account, Transaction
+from lending.money import Money
 from lending.origination import Status
+from lending.serviced_loan import ServicedLoan
+from lending.servicing import Position
 
 
 class Applications(Protocol):
@@ -45,6 +49,7 @@ class Loans(Protocol):
 
     def get(self, loan_id: str) -> dict[str, Any]: ...
     def get_owned(self, loan_id: str, borrower_id: str) -> dict[str, Any]: ...
+    def create(self, loan: dict[str, Any]) -> bool: ...
 
 
 class Decrypt(Protocol):
@@ -57,3 +62,46 @@ class Resume(Protocol):
     """Hand a waiting workflow task its result (lending.adapters.workflow.resume)."""
 
     def __call__(self, task_token: str, output: dict[str, Any]) -> bool: ...
+
+
+class Ledger(Protocol):
+    """The ledger (lending.adapters.ledger_store.DynamoLedgerStore)."""
+
+    def record(self, transaction: Transaction, bounds: Any = None) -> bool: ...
+    def reserve(self, transaction: Transaction, bounds: Any = None) -> bool: ...
+    def post_pending(self, pending_id: str, post_id: str) -> bool: ...
+    def void_pending(self, pending_id: str, void_id: str) -> bool: ...
+    def balance(self, account: Account) -> Money: ...
+    def pending_balance(self, account: Account) -> Money: ...
+    def transaction(self, transaction_id: str) -> Transaction | None: ...
+
+
+class Payouts(Protocol):
+    """The payout provider (lending.adapters.vendors.payouts.PayoutClient): raises lending.errors'
+    PayoutUnavailable (retry with the same key) or PayoutRejected (refused for good)."""
+
+    def pay(self, idempotency_key: str, amount: Money, bank_account: str, reference: str) -> Any: ...
+
+
+class LoanStore(Protocol):
+    """Serviced loans (lending.adapters.servicing.LoanServicingStore): ``save`` raises lending.errors'
+    ConcurrentChange, writing nothing, when the loan changed since it was read."""
+
+    @property
+    def ledger(self) -> Ledger: ...
+    def load(self, loan_id: str) -> ServicedLoan: ...
+    def save(
+        self,
+        loan: ServicedLoan,
+        *,
+        changes: Mapping[str, Any],
+        position: Position | None,
+        transaction: Transaction | None,
+        audit: tuple[str, datetime, Mapping[str, Any]] | None,
+    ) -> None: ...
+
+
+class DueLoans(LoanStore, Protocol):
+    """A loan store that can list the loans with something due or overdue on a day (the DueLoans index)."""
+
+    def due(self, day: date) -> Iterator[str]: ...

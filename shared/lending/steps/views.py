@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Callable, Set
 from datetime import date
 from typing import Any
 
@@ -21,6 +21,8 @@ from lending.api.models import (
 from lending.audit import AuditEvent, verify
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
+from lending.errors import PayoffDateInPast
+from lending.serviced_loan import ServicedLoan
 from lending.servicing import LoanTerms, Position, replay
 from lending.steps.ports import AuditTrails, Loans
 
@@ -95,13 +97,19 @@ def payoff_view(loan_id: str, position: Position) -> PayoffView:
     )
 
 
-def position_on(loan: Any, catalogue: Catalogue, on: date | None = None) -> Position:
-    """A serviced loan (lending.adapters.servicing.ServicedLoan) replayed through ``on`` (default: today), never
-    before the day it has already been aged or paid through."""
+def position_on(loan: ServicedLoan, catalogue: Catalogue, on: date | None = None) -> Position:
+    """A serviced loan replayed through ``on`` (default: today), never before the day it has already been aged or
+    paid through."""
     terms = LoanTerms.from_record(loan.record, catalogue)
-    wanted = on or business_date()
-    through = max([wanted, loan.aged_through, *(e.on for e in loan.events)])
-    return replay(terms, loan.events, through)
+    return replay(terms, loan.events, loan.through(loan.events, on or business_date()))
+
+
+def payoff(loan_id: str, on: date, *, load: Callable[[str], ServicedLoan], catalogue: Catalogue) -> PayoffView:
+    """What repays the whole loan on ``on``: today or a later date; an earlier one is refused before the loan is
+    read (what was owed on a past day is history, not a quote)."""
+    if on < business_date():
+        raise PayoffDateInPast("the payoff date cannot be in the past")
+    return payoff_view(loan_id, position_on(load(loan_id), catalogue, on))
 
 
 def audit_view(loan_id: str, events: list[AuditEvent]) -> AuditView:

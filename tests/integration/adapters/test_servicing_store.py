@@ -13,17 +13,19 @@ import pytest
 from infra.local.template import load_template, table_definitions
 from lending.adapters.audit_store import DynamoAuditStore
 from lending.adapters.aws import client, forget_clients
-from lending.adapters.ledger_store import ConcurrentChange, DynamoLedgerStore
+from lending.adapters.ledger_store import DynamoLedgerStore
 from lending.adapters.ledger_verification import LedgerVerification
 from lending.adapters.loans import LoanRepository
 from lending.adapters.servicing import LoanServicingStore
 from lending.catalogue import Method, load_catalogue
-from lending.credit_line import DrawdownRefused
+from lending.errors import DrawdownRefused
 from lending.ledger import Account, AccountCode
 from lending.money import Money
 from lending.pricing import make_offer
 from lending.servicing import EventKind, ServicingEvent, schedule_record
-from lending.steps.servicing import SUSPENSE, apply_repayment, close_loan, request_drawdown
+from lending.steps.daily_close import close_loan
+from lending.steps.drawdowns import request_drawdown
+from lending.steps.repayments import SUSPENSE, apply_repayment
 
 CATALOGUE = load_catalogue()
 TABLES = table_definitions(load_template())
@@ -102,7 +104,7 @@ def _payment(event_id: str, amount: str, day: date) -> ServicingEvent:
 
 
 def _pay(store: LoanServicingStore, loan_id: str, event: ServicingEvent) -> dict[str, Any]:
-    return apply_repayment(event, loan_id, store=store, catalogue=CATALOGUE, conflict=ConcurrentChange)
+    return apply_repayment(event, loan_id, store=store, catalogue=CATALOGUE)
 
 
 def _ledger_matches_history(store: LoanServicingStore, loan_id: str) -> None:
@@ -190,7 +192,6 @@ def test_concurrent_drawdowns_never_take_a_line_over_its_limit(store: LoanServic
                 store=store,
                 catalogue=CATALOGUE,
                 start=lambda *_: None,
-                conflict=ConcurrentChange,
                 now=datetime(2026, 1, 20, 3, tzinfo=UTC),
             )
         except DrawdownRefused:
@@ -217,9 +218,7 @@ def test_the_close_reads_only_loans_due_through_the_index_and_is_idempotent(stor
     warnings: list[dict[str, Any]] = []
 
     def close(loan_id: str) -> dict[str, Any]:
-        return close_loan(
-            loan_id, day, store=store, catalogue=CATALOGUE, warn=warnings.append, conflict=ConcurrentChange
-        )
+        return close_loan(loan_id, day, store=store, catalogue=CATALOGUE, warn=warnings.append)
 
     assert close("L-due") == {"loan_id": "L-due", "changed": True, "warned": True}
     loan = store.load("L-due")

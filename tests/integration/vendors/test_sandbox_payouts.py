@@ -13,6 +13,7 @@ import pytest
 from infra.local.vendors import SandboxVendors
 from lending.adapters.vendors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.payouts import Payout, PayoutClient, PayoutStatus
+from lending.errors import PayoutRejected, PayoutUnavailable
 from lending.money import Money
 
 AMOUNT = Money.of("120000.00")
@@ -61,6 +62,22 @@ def test_an_account_ending_0000_is_rejected_and_nothing_is_paid(vendors: Sandbox
     assert rejected.value.status == 422
     assert vendors.payouts.payouts(reference) == []
     assert _listed(vendors, reference) == []
+
+
+def test_the_client_raises_the_payouts_own_errors_the_workflow_names(vendors: SandboxVendors) -> None:
+    # The state machines Retry on PayoutUnavailable and Catch PayoutRejected: the class names are the error names.
+    client = PayoutClient(vendors.urls.payouts)
+    reference = _reference()
+    with pytest.raises(PayoutRejected) as rejected:
+        client.pay(f"disburse:{reference}", AMOUNT, "6222020200000000", reference)
+    assert (rejected.value.code, rejected.value.reason, rejected.value.vendor) == (
+        "payout_rejected",
+        "account_rejected",
+        "payout_provider",
+    )
+    with pytest.raises(PayoutUnavailable) as unavailable:
+        client.pay(f"disburse:{reference}-2", AMOUNT, "6222020200001111", f"{reference}-2")
+    assert (unavailable.value.code, unavailable.value.status) == ("payout_unavailable", 503)
 
 
 def test_an_account_ending_1111_fails_twice_then_pays_exactly_once(vendors: SandboxVendors) -> None:

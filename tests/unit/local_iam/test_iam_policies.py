@@ -148,7 +148,7 @@ def test_the_state_machines_roles_invoke_their_own_functions_only(roles: Templat
     origination = roles.statements("OriginationStateMachine")
     drawdown = roles.statements("DrawdownStateMachine")
     decision = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMES['DecisionFunction']}"
-    payout = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMES['DrawdownPayoutFunction']}"
+    payout = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{NAMES['DrawdownDisbursementFunction']}"
     # When IAM weighs lambda:InvokeFunction on a step of each, on a qualified one, and on a longer name
     # Then each machine may invoke its own steps, unqualified as the ASL names them, and not the other's
     assert allowed(origination, "lambda:InvokeFunction", decision)

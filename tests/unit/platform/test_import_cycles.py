@@ -8,6 +8,8 @@ from pathlib import Path
 from lending import __file__ as _lending_init
 
 PACKAGE = Path(_lending_init).parent
+
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

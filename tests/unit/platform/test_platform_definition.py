@@ -108,6 +108,17 @@ def test_every_error_name_in_retry_and_catch_is_real(logical_id: str) -> None:
             assert not unknown, f"{name}: {sorted(unknown)} is neither a States.* error nor a project exception"
 
 
+@pytest.mark.parametrize("logical_id", sorted(MACHINES))
+def test_every_project_error_a_workflow_reacts_to_is_defined_in_lending_errors(logical_id: str) -> None:
+    import lending.errors
+
+    defined = {name for name, value in vars(lending.errors).items() if isinstance(value, type)}
+    for name, state in _states(_rendered(logical_id)).items():
+        for clause in state.get("Retry", []) + state.get("Catch", []):
+            ours = set(clause["ErrorEquals"]) - STATES_ERRORS - LAMBDA_SERVICE_ERRORS
+            assert ours <= defined, f"{name}: {sorted(ours - defined)} is not a class of lending.errors"
+
+
 def test_every_task_retries_transient_errors_and_every_step_has_a_way_out() -> None:
     for name, state in _states(_rendered("OriginationStateMachine")).items():
         if state["Type"] == "Task":
@@ -204,13 +215,13 @@ def test_no_policy_grants_full_access() -> None:
 def test_a_failed_payout_releases_a_drawdown_but_a_paid_one_is_never_released() -> None:
     states = _states(_rendered("DrawdownStateMachine"))
     # Only a payout the bank refused for good is released; an outcome that is not known holds for an operator.
-    assert [(c["ErrorEquals"], c["Next"]) for c in states["PayOut"]["Catch"]] == [
+    assert [(c["ErrorEquals"], c["Next"]) for c in states["Disburse"]["Catch"]] == [
         (["PayoutRejected"], "ReleaseDrawdown"),
         (["States.ALL"], "PayoutUncertain"),
     ]
     disburse = _states(_rendered("OriginationStateMachine"))["Disburse"]
     assert [c["Next"] for c in disburse["Catch"]] == ["ReleaseFunding", "PayoutUncertain"]
-    assert "PayoutUnavailable" in states["PayOut"]["Retry"][0]["ErrorEquals"]
+    assert "PayoutUnavailable" in states["Disburse"]["Retry"][0]["ErrorEquals"]
     # Once paid, only booking follows: a booking failure fails the execution (an alarm), never a release.
     assert "Catch" not in states["BookDrawdown"]
     assert _states(_rendered("OriginationStateMachine"))["BookLoan"]["Catch"][0]["Next"] == "PaidButNotBooked"

@@ -1,5 +1,5 @@
-"""Shared by the servicing tests: booked loan records (the shape lending.steps.money.book writes) and an in-memory
-store with the servicing store's rules (a write names the version it read; a stale one is refused).
+"""Shared by the servicing tests: booked loan records (the shape lending.steps.disbursement.book writes) and an
+in-memory store with the servicing store's rules (a write names the version it read; a stale one is refused).
 
 Test modules here get these through fixtures (``booked_instalment``, ``booked_line``, ``memory_store``), which hand
 back the functions and classes below, so nothing depends on how pytest names this module.
@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 
-from lending.adapters.servicing import ServicedLoan, new_attributes
+from lending.adapters.servicing import new_attributes
 from lending.catalogue import Catalogue, Method, load_catalogue
-from lending.errors import LendingError
+from lending.errors import ConcurrentChange, LoanNotFound
 from lending.ledger import Ledger, Transaction
 from lending.money import Money
 from lending.pricing import make_offer
 from lending.rates import format_rate
+from lending.serviced_loan import ServicedLoan
 from lending.servicing import Position, schedule_record
 
 CATALOGUE: Catalogue = load_catalogue()
@@ -51,7 +52,7 @@ def instalment_record(
     opened_on: date = OPENED,
     borrower_id: str = "b-1",
 ) -> dict[str, Any]:
-    """A booked instalment loan as lending.steps.money.book writes it (priced by lending.pricing.make_offer)."""
+    """A booked instalment loan as lending.steps.disbursement.book writes it (priced by lending.pricing.make_offer)."""
     rate = Decimal(annual_rate)
     offer = make_offer(CATALOGUE, product, Money.of(principal), months, method, opened_on, rate)
     schedule = schedule_record(offer.schedule)
@@ -85,7 +86,7 @@ def line_record(
     opened_on: date = OPENED,
     borrower_id: str = "b-1",
 ) -> dict[str, Any]:
-    """A credit line as lending.steps.money.book opens it (no money moves until a drawdown)."""
+    """A credit line as lending.steps.disbursement.book opens it (no money moves until a drawdown)."""
     return {
         "loan_id": loan_id,
         "application_id": f"app-{loan_id}",
@@ -103,12 +104,12 @@ def line_record(
     }
 
 
-class StaleWrite(Exception):
+class StaleWrite(ConcurrentChange):
     """The loan moved on since it was read: nothing was written (the steps re-read and redo)."""
 
 
-class NoSuchLoan(LendingError):
-    code = "not_found"
+class NoSuchLoan(LoanNotFound):
+    """No loan under that id, as the store raises it."""
 
 
 class MemoryLedger(Ledger):
@@ -153,7 +154,6 @@ class MemoryStore:
     saves: int = 0
     stale: int = 0
     pause: float = 0.0  # seconds to wait after each read: widens the read-compute-write window for races
-    conflict: type[Exception] = StaleWrite
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rendezvous: threading.Barrier | None = None
     _met: set[int] = field(default_factory=set)

@@ -1,6 +1,6 @@
 """The servicing steps under concurrency: several threads run a step on the same loan at once over the in-memory
 store, whose save is atomic (a lock) but whose read-compute-write is not, exactly like two Lambdas on one item: the
-loser of a race gets a stale-version error and the step re-reads and redoes its work (lending.steps.servicing._redo).
+loser of a race gets a stale-version error and the step re-reads and redoes its work (lending.steps.servicing.redo).
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ import pytest
 
 from lending import bookkeeping
 from lending.catalogue import Catalogue
-from lending.credit_line import DrawdownRefused
+from lending.drawdown import HOLDING
+from lending.errors import DrawdownRefused
 from lending.ledger import Account
 from lending.money import Money
 from lending.servicing import EventKind, LoanTerms, ServicingEvent, replay
-from lending.steps.servicing import HOLDING, apply_repayment, close_loan, request_drawdown
+from lending.steps.daily_close import close_loan
+from lending.steps.drawdowns import request_drawdown
+from lending.steps.repayments import apply_repayment
 
 THREADS = 8
 ROUNDS = 3  # each scenario is raced a few times over: a race that is lost only now and then still shows
@@ -63,7 +66,7 @@ def test_the_same_payment_sent_by_eight_threads_at_once_is_applied_once(
     event = ServicingEvent("pay-1", EventKind.REPAYMENT, at(first.due_date), first.total)
 
     # When eight threads apply it at the same moment
-    results = _race(lambda _: apply_repayment(event, "L-1", store=store, catalogue=catalogue, conflict=store.conflict))
+    results = _race(lambda _: apply_repayment(event, "L-1", store=store, catalogue=catalogue))
 
     # Then exactly one applied it, the seven others found it applied (none failed)
     statuses = sorted(r["status"] for r in results)
@@ -117,7 +120,6 @@ def test_concurrent_drawdowns_never_hold_more_than_the_limit(
             store=store,
             catalogue=catalogue,
             start=lambda name, payload: started.append(name),
-            conflict=store.conflict,
             now=now,
         )
 
@@ -168,8 +170,8 @@ def test_payments_and_day_closes_racing_on_one_loan_end_where_the_history_does(
     # When four threads apply the payments while four close the same day
     def work(index: int) -> Any:
         if index < 4:
-            return apply_repayment(payments[index], "L-1", store=store, catalogue=catalogue, conflict=store.conflict)
-        return close_loan("L-1", day, store=store, catalogue=catalogue, warn=warnings.append, conflict=store.conflict)
+            return apply_repayment(payments[index], "L-1", store=store, catalogue=catalogue)
+        return close_loan("L-1", day, store=store, catalogue=catalogue, warn=warnings.append)
 
     results = _race(work)
 

@@ -19,6 +19,9 @@ Wire contract
 
 The provider keeps every key: a request repeated after a timeout, a 5xx or a crash on our side answers the payout
 already made instead of paying again. That is what makes disbursement exactly-once: retry with the same key.
+
+Failures are the payout's own (lending.errors): :class:`PayoutUnavailable` (retry with the same key) and
+:class:`PayoutRejected` (the bank said no for good), the vendor errors of every client, named for what failed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from lending.adapters.vendors.transport import VendorTransport
+from lending.errors import PayoutRejected, PayoutUnavailable, VendorRejected, VendorUnavailable
 from lending.money import Money
 
 VENDOR = "payout_provider"
@@ -72,14 +76,23 @@ class PayoutClient:
             raise ValueError("a bank account number is digits")
         if not reference:
             raise ValueError("a payout needs our reference")
-        response = self._http.send(
-            "POST",
-            "/v1/payouts",
-            headers={IDEMPOTENCY_HEADER: idempotency_key},
-            body={"amount": str(amount), "currency": "CNY", "bank_account": bank_account, "reference": reference},
-            expect=(200, 201),
-        )
         try:
-            return Payout.model_validate(response.body)
-        except ValidationError:
-            raise self._http.malformed("payout", response.status) from None
+            response = self._http.send(
+                "POST",
+                "/v1/payouts",
+                headers={IDEMPOTENCY_HEADER: idempotency_key},
+                body={"amount": str(amount), "currency": "CNY", "bank_account": bank_account, "reference": reference},
+                expect=(200, 201),
+            )
+            try:
+                return Payout.model_validate(response.body)
+            except ValidationError:
+                raise self._http.malformed("payout", response.status) from None
+        except VendorUnavailable as exc:
+            raise PayoutUnavailable(
+                exc.message, vendor=exc.vendor, status=exc.status, retry_after=exc.retry_after
+            ) from None
+        except VendorRejected as exc:
+            raise PayoutRejected(
+                exc.reason, exc.message, vendor=exc.vendor, status=exc.status, detail=exc.detail
+            ) from None

@@ -1,6 +1,6 @@
 """JSON over HTTP to a vendor, standard library only (urllib: nothing else to import on a cold start).
 
-Every failure becomes one of the two vendor errors (see :mod:`lending.adapters.vendors.errors`):
+Every failure becomes one of the two vendor errors (see :mod:`lending.errors`):
 
 - no answer (refused, reset, DNS, timeout), HTTP 5xx, 408, 429, or an answer we cannot read
   → :class:`VendorUnavailable`;
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
-from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
+from lending.errors import VendorRejected, VendorUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Drawdown workflow step: pay the drawdown out through the provider, exactly once whatever retries happen."""
+"""Drawdown workflow step: disburse the drawdown through the payout provider, exactly once whatever retries happen."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
-from lending.adapters.ledger_store import ConcurrentChange
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.servicing import servicing_store
 from lending.adapters.settings import PayoutSettings, settings
-from lending.adapters.vendors.errors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.payouts import PayoutClient
+from lending.steps.drawdowns import disburse_drawdown
 from lending.steps.inputs import DrawdownStep
-from lending.steps.servicing import pay_out_drawdown
 
 logger = Logger()
 tracer = Tracer()
@@ -35,16 +33,13 @@ def _application_pii(application_id: str) -> tuple[str, dict[str, Any]]:
 @event_parser(model=DrawdownStep)
 def lambda_handler(event: DrawdownStep, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(loan_id=event.loan_id, drawdown_id=event.drawdown_id)
-    payout = pay_out_drawdown(
+    payout = disburse_drawdown(
         event.loan_id,
         event.drawdown_id,
         store=servicing_store(),
         payouts=PayoutClient(settings(PayoutSettings).payout_provider_url),
         decrypt=decrypt_fields,
         pii=_application_pii,
-        unavailable=VendorUnavailable,
-        rejected=VendorRejected,
-        conflict=ConcurrentChange,
     )
-    metrics.add_metric(name="DrawdownPaidOut", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="DrawdownDisbursed", unit=MetricUnit.Count, value=1)
     return payout
