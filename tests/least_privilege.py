@@ -68,8 +68,6 @@ _APPLICATION_STEP = {"dynamodb:GetItem ApplicationsTable", "dynamodb:UpdateItem 
 _LOAN_STEP = {"dynamodb:GetItem LoansTable", "dynamodb:UpdateItem LoansTable"}
 #: Appends to an audit chain at its tail, read first (``AuditStore.append``).
 _AUDIT = {"dynamodb:PutItem AuditTable", "dynamodb:Query AuditTable"}
-#: Appends after a head the caller already holds (the loan record keeps its chain's head).
-_AUDIT_PUT = {"dynamodb:PutItem AuditTable"}
 _DECRYPT = {"kms:Decrypt PiiKey"}
 #: Posts new ledger transactions: PutItem of TX# items, and UpdateItem on balance items only.
 _POSTS = {"dynamodb:PutItem LedgerTable[TX#*]", "dynamodb:UpdateItem LedgerTable[ACCOUNT#*]"}
@@ -106,10 +104,10 @@ USES: dict[str, set[str]] = {
     "NotificationFunction": {"dynamodb:GetItem ApplicationsTable", "sns:Publish BorrowerNotificationsTopic"},
     "PaymentsWebhookFunction": _LOAN_STEP | _AUDIT | _POSTS | {"secretsmanager:GetSecretValue PaymentsWebhookSecret"},
     "DrawdownRequestFunction": _LOAN_STEP | _AUDIT | {"states:StartExecution DrawdownStateMachine"},
-    "DrawdownFundingFunction": _LOAN_STEP | _AUDIT_PUT | _POSTS | {"dynamodb:GetItem LedgerTable"},
-    "DrawdownDisbursementFunction": {"dynamodb:GetItem ApplicationsTable"} | _LOAN_STEP | _AUDIT_PUT | _DECRYPT,
-    "DrawdownBookingFunction": _LOAN_STEP | _AUDIT_PUT | _RESOLVES,
-    "DrawdownReleaseFunction": _LOAN_STEP | _AUDIT_PUT | _RESOLVES,
+    "DrawdownFundingFunction": _LOAN_STEP | _AUDIT | _POSTS | {"dynamodb:GetItem LedgerTable"},
+    "DrawdownDisbursementFunction": {"dynamodb:GetItem ApplicationsTable"} | _LOAN_STEP | _AUDIT | _DECRYPT,
+    "DrawdownBookingFunction": _LOAN_STEP | _AUDIT | _RESOLVES,
+    "DrawdownReleaseFunction": _LOAN_STEP | _AUDIT | _RESOLVES,
     "DailyCloseFunction": _LOAN_STEP
     | _AUDIT
     | _POSTS
@@ -129,6 +127,18 @@ USES: dict[str, set[str]] = {
 
 #: Grants the e2e suite does not drive, and why each exists.
 UNRECORDED: dict[str, str] = {
+    **{
+        f"{name} dynamodb:Query AuditTable": (
+            "a drawdown step appends after the head the line keeps, and reads the head only when the chain grew "
+            "outside servicing since (tests/integration/adapters/test_servicing_store.py drives that path)"
+        )
+        for name in (
+            "DrawdownFundingFunction",
+            "DrawdownDisbursementFunction",
+            "DrawdownBookingFunction",
+            "DrawdownReleaseFunction",
+        )
+    },
     "ApplicationIntakeFunction dynamodb:DeleteItem IdempotencyTable": (
         "Powertools idempotency deletes the in-progress record when the handler raises, so a retry may run"
     ),

@@ -8,6 +8,7 @@ What stays elsewhere is a module's own input check that nothing reacts to but a 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
 
@@ -113,9 +114,14 @@ class NoFundingAvailable(LendingError):
 
 class ConcurrentChange(LendingError):
     """A write conditioned on what was read found it changed by another writer first: nothing was written; read
-    again and redo the work."""
+    again and redo the work. ``changed``: which of the writes made together found their record changed (their
+    positions, in the order the caller gave them; empty when not known)."""
 
     code = "concurrent_change"
+
+    def __init__(self, message: str, changed: Collection[int] = ()) -> None:
+        super().__init__(message)
+        self.changed = frozenset(changed)
 
 
 class AuditContention(LendingError):

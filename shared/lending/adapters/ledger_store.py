@@ -147,8 +147,10 @@ class DynamoLedgerStore:
         reasons = self._transact(items)
         if reasons is None:
             return True
-        if any(_failed(reasons, index) for index in range(1 + len(accounts), len(items))):
-            raise ConcurrentChange(f"{transaction.id}: a record written with it was changed first")
+        first_also = 1 + len(accounts)
+        changed = [index - first_also for index in range(first_also, len(items)) if _failed(reasons, index)]
+        if changed:
+            raise ConcurrentChange(f"{transaction.id}: a record written with it was changed first", changed)
         if _failed(reasons, 0):
             return self._same_transaction(transaction, state, self._existing(reasons, 0, transaction.id))
         refused = [account for index, account in enumerate(accounts, 1) if _failed(reasons, index)]

@@ -34,6 +34,9 @@ from lending.ledger import Transaction
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import Position, booked_to_record
 
+#: Where a servicing write's items stand in its DynamoDB transaction: the loan's update, then its audit link.
+_LOAN, _LINK = 0, 1
+
 
 def projections(position: Position, warned_bucket: str | None) -> dict[str, Any]:
     """The servicing state's read attributes from a replayed position."""
@@ -111,11 +114,13 @@ class LoanServicingStore:
         head = None if remembered is None else ChainHead(int(remembered["index"]), str(remembered["hash"]))
         try:
             self._write(loan, changes, position, transaction, audit, head if head is not None else "read")
-        except ConcurrentChange:
-            if head is None:
+        except ConcurrentChange as exc:
+            if head is None or audit is None or exc.changed != {_LINK}:
+                # The loan itself changed (or the head was just read): the caller reads the loan again and redoes
+                # its work; reading the chain's head here would change nothing.
                 raise
-            # The chain may have grown outside servicing since this loan last wrote to it: read its head and try
-            # once more (if the loan itself changed, this fails again, as it must).
+            # Only the link failed: the chain grew outside servicing since this loan last wrote to it (an
+            # origination step's event, say). Read its head and try once more.
             self._write(loan, changes, position, transaction, audit, "read")
 
     def _write(
@@ -157,7 +162,7 @@ class LoanServicingStore:
                 },
             }
         }
-        items.insert(0, update)
+        items.insert(_LOAN, update)
         if transaction is not None:
             self._ledger.record_with(transaction, items)
             return
@@ -166,7 +171,10 @@ class LoanServicingStore:
         except self._dynamodb.exceptions.TransactionCanceledException as exc:
             reasons = exc.response.get("CancellationReasons", [])
             codes = [str(r.get("Code", "None")) for r in reasons]
-            raise ConcurrentChange(f"{loan.loan_id}: the loan or its audit chain changed first ({codes})") from None
+            changed = [index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+            raise ConcurrentChange(
+                f"{loan.loan_id}: the loan or its audit chain changed first ({codes})", changed
+            ) from None
 
     def due(self, day: date) -> Iterator[str]:
         """Ids of the loans with something due or overdue on ``day`` (every shard of the DueLoans index)."""

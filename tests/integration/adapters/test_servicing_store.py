@@ -18,7 +18,7 @@ from lending.adapters.ledger_verification import LedgerVerification
 from lending.adapters.loans import LoanRepository
 from lending.adapters.servicing import LoanServicingStore
 from lending.catalogue import Method, load_catalogue
-from lending.errors import DrawdownRefused
+from lending.errors import ConcurrentChange, DrawdownRefused
 from lending.ledger import Account, AccountCode
 from lending.money import Money
 from lending.pricing import make_offer
@@ -242,6 +242,32 @@ def test_a_write_links_to_the_chain_head_it_remembers_and_reads_it_again_when_th
     events = store.audit.events("app-L-chain")
     assert [e.kind for e in events] == ["repayment_applied", "notified", "repayment_applied", "repayment_applied"]
     assert store.audit.verify("app-L-chain") is None
+
+
+def test_a_write_on_a_loan_another_writer_changed_fails_without_reading_the_chain_head(
+    store: LoanServicingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a loan that remembers its chain's head, read by one writer, then changed by another (a payment)
+    _book_instalment(store, "L-stale")
+    _pay(store, "L-stale", _payment("evt-1", "100.00", date(2026, 1, 20)))
+    stale = store.load("L-stale")
+    _pay(store, "L-stale", _payment("evt-2", "100.00", date(2026, 1, 21)))
+    heads_read: list[str] = []
+    monkeypatch.setattr(store.audit, "head", lambda subject: heads_read.append(subject))
+    # When the first writer saves what it computed from the stale read
+    with pytest.raises(ConcurrentChange) as failed:
+        store.save(
+            stale,
+            changes={"aged_through": "2026-01-22"},
+            position=None,
+            transaction=None,
+            audit=("day_closed", datetime(2026, 1, 22, tzinfo=UTC), {}),
+        )
+    # Then it is told the loan changed (the workflow's retry reads it again), and no head was read for nothing (a
+    # role that only appends after a remembered head may not Query the audit table)
+    assert failed.value.changed == {0, 1}  # the payment moved both the loan and its chain
+    assert heads_read == []
+    assert store.load("L-stale").version == stale.version + 1
 
 
 def test_a_parked_payment_stays_parked_when_its_loan_appears_later(store: LoanServicingStore) -> None:
