@@ -57,7 +57,7 @@ def test_more_than_forty_two_places_are_refused_even_when_they_are_zeros(zeros: 
         Money.of("100." + "0" * zeros)
 
 
-@pytest.mark.parametrize("value", ["1E-100000", "1E-100000000", "-7E-999999999", Decimal("1E-100000000")])
+@pytest.mark.parametrize("value", ["1E-100000", "-7E-100000", Decimal("1E-100000")])
 def test_a_huge_negative_exponent_is_refused_as_too_many_places(value: str | Decimal) -> None:
     with pytest.raises(InvalidAmount, match="more than two decimal places"):
         Money.of(value)
