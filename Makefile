@@ -51,8 +51,10 @@ sam: $(SAM)  ## sam validate --lint and sam build (no container), as a deploy wo
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=ap-east-1 $(SAM) validate --lint
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=ap-east-1 PATH="$(PYTHON_BIN_DIR):$$PATH" $(SAM) build --build-dir .aws-sam/build
 
-unit: setup  ## the unit layer alone (the domain and the offline checks, sockets off): about 35 s
-	$(BIN)/pytest -q tests/unit
+# The slow-marked tests (the fast paths' differential properties, the random servicing lives, the import probe in a
+# fresh interpreter) still run in `make test`.
+unit: setup  ## the fast unit layer (the domain and the offline checks, sockets off, no slow marks): about 20 s
+	$(BIN)/pytest -q -m "not slow" tests/unit
 
 test: check sam  ## everything CI runs: check, sam validate + build, then the whole pytest suite
 	$(BIN)/pytest -q

@@ -15,6 +15,8 @@ from lending.errors import InvalidAmount
 from lending.money import CONTEXT, Money, Rounding
 from lending.risk.review import FIGURE_PLACES, ReviewInputError, debt_service_coverage
 
+pytestmark = pytest.mark.slow  # hundreds of examples a property: make test runs it, make unit leaves it out
+
 PROPERTY = settings(max_examples=500, deadline=None)
 
 #: Amount strings as people send them, and as nobody should: signs, spaces, exponents, underscores, other digits.

@@ -51,6 +51,8 @@ from lending.steps.servicing import (
     reserve_drawdown_funding,
 )
 
+pytestmark = pytest.mark.slow  # 40 random lives of 35 steps each: make test runs it, make unit leaves it out
+
 CATALOGUE = load_catalogue()
 CASH = bookkeeping.SETTLEMENT_CASH
 MACHINE_SETTINGS = settings(
