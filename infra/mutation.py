@@ -156,7 +156,7 @@ def main(argv: list[str]) -> int:
     report: dict[str, dict[str, object]] = {}
     print(f"mutmut, {WORKERS} workers, at most {budget:.0f} s a module (MUTATION_SECONDS); logs in {SCRATCH}")
     columns = ("mutants", 8), ("killed", 7), ("survived", 9), ("no test", 8), ("untried", 8), ("score", 6), ("s", 5)
-    print(f"{'module':<11} " + " ".join(f"{name:>{width}}" for name, width in columns))
+    print(f"{'module':<11} " + " ".join(f"{name:>{width}}" for name, width in columns), flush=True)
     for target in chosen:
         seconds = run(target, budget)
         outcome = results(target)
@@ -168,7 +168,8 @@ def main(argv: list[str]) -> int:
         score = f"{caught / tried:.0%}" if tried else "-"
         print(
             f"{target.module:<11} {len(outcome):>8} {caught:>7} {counts['survived']:>9} {counts['no tests']:>8} "
-            f"{counts['not tried']:>8} {score:>6} {seconds:>5.0f}"
+            f"{counts['not tried']:>8} {score:>6} {seconds:>5.0f}",
+            flush=True,
         )
         report[target.module] = {
             "functions": list(target.functions) or "all",
