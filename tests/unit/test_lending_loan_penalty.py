@@ -65,6 +65,17 @@ def test_the_due_date_itself_is_not_a_day_overdue(loan: InstalmentLoan) -> None:
     assert loan.advance_to(date(2026, 2, 25)).penalty == Money.of("47.30")
 
 
+def test_a_step_from_the_eve_of_the_due_date_charges_the_days_after_it(loan: InstalmentLoan) -> None:
+    # Given the loan advanced to 14 February, the day before the first instalment falls due
+    loan.advance_to(FIRST_DUE - timedelta(days=1))
+
+    # When one step takes it to 25 February (the step's first day is the due date itself)
+    recognised = loan.advance_to(date(2026, 2, 25))
+
+    # Then the 10 days after the due date are charged: 47.30, not 0.00
+    assert (recognised.interest, recognised.penalty) == (Money.of("1200.00"), Money.of("47.30"))
+
+
 def test_a_step_across_the_due_date_charges_only_the_days_after_it(loan: InstalmentLoan) -> None:
     # Given the loan advanced to 10 February, five days before the first due date
     loan.advance_to(date(2026, 2, 10))
