@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,8 @@ from lending.catalogue import Method
 from lending.money import Money
 from lending.pricing import borrower_apr, borrower_cash_flows
 from lending.schedule import Instalment, Schedule, build_schedule
+
+pytestmark = pytest.mark.slow  # hundreds of examples a property: make test runs it, make unit leaves it out
 
 PROPERTY = settings(max_examples=300, deadline=None)
 

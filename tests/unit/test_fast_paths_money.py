@@ -16,6 +16,8 @@ from lending.money import CONTEXT, Money, Rounding
 from lending.risk.cash_flow import debt_service_coverage
 from lending.risk.statistics import FIGURE_PLACES
 
+pytestmark = pytest.mark.slow  # hundreds of examples a property: make test runs it, make unit leaves it out
+
 PROPERTY = settings(max_examples=500, deadline=None)
 
 #: Amount strings as people send them, and as nobody should: signs, spaces, exponents, underscores, other digits.

@@ -24,6 +24,8 @@ from lending.schedule import (
     regular_due_dates,
 )
 
+pytestmark = pytest.mark.slow  # hundreds of examples a property: make test runs it, make unit leaves it out
+
 PROPERTY = settings(max_examples=300, deadline=None)
 
 #: Every day a date can hold, with month ends and the last years drawn often.

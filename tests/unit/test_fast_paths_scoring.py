@@ -25,6 +25,8 @@ from lending.scoring.features import (
 )
 from lending.scoring.model import CreditModel, load_model
 
+pytestmark = pytest.mark.slow  # hundreds of examples a property: make test runs it, make unit leaves it out
+
 PROPERTY = settings(max_examples=300, deadline=None)
 MODEL_IDS = ("credit_gbdt_v2", "credit_scorecard_v2")
 

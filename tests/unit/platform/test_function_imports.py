@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from infra.local.template import functions, load_template
+
+pytestmark = pytest.mark.slow  # starts a fresh interpreter: make test runs it, make unit leaves it out
 
 #: The model runtime (~150-200 ms of imports) is the scoring function's alone.
 MODEL_RUNTIME = ["onnxruntime", "numpy"]

@@ -46,6 +46,8 @@ from lending.steps.drawdowns import (
 )
 from lending.steps.repayments import SUSPENSE, apply_repayment
 
+pytestmark = pytest.mark.slow  # 40 random lives of 35 steps each: make test runs it, make unit leaves it out
+
 CATALOGUE = load_catalogue()
 CASH = bookkeeping.SETTLEMENT_CASH
 MACHINE_SETTINGS = settings(
