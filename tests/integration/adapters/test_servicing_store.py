@@ -253,7 +253,7 @@ def test_a_write_on_a_loan_another_writer_changed_fails_without_reading_the_chai
     stale = store.load("L-stale")
     _pay(store, "L-stale", _payment("evt-2", "100.00", date(2026, 1, 21)))
     heads_read: list[str] = []
-    monkeypatch.setattr(store.audit, "head", lambda subject: heads_read.append(subject))
+    monkeypatch.setattr(store.audit, "head", heads_read.append)
     # When the first writer saves what it computed from the stale read
     with pytest.raises(ConcurrentChange) as failed:
         store.save(
