@@ -60,7 +60,8 @@ test: check sam  ## everything CI runs: check, sam validate + build, then the wh
 	$(BIN)/pytest -q
 
 # Not part of `make test`: mutmut over allocation, ledger, money and samples of loan and apr, each module within
-# MUTATION_SECONDS (300) on two workers; `make mutation MODULES=money` runs one. Scores land in .local/mutation.json.
+# MUTATION_SECONDS (420) on two workers (~17 min in all here); `make mutation MODULES=money` runs one module.
+# Scores land in .local/mutation.json.
 mutation: setup  ## mutation testing of the money core: killed / total mutants per module
 	$(BIN)/python -m infra.mutation $(MODULES)
 

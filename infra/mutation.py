@@ -6,7 +6,7 @@ a scratch directory, ``.local/mutation``, where ``src/lending`` is the package, 
 ``pyproject.toml`` the project's own with a ``[tool.mutmut]`` table added: mutmut copies the package into
 ``mutants/src/lending``, puts it first on ``sys.path`` and runs pytest in-process against the copy.
 
-Each module's mutants run with two workers until they are done or the module's budget (``MUTATION_SECONDS``, 300
+Each module's mutants run with two workers until they are done or the module's budget (``MUTATION_SECONDS``, 420
 by default) is spent; mutants left untried are reported as such, never counted as killed. ``loan`` and ``apr`` are
 sampled: only the functions named below are mutated. Scores go to ``.local/mutation.json``; survivors are listed
 with the command that shows each diff.
@@ -127,7 +127,7 @@ def run(target: Target, budget: float) -> float:
         # mutmut stops its workers on an interrupt and keeps every result it has.
         os.killpg(process.pid, signal.SIGINT)
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -151,7 +151,7 @@ def main(argv: list[str]) -> int:
     if not chosen:
         print(f"no such module; choose from {', '.join(t.module for t in TARGETS)}", file=sys.stderr)
         return 2
-    budget = float(os.environ.get("MUTATION_SECONDS", "300"))
+    budget = float(os.environ.get("MUTATION_SECONDS", "420"))
     prepare(chosen)
     report: dict[str, dict[str, object]] = {}
     print(f"mutmut, {WORKERS} workers, at most {budget:.0f} s a module (MUTATION_SECONDS); logs in {SCRATCH}")
