@@ -29,8 +29,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, hide_input_in_errors=True)
 
 
-class Applicant(_Strict):
-    """Name, 18-character PRC resident ID number, phone and bank account of the applicant (personal data)."""
+class Person(_Strict):
+    """The elements a bank or vendor matches a person on: name, 18-character PRC resident ID number and phone
+    (personal data). What the identity check and the credit bureau are asked about, and all they are given."""
 
     name: str = Field(min_length=1, max_length=100, repr=False)
     id_number: Annotated[str, exact(ID_NUMBER_TEXT)] = Field(
@@ -39,7 +40,6 @@ class Applicant(_Strict):
         "today, and the ISO 7064 MOD 11-2 check character (0-9 or X)",
     )
     phone: Annotated[str, exact(PHONE_TEXT)] = Field(repr=False)
-    bank_account: Annotated[str, exact(BANK_ACCOUNT_TEXT)] = Field(repr=False)
 
     @field_validator("id_number")
     @classmethod
@@ -47,6 +47,15 @@ class Applicant(_Strict):
         return validate_id_number(value)
 
 
+class Applicant(Person):
+    """Name, 18-character PRC resident ID number, phone and bank account of the applicant (personal data)."""
+
+    bank_account: Annotated[str, exact(BANK_ACCOUNT_TEXT)] = Field(repr=False)
+
+
+#: The fields of a person, as stored (each encrypted on its own) with the application: a step that needs no bank
+#: account decrypts only these.
+PERSON_FIELDS = tuple(Person.model_fields)
 #: The fields of an applicant, as stored (each encrypted on its own) with the application.
 APPLICANT_FIELDS = tuple(Applicant.model_fields)
 

@@ -11,7 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lending import clock
-from lending.applicant import APPLICANT_FIELDS, Applicant
+from lending.applicant import APPLICANT_FIELDS, PERSON_FIELDS, Applicant, Person
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
 from lending.money import Money
@@ -38,12 +38,12 @@ class BureauReport(Protocol):
 
 
 class Bureau(Protocol):
-    def fetch_report(self, applicant: Applicant, consent_reference: str) -> BureauReport: ...
+    def fetch_report(self, applicant: Person, consent_reference: str) -> BureauReport: ...
 
 
 class BankData(Protocol):
-    def fetch_statements(self, bank_account: str, months: int = 12, *, holder: Applicant) -> BankStatement: ...
-    def fetch_tax_filings(self, holder: Applicant, tax_id: str | None = None) -> list[TaxFiling]: ...
+    def fetch_statements(self, bank_account: str, months: int = 12, *, holder: Person) -> BankStatement: ...
+    def fetch_tax_filings(self, holder: Person, tax_id: str | None = None) -> list[TaxFiling]: ...
 
 
 def _start_assessing(applications: Applications, application_id: str) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def score_credit(
     application = _start_assessing(applications, application_id)
     if not application["consent"]["credit_report"]:
         return {"scored": False, "reason": "consent_missing"}
-    applicant = Applicant.model_validate(decrypt(application_id, application["pii"], APPLICANT_FIELDS))
+    applicant = Person.model_validate(decrypt(application_id, application["pii"], PERSON_FIELDS))
     age = age_on(applicant.id_number, business_date())
     if age not in SCORABLE_AGES:
         # Outside every product's age range: the decision declines on age without a score, and nobody's credit

@@ -6,14 +6,14 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from lending import clock
-from lending.applicant import APPLICANT_FIELDS, Applicant
+from lending.applicant import PERSON_FIELDS, Person
 from lending.identity import IdentityNotice, IdentityOutcome
 from lending.origination import Status
 from lending.steps.ports import Applications, Audit, Decrypt, Resume
 
 
 class IdentityVendor(Protocol):
-    def request_check(self, reference: str, callback_url: str, applicant: Applicant) -> str: ...
+    def request_check(self, reference: str, callback_url: str, applicant: Person) -> str: ...
 
 
 def request_check(
@@ -30,7 +30,7 @@ def request_check(
     now = clock.now()
     application = applications.get(application_id)
     applications.move(application_id, Status.VERIFYING_IDENTITY, {"identity_task_token": task_token})
-    applicant = Applicant.model_validate(decrypt(application_id, application["pii"], APPLICANT_FIELDS))
+    applicant = Person.model_validate(decrypt(application_id, application["pii"], PERSON_FIELDS))
     check_id = vendor.request_check(application_id, callback_url, applicant)
     applications.set_fields(application_id, {"identity_check_id": check_id})
     audit.append(application_id, "identity_check_requested", now, {"check_id": check_id})

@@ -139,3 +139,28 @@ def test_the_ends_of_the_range_are_still_scored(
     assert summary["scored"] is True
     assert bureau.asked == 1
     assert applications.record["score"]["model_id"] == model.model_id
+
+
+def test_the_scoring_and_identity_steps_decrypt_no_bank_account(model: CreditModel) -> None:
+    # Given an application whose personal data includes the bank account the loan will be paid to
+    from lending.steps.identity import request_check
+
+    asked: list[tuple[str, ...]] = []
+
+    def recording(record_id: str, ciphertexts: dict[str, Any], fields: tuple[str, ...]) -> dict[str, str]:
+        asked.append(fields)
+        return decrypt(record_id, ciphertexts, fields)
+
+    class _Vendor:
+        def request_check(self, reference: str, callback_url: str, applicant: Any) -> str:
+            return "check-1"
+
+    applications = Applications(_record("business_instalment", _born_aged(40)))
+    # When the scoring step and the identity request run
+    score_credit("app-1", applications=applications, audit=Audit(), bureau=_Bureau(), decrypt=recording, model=model)
+    request_check(
+        "app-1", "token", applications=applications, audit=Audit(), vendor=_Vendor(), decrypt=recording,
+        callback_url="https://example.invalid/identity",
+    )  # fmt: skip
+    # Then neither asked for the account: a vendor that matches a person is given the person, nothing more
+    assert asked == [("name", "id_number", "phone"), ("name", "id_number", "phone")]

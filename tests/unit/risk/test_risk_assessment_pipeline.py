@@ -13,7 +13,7 @@ import pytest
 from in_memory_steps import Applications, Audit, decrypt
 
 from lending import clock
-from lending.adapters.vendors.applicant import Applicant
+from lending.applicant import Applicant
 from lending.catalogue import Catalogue
 from lending.money import Money
 from lending.origination import Status

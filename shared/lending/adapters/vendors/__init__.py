@@ -10,7 +10,7 @@ One module per vendor, each documenting its wire contract in its docstring:
 Common to all: JSON bodies; money as two-place decimal strings; times RFC 3339 UTC; an optional API key sent as
 ``Authorization: Bearer <key>``; error bodies ``{"error": {"code", "message"}}``. Each client takes a base URL
 and a timeout, and raises :class:`VendorUnavailable` (transient: retry) or :class:`VendorRejected` (permanent, with
-the vendor's reason code) from :mod:`lending.errors`. The person asked about is a :class:`lending.applicant.Applicant`.
+the vendor's reason code) from :mod:`lending.errors`. The person asked about is a :class:`lending.applicant.Person`.
 Personal data goes over the wire and nowhere else: not into logs, not into exception messages, not into reprs.
 """
 

@@ -33,7 +33,7 @@ from datetime import date
 from typing import Any
 
 from lending.adapters.vendors.transport import VendorTransport
-from lending.applicant import Applicant
+from lending.applicant import Person
 from lending.errors import LendingError
 from lending.money import Money
 from lending.risk.cash_flow import BankStatement, BankTransaction
@@ -80,7 +80,7 @@ class BankDataClient:
     def __init__(self, base_url: str, *, timeout: float = 10.0, api_key: str | None = None) -> None:
         self._http = VendorTransport(VENDOR, base_url, timeout=timeout, api_key=api_key)
 
-    def fetch_statements(self, bank_account: str, months: int = 12, *, holder: Applicant) -> BankStatement:
+    def fetch_statements(self, bank_account: str, months: int = 12, *, holder: Person) -> BankStatement:
         """The account's transactions over the last ``months`` whole calendar months, with the period covered."""
         if not bank_account.isdigit():
             raise ValueError("a bank account number is digits")
@@ -110,7 +110,7 @@ class BankDataClient:
         except (KeyError, ValueError, TypeError, LendingError):
             raise self._http.malformed("bank statement", response.status) from None
 
-    def fetch_tax_filings(self, holder: Applicant, tax_id: str | None = None) -> list[TaxFiling]:
+    def fetch_tax_filings(self, holder: Person, tax_id: str | None = None) -> list[TaxFiling]:
         """Revenue declared to the tax authority by the business ``tax_id``, or by the holder as a sole trader."""
         query = {"id_number": holder.id_number, "phone": holder.phone}
         if tax_id:

@@ -41,7 +41,7 @@ from pydantic import (
 
 from lending.adapters.vendors.applicant import subject
 from lending.adapters.vendors.transport import VendorTransport
-from lending.applicant import Applicant
+from lending.applicant import Person
 from lending.money import Money
 from lending.scoring.features import BureauFacts
 
@@ -123,7 +123,7 @@ class CreditBureauClient:
     def __init__(self, base_url: str, *, timeout: float = 5.0, api_key: str | None = None) -> None:
         self._http = VendorTransport(VENDOR, base_url, timeout=timeout, api_key=api_key)
 
-    def fetch_report(self, applicant: Applicant, consent_reference: str) -> CreditReport:
+    def fetch_report(self, applicant: Person, consent_reference: str) -> CreditReport:
         """The applicant's current credit report (read-only, safe to retry)."""
         if not consent_reference:
             raise ValueError("a credit report needs the reference of the applicant's consent")

@@ -35,7 +35,7 @@ import urllib.parse
 
 from lending.adapters.vendors.applicant import subject
 from lending.adapters.vendors.transport import VendorTransport
-from lending.applicant import Applicant
+from lending.applicant import Person
 from lending.identity import MAX_REFERENCE_LENGTH
 
 VENDOR = "identity"
@@ -53,7 +53,7 @@ class IdentityVendorClient:
     def __init__(self, base_url: str, *, timeout: float = 5.0, api_key: str | None = None) -> None:
         self._http = VendorTransport(VENDOR, base_url, timeout=timeout, api_key=api_key)
 
-    def request_check(self, reference: str, callback_url: str, applicant: Applicant) -> str:
+    def request_check(self, reference: str, callback_url: str, applicant: Person) -> str:
         """Start a check for ``applicant`` under ``reference``; returns the vendor's check id (idempotent)."""
         if not reference or len(reference) > MAX_REFERENCE_LENGTH:
             raise ValueError(f"a check reference is 1 to {MAX_REFERENCE_LENGTH} characters")
