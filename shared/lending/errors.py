@@ -109,7 +109,7 @@ class NoFundingAvailable(LendingError):
     code = "no_funding_available"
 
 
-# Stores (raised by the DynamoDB adapters; lending.adapters.* still export some under these names)
+# Stores (raised by the DynamoDB adapters)
 
 
 class ConcurrentChange(LendingError):

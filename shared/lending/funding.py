@@ -172,3 +172,8 @@ def reserve_funding_shares(
     transaction = bookkeeping.funding_reservation(reservation_id, subject, shares, on)
     ledger.reserve(transaction, bounds={bookkeeping.funding_source(source): quotas[source] for source in shares})
     return shares
+
+
+def funding_record(reservation_id: str, shares: Mapping[str, Money]) -> dict[str, Any]:
+    """How a loan or a drawdown stores the funding reserved for it: the reservation's id and each share as text."""
+    return {"reservation_id": reservation_id, "shares": {source: str(amount) for source, amount in shares.items()}}

@@ -2,7 +2,7 @@
 
 The wire contract, and why the webhook must be idempotent on ``event_id``, is
 :mod:`lending.adapters.vendors.identity`'s; what the decision weighs of it is
-:class:`lending.risk.decision.IdentityResult`.
+:class:`lending.risk.facts.IdentityResult`.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.api.language import message_in, preferred_language
 from lending.errors import LendingError
+from lending.roles import UNDERWRITERS
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_NESTING = 32
-UNDERWRITERS = "underwriters"
 
 
 logger = Logger(child=True)

@@ -18,7 +18,7 @@ from lending import bookkeeping, clock
 from lending.calendar import business_date
 from lending.catalogue import Catalogue, Method
 from lending.errors import PayoutRejected
-from lending.funding import FundingSources, reserve_funding_shares
+from lending.funding import FundingSources, funding_record, reserve_funding_shares
 from lending.money import Money
 from lending.origination import Status
 from lending.pricing import make_offer
@@ -48,7 +48,7 @@ def reserve_funding(
     shares = reserve_funding_shares(
         ledger, reservation_id(application_id), application_id, principal, sources, business_date()
     )
-    funding = {"reservation_id": reservation_id(application_id), "shares": {s: str(a) for s, a in shares.items()}}
+    funding = funding_record(reservation_id(application_id), shares)
     applications.set_fields(application_id, {"funding": funding})
     audit.append(application_id, "funding_reserved", clock.now(), funding)
     return funding

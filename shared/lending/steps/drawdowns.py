@@ -18,7 +18,7 @@ from lending.calendar import business_date
 from lending.catalogue import Catalogue
 from lending.drawdown import TERMINAL, DrawdownStatus, drawdown_id_for, funding_id, held, may_move, refusal
 from lending.errors import DrawdownNotPayable, DrawdownRefused, IdempotencyConflict, LoanNotFound, PayoutMade
-from lending.funding import FundingSources, reserve_funding_shares
+from lending.funding import FundingSources, funding_record, reserve_funding_shares
 from lending.money import Money
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import EventKind, LoanTerms, ServicingEvent, difference, replay
@@ -125,7 +125,7 @@ def reserve_drawdown_funding(
         return dict(drawdown["funding"])
     amount = Money.of(str(drawdown["amount"]))
     shares = reserve_funding_shares(store.ledger, funding_id(drawdown_id), loan_id, amount, sources, business_date())
-    funding = {"reservation_id": funding_id(drawdown_id), "shares": {s: str(a) for s, a in shares.items()}}
+    funding = funding_record(funding_id(drawdown_id), shares)
     _move(store, loan_id, drawdown_id, DrawdownStatus.FUNDED, {"funding": funding}, ("drawdown_funded", funding))
     return funding
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from lending.audit import AuditEvent
-from lending.ledger import Account, Transaction
-from lending.money import Money
-from lending.origination import Status
-from lending.serviced_loan import ServicedLoan
-from lending.servicing import Position
+if TYPE_CHECKING:
+    # Annotations only: every step imports this module, and a step that never services a loan (the notification,
+    # the identity steps) must not load servicing, the ledger and the catalogue at its Lambda init.
+    from lending.audit import AuditEvent
+    from lending.ledger import Account, Transaction
+    from lending.money import Money
+    from lending.origination import Status
+    from lending.serviced_loan import ServicedLoan
+    from lending.servicing import Position
 
 
 class Applications(Protocol):

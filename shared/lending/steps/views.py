@@ -6,7 +6,6 @@ from collections.abc import Callable, Set
 from datetime import date
 from typing import Any
 
-from lending.api.http import UNDERWRITERS
 from lending.api.models import (
     ApplicationView,
     AuditEventView,
@@ -22,6 +21,7 @@ from lending.audit import AuditEvent, verify
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
 from lending.errors import PayoffDateInPast
+from lending.roles import UNDERWRITERS
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import LoanTerms, Position, replay
 from lending.steps.ports import AuditTrails, Loans

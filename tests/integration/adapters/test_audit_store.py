@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from lending.adapters import audit_store
-from lending.adapters.audit_store import AuditContention, DynamoAuditStore
+from lending.adapters.audit_store import DynamoAuditStore
 from lending.audit import GENESIS_HASH, AuditChain
+from lending.errors import AuditContention
 
 SUBJECT = "app_01J9Z"
 AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

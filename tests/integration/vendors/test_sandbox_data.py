@@ -11,13 +11,13 @@ import pytest
 from infra.local.vendors import SandboxVendors
 from infra.local.vendors.profiles import BORDERLINE, PROFILES
 from lending import clock
-from lending.adapters.vendors import VendorRejected
 from lending.adapters.vendors.applicant import subject
 from lending.adapters.vendors.bank_data import BankDataClient
 from lending.adapters.vendors.bureau import CreditBureauClient, CreditReport, Home, JobType
 from lending.adapters.vendors.transport import VendorTransport
 from lending.applicant import Applicant
 from lending.calendar import add_months
+from lending.errors import VendorRejected
 from lending.money import Money, Rounding
 from lending.risk.cash_flow import BankStatement, CashFlowSummary, summarise_cash_flow
 from lending.risk.policy import DecisionPolicy, load_policy

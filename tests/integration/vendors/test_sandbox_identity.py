@@ -10,10 +10,10 @@ import pytest
 from stand_in import IDENTITY_SECRET, StandIn
 
 from infra.local.vendors import SandboxVendors
-from lending.adapters.vendors import VendorRejected
 from lending.adapters.vendors.identity import IdentityVendorClient
 from lending.adapters.vendors.transport import VendorTransport
 from lending.applicant import Applicant
+from lending.errors import VendorRejected
 from lending.identity import IdentityNotice, IdentityOutcome
 from lending.webhooks import SIGNATURE_HEADER, verify
 

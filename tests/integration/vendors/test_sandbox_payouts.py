@@ -11,9 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from infra.local.vendors import SandboxVendors
-from lending.adapters.vendors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.payouts import Payout, PayoutClient, PayoutStatus
-from lending.errors import PayoutRejected, PayoutUnavailable
+from lending.errors import PayoutRejected, PayoutUnavailable, VendorRejected, VendorUnavailable
 from lending.money import Money
 
 AMOUNT = Money.of("120000.00")

@@ -12,12 +12,12 @@ import pytest
 from stand_in import StandIn
 
 from infra.local.vendors import SandboxCreditBureau, SandboxVendors
-from lending.adapters.vendors import VendorRejected, VendorUnavailable
 from lending.adapters.vendors.bank_data import BankDataClient
 from lending.adapters.vendors.bureau import CreditBureauClient
 from lending.adapters.vendors.identity import IdentityVendorClient
 from lending.adapters.vendors.payouts import PayoutClient
 from lending.applicant import Applicant
+from lending.errors import VendorRejected, VendorUnavailable
 from lending.money import Money
 
 APPLICANT = Applicant(

@@ -13,7 +13,3 @@ and a timeout, and raises :class:`VendorUnavailable` (transient: retry) or :clas
 the vendor's reason code) from :mod:`lending.errors`. The person asked about is a :class:`lending.applicant.Person`.
 Personal data goes over the wire and nowhere else: not into logs, not into exception messages, not into reprs.
 """
-
-from lending.errors import VendorError, VendorRejected, VendorUnavailable
-
-__all__ = ["VendorError", "VendorRejected", "VendorUnavailable"]

@@ -6,9 +6,9 @@ check matches an account to its holder. All three are personal data: nothing log
 
 from __future__ import annotations
 
-from lending.applicant import Person
+from lending.applicant import PERSON_FIELDS, Person
 
 
 def subject(applicant: Person) -> dict[str, str]:
     """The wire form of the person asked about: ``{"name", "id_number", "phone"}``."""
-    return {"name": applicant.name, "id_number": applicant.id_number, "phone": applicant.phone}
+    return {field: getattr(applicant, field) for field in PERSON_FIELDS}

@@ -1,0 +1,6 @@
+"""The groups a signed-in user may belong to (the identity provider's groups, as template.yaml creates them)."""
+
+from __future__ import annotations
+
+#: Underwriters decide referred applications and may read any loan's audit trail.
+UNDERWRITERS = "underwriters"
