@@ -95,8 +95,10 @@ def _move(
     target: DrawdownStatus,
     fields: Mapping[str, Any],
     audit: tuple[str, Mapping[str, Any]],
+    read: ServicedLoan,
 ) -> dict[str, Any]:
-    """Move the drawdown to ``target`` with ``fields`` and its audit event; one found elsewhere is left as it is."""
+    """Move the drawdown to ``target`` with ``fields`` and its audit event; one found elsewhere is left as it is.
+    ``read``: the loan as the step read it (the first attempt's)."""
 
     def work(loan: ServicedLoan) -> dict[str, Any]:
         current = loan.drawdowns[drawdown_id]
@@ -113,20 +115,21 @@ def _move(
         )
         return drawdown
 
-    return redo(store, loan_id, work)
+    return redo(store, loan_id, work, read)
 
 
 def reserve_drawdown_funding(
     loan_id: str, drawdown_id: str, sources: FundingSources, *, store: LoanStore
 ) -> dict[str, Any]:
     """Reserve the drawdown's funding (a pending transfer bounded by each source's quota), once."""
-    drawdown = store.load(loan_id).drawdowns[drawdown_id]
+    loan = store.load(loan_id)
+    drawdown = loan.drawdowns[drawdown_id]
     if drawdown.get("funding"):
         return dict(drawdown["funding"])
     amount = Money.of(str(drawdown["amount"]))
     shares = reserve_funding_shares(store.ledger, funding_id(drawdown_id), loan_id, amount, sources, business_date())
     funding = funding_record(funding_id(drawdown_id), shares)
-    _move(store, loan_id, drawdown_id, DrawdownStatus.FUNDED, {"funding": funding}, ("drawdown_funded", funding))
+    _move(store, loan_id, drawdown_id, DrawdownStatus.FUNDED, {"funding": funding}, ("drawdown_funded", funding), loan)
     return funding
 
 
@@ -159,7 +162,7 @@ def disburse_drawdown(
         "status": str(payout.status),
         "paid_at": (now or clock.now()).isoformat(),
     }
-    _move(store, loan_id, drawdown_id, DrawdownStatus.PAID, {"payout": record}, ("drawdown_paid", record))
+    _move(store, loan_id, drawdown_id, DrawdownStatus.PAID, {"payout": record}, ("drawdown_paid", record), loan)
     return record
 
 
@@ -203,7 +206,8 @@ def book_drawdown(loan_id: str, drawdown_id: str, *, store: LoanStore, catalogue
 
 def release_drawdown(loan_id: str, drawdown_id: str, reason: str, *, store: LoanStore) -> dict[str, Any]:
     """Compensation after a failed disbursement: void the funding hold and free the limit; nothing was paid."""
-    drawdown = store.load(loan_id).drawdowns[drawdown_id]
+    loan = store.load(loan_id)
+    drawdown = loan.drawdowns[drawdown_id]
     if drawdown["status"] in TERMINAL:
         return drawdown_view(loan_id, drawdown_id, drawdown)
     if drawdown.get("payout"):
@@ -212,6 +216,12 @@ def release_drawdown(loan_id: str, drawdown_id: str, reason: str, *, store: Loan
     if drawdown.get("funding"):
         store.ledger.void_pending(funding_id(drawdown_id), f"{funding_id(drawdown_id)}/void")
     failed = _move(
-        store, loan_id, drawdown_id, DrawdownStatus.FAILED, {"reason": reason}, ("drawdown_failed", {"reason": reason})
+        store,
+        loan_id,
+        drawdown_id,
+        DrawdownStatus.FAILED,
+        {"reason": reason},
+        ("drawdown_failed", {"reason": reason}),
+        loan,
     )
     return drawdown_view(loan_id, drawdown_id, failed)

@@ -21,11 +21,14 @@ from lending.steps.ports import LoanStore
 ATTEMPTS = 12
 
 
-def redo[T](store: LoanStore, loan_id: str, work: Callable[[ServicedLoan], T]) -> T:
-    """Run ``work`` on a fresh read of the loan until its write is not overtaken by another."""
+def redo[T](store: LoanStore, loan_id: str, work: Callable[[ServicedLoan], T], read: ServicedLoan | None = None) -> T:
+    """Run ``work`` on a fresh read of the loan until its write is not overtaken by another (the first time on
+    ``read``, a read the caller just made, if it has one: a stale one only costs a retry, as the write is
+    conditioned on the version it saw)."""
     for attempt in range(ATTEMPTS):
+        loan, read = read or store.load(loan_id), None
         try:
-            return work(store.load(loan_id))
+            return work(loan)
         except ConcurrentChange:
             time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.2)))
     raise ServicingContention(f"loan {loan_id} kept changing; nothing was written, try again")

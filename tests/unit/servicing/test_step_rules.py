@@ -137,3 +137,30 @@ def test_a_serviced_loan_is_never_replayed_before_the_day_it_was_aged_through(
     assert (loan.loan_id, loan.chain, loan.status.value, loan.version) == ("LINE-1", "app-LINE-1", "ACTIVE", 0)
     assert loan.through([], date(2026, 1, 9)) == date(2026, 1, 10)
     assert loan.through([], date(2026, 2, 1)) == date(2026, 2, 1)
+
+
+def test_each_drawdown_step_reads_the_line_once(
+    memory_store: Callable[..., Any], booked_line: Callable[..., dict[str, Any]], catalogue: Catalogue, at: Any
+) -> None:
+    # Given a line with a drawdown requested, in a store that counts its reads
+    from lending.funding import FundingSources, OwnCapital
+    from lending.steps.drawdowns import release_drawdown, request_drawdown, reserve_drawdown_funding
+
+    record = booked_line()
+    store = memory_store(record)
+    now = at(date.fromisoformat(record["opened_on"]) + timedelta(days=3))
+    view = request_drawdown(
+        "LINE-1", "b-1", Money.of("1000.00"), "key-1", store=store, catalogue=catalogue,
+        start=lambda name, payload: None, now=now,
+    )  # fmt: skip
+    reads: list[str] = []
+    load = store.load
+    store.load = lambda loan_id: reads.append(loan_id) or load(loan_id)
+    sources = FundingSources(
+        version="t", currency="CNY", own_capital=OwnCapital(name="own", quota=Money.of("1000000.00")), partners=()
+    )
+    # When it is funded, then released
+    reserve_drawdown_funding("LINE-1", view["drawdown_id"], sources, store=store)
+    release_drawdown("LINE-1", view["drawdown_id"], "test", store=store)
+    # Then each step read the line once: the read it decided on is the one its write is conditioned on
+    assert reads == ["LINE-1", "LINE-1"]
