@@ -293,13 +293,8 @@ def _terms(case: _Case, annual_rate: Decimal, affordability: Affordability) -> t
         payment = largest_instalment(offer.schedule.instalments)
     else:
         payment = debt_service(product, limit, annual_rate, application.term_months, None, application.decided_on)
-    affordability = Affordability(
-        average_monthly_net_flow=affordability.average_monthly_net_flow,
-        min_dscr=affordability.min_dscr,
-        amount_sought=affordability.amount_sought,
-        instalment_at_amount_sought=affordability.instalment_at_amount_sought,
-        dscr_at_amount_sought=affordability.dscr_at_amount_sought,
-        cash_flow_limit=affordability.cash_flow_limit,
+    affordability = replace(
+        affordability,
         instalment_at_limit=payment,
         dscr_at_limit=debt_service_coverage(affordability.average_monthly_net_flow, payment),
     )
