@@ -37,6 +37,13 @@ class Method(StrEnum):
     INTEREST_ONLY_GRACE = "interest_only_grace"
 
 
+class InterestMethod(StrEnum):
+    """How an instalment product charges interest for a period."""
+
+    MONTHLY = "monthly"  # balance × annual / 12 per regular period (a broken first period by the day)
+    DAILY = "daily"  # balance × annual / basis × the period's days, every period (按日计息)
+
+
 class Component(StrEnum):
     """What a repayment can pay, in the words of the waterfall (the default order: penalty and fees first)."""
 
@@ -125,6 +132,7 @@ class Product(_Strict):
     methods: tuple[Method, ...] = ()
     fees: tuple[Fee, ...] = ()
     day_count_basis: Literal[360, 365] = 360
+    interest_method: InterestMethod = InterestMethod.MONTHLY
     penalty_rate_multiplier: Decimal = Field(ge=1, le=2, description="penalty rate = annual rate × this, capped")
     industry_pricing: bool
     waterfall: tuple[Component, ...] = DEFAULT_WATERFALL

@@ -3,11 +3,19 @@
 Rules:
 - An instalment falls due on its due date and is overdue from the next day. Its interest and fee are recognised as
   receivable on the due date; paid earlier, they are income when paid.
+- Interest is earned day by day over a period on the principal not yet overdue. By the day (``InterestMethod.DAILY``)
+  each day earns ``balance × annual / basis``; a monthly period earns its interest evenly over its days, so a period
+  run at one balance earns exactly the schedule's interest. Each accrual is rounded half up to the fen.
 - Penalty interest accrues daily on overdue principal at the penalty rate / day-count basis, each day's amount
   rounded half up; the day a payment arrives counts as a day overdue.
 - A payment runs down the product's waterfall over overdue instalments (oldest first) and the current one (the
   next not yet overdue); the rest prepays principal not yet due (the product chooses a shorter term or a smaller
   instalment); anything beyond all principal becomes the borrower's credit balance.
+- A payment before the current instalment's due date never pays interest not yet earned: of the current
+  instalment it pays only the interest earned to the payment's day (its fee falls due on the due date); the rest
+  prepays principal from that day, and the current and later instalments are re-planned on the new balance — the
+  current one's interest being what was earned before the payment plus what the new balance earns to its due date.
+  Repaid in full, the loan owes nothing more: the current instalment's fee is not charged.
 """
 
 from __future__ import annotations
@@ -18,11 +26,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from lending.allocation import Allocation, allocate
-from lending.catalogue import DEFAULT_WATERFALL, Component, EarlyRepayment, Method
+from lending.catalogue import DEFAULT_WATERFALL, Component, EarlyRepayment, InterestMethod, Method
 from lending.errors import InvalidAmount
-from lending.money import Money, Rounding, total
-from lending.rates import daily_rate
-from lending.schedule import Instalment, Schedule, reschedule_after_prepayment
+from lending.money import CONTEXT, Money, Rounding, total
+from lending.rates import daily_rate, monthly_rate
+from lending.schedule import Instalment, Schedule, annuity_instalment, reschedule_after_prepayment
 
 _DAY = timedelta(days=1)
 
@@ -39,24 +47,60 @@ _TARGETS: dict[Component, tuple[bool, str]] = {
 
 @dataclass(slots=True)
 class InstalmentState:
-    """A planned instalment and what is still unpaid on it (kept as running amounts: reads are hot)."""
+    """A planned instalment and what is still unpaid on it (kept as running amounts: reads are hot).
+
+    Its period runs from ``period_start`` (the previous due date, or the payout) to its due date. Interest earned
+    in it before ``accrual_start`` (the last prepayment's day) is ``earned_before``; from then to the due date the
+    balance in force earns ``projected`` — together, the plan's interest.
+    """
 
     plan: Instalment
+    period_start: date
     due_date: date = field(init=False)
     unpaid_principal: Money = field(init=False)
     unpaid_interest: Money = field(init=False)
     unpaid_fee: Money = field(init=False)
     recognised: bool = False
+    accrual_start: date = field(init=False)
+    earned_before: Money = field(init=False, default=Money.ZERO)
 
     def __post_init__(self) -> None:
         self.due_date = self.plan.due_date
         self.unpaid_principal = self.plan.principal
         self.unpaid_interest = self.plan.interest
         self.unpaid_fee = self.plan.fee
+        self.accrual_start = self.period_start
 
     @property
     def settled(self) -> bool:
         return not (self.unpaid_principal.fen or self.unpaid_interest.fen or self.unpaid_fee.fen)
+
+    @property
+    def principal_paid(self) -> Money:
+        return self.plan.principal - self.unpaid_principal
+
+    @property
+    def interest_paid(self) -> Money:
+        return self.plan.interest - self.unpaid_interest
+
+    @property
+    def fee_paid(self) -> Money:
+        return self.plan.fee - self.unpaid_fee
+
+    @property
+    def projected(self) -> Money:
+        """What the balance in force earns from ``accrual_start`` to the due date."""
+        return self.plan.interest - self.earned_before
+
+
+def _states(instalments: Sequence[Instalment], period_start: date) -> list[InstalmentState]:
+    """Rows for planned instalments, each period starting where the one before it fell due."""
+    rows: list[InstalmentState] = []
+    start = period_start
+    for instalment in instalments:
+        rows.append(InstalmentState(instalment, start))
+        start = instalment.due_date
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +140,7 @@ class InstalmentLoan:
     waterfall: tuple[Component, ...] = DEFAULT_WATERFALL
     early_repayment: EarlyRepayment = EarlyRepayment.SHORTEN_TERM
     grace_periods: int | None = None  # None: read from the schedule (its leading interest-only months)
+    interest_method: InterestMethod = InterestMethod.MONTHLY
     rows: list[InstalmentState] = field(init=False)
     penalty_receivable: Money = field(init=False, default=Money.ZERO)
     credit_balance: Money = field(init=False, default=Money.ZERO)
@@ -104,9 +149,10 @@ class InstalmentLoan:
     as_of: date = field(init=False)
     _open_from: int = field(init=False, default=0)  # every row before this index is settled
     _penalty_daily_rate: Decimal = field(init=False)
+    _interest_daily_rate: Decimal = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rows = [InstalmentState(i) for i in self.schedule.instalments]
+        self.rows = _states(self.schedule.instalments, self.schedule.start)
         self.as_of = self.schedule.start
         if self.grace_periods is None:
             self.grace_periods = 0
@@ -115,6 +161,7 @@ class InstalmentLoan:
                 (n for n, i in enumerate(self.schedule.instalments) if i.principal), len(self.schedule.instalments)
             )
         self._penalty_daily_rate = daily_rate(self.penalty_annual_rate, self.day_count_basis)
+        self._interest_daily_rate = daily_rate(self.schedule.annual_rate, self.day_count_basis)
 
     def _open_rows(self) -> list[InstalmentState]:
         """The rows from the first unsettled one on (a custom waterfall may settle a later row first)."""
@@ -154,23 +201,56 @@ class InstalmentLoan:
 
     def dues(self, on: date) -> dict[Component, Money]:
         """What is owed on ``on`` by waterfall component (call :meth:`advance_to` first)."""
-        overdue, current, _ = self._position(on)
-        return self._dues(overdue, current)
+        overdue, current, later = self._position(on)
+        return self._dues(overdue, current, later, on)[0]
 
-    def _dues(self, overdue: list[InstalmentState], current: InstalmentState | None) -> dict[Component, Money]:
-        return {
+    def _dues(
+        self, overdue: list[InstalmentState], current: InstalmentState | None, later: list[InstalmentState], on: date
+    ) -> tuple[dict[Component, Money], Money]:
+        """What is owed on ``on`` by component, and the principal a payment on ``on`` may prepay."""
+        not_due = total(r.unpaid_principal for r in later)
+        if current is None or current.due_date <= on:
+            current_fee = current.unpaid_fee if current else Money.ZERO
+            current_interest = current.unpaid_interest if current else Money.ZERO
+            current_principal = current.unpaid_principal if current else Money.ZERO
+        else:  # before its due date the current instalment owes only the interest earned so far
+            current_fee = current_principal = Money.ZERO
+            earned = self._earned(current, on, current.unpaid_principal + not_due)
+            current_interest = max(earned - current.interest_paid, Money.ZERO)
+            not_due += current.unpaid_principal
+        dues = {
             Component.OVERDUE_PENALTY: self.penalty_receivable,
             Component.OVERDUE_FEE: total(r.unpaid_fee for r in overdue),
             Component.OVERDUE_INTEREST: total(r.unpaid_interest for r in overdue),
             Component.OVERDUE_PRINCIPAL: total(r.unpaid_principal for r in overdue),
-            Component.CURRENT_FEE: current.unpaid_fee if current else Money.ZERO,
-            Component.CURRENT_INTEREST: current.unpaid_interest if current else Money.ZERO,
-            Component.CURRENT_PRINCIPAL: current.unpaid_principal if current else Money.ZERO,
+            Component.CURRENT_FEE: current_fee,
+            Component.CURRENT_INTEREST: current_interest,
+            Component.CURRENT_PRINCIPAL: current_principal,
         }
+        return dues, not_due
 
     def principal_not_due(self, on: date) -> Money:
-        """Principal of instalments after the current one: what a prepayment can reduce."""
-        return total(r.unpaid_principal for r in self._position(on)[2])
+        """Principal a payment on ``on`` would prepay: all of it not yet due (call :meth:`advance_to` first)."""
+        overdue, current, later = self._position(on)
+        return self._dues(overdue, current, later, on)[1]
+
+    def payoff(self, on: date) -> Money:
+        """What repays everything on ``on``: principal, interest earned to that day, fees and penalty due."""
+        overdue, current, later = self._position(on)
+        dues, not_due = self._dues(overdue, current, later, on)
+        return total(dues.values()) + not_due
+
+    def _earned(self, row: InstalmentState, on: date, balance: Money) -> Money:
+        """Interest ``row`` has earned in its period by the end of ``on``, ``balance`` being the principal in force."""
+        span = (row.due_date - row.accrual_start).days
+        elapsed = min(max((on - row.accrual_start).days, 0), span)
+        if elapsed >= span:
+            return row.plan.interest
+        if self.interest_method is InterestMethod.DAILY:
+            part = balance.times(CONTEXT.multiply(self._interest_daily_rate, Decimal(elapsed)), Rounding.HALF_UP)
+        else:
+            part = row.projected.times(CONTEXT.divide(Decimal(elapsed), Decimal(span)), Rounding.HALF_UP)
+        return row.earned_before + part
 
     # Time
 
@@ -219,8 +299,8 @@ class InstalmentLoan:
             raise InvalidAmount("a payment must be positive")
         recognised = self.advance_to(on)
         overdue, current, later = self._position(on)
-        not_due = total(r.unpaid_principal for r in later)
-        allocation = allocate(amount, self._dues(overdue, current), not_due, self.waterfall)
+        dues, not_due = self._dues(overdue, current, later, on)
+        allocation = allocate(amount, dues, not_due, self.waterfall)
         current_rows = [current] if current else []
         principal = interest_recv = interest_earned = fee_recv = fee_earned = Money.ZERO
         for component, part in allocation.applied:
@@ -248,7 +328,10 @@ class InstalmentLoan:
         self.interest_receivable -= interest_recv
         self.fee_receivable -= fee_recv
         if allocation.prepaid_principal:
-            self._prepay(allocation.prepaid_principal, later)
+            if current is not None and current.due_date > on:
+                self._prepay_within(current, later, allocation.prepaid_principal, on)
+            else:
+                self._prepay(allocation.prepaid_principal, later)
             principal += allocation.prepaid_principal
         self.credit_balance += allocation.credit
         return recognised, PaymentApplied(
@@ -278,16 +361,86 @@ class InstalmentLoan:
             raise AssertionError(f"{left} of {kind} had no instalment to go to")
 
     def _prepay(self, amount: Money, future: list[InstalmentState]) -> None:
-        """Reduce principal not yet due and re-plan the instalments after the current one."""
-        index = len(self.rows) - len(future)
+        """Reduce principal not yet due and re-plan the instalments after the current one (paid on its due date)."""
+        if not future:
+            return
         balance = total(r.unpaid_principal for r in future) - amount
-        grace_left = sum(1 for r in future if r.plan.number <= (self.grace_periods or 0))
-        replanned = reschedule_after_prepayment(
+        self.rows[len(self.rows) - len(future) :] = _states(
+            self._replan(balance, [r.plan for r in future], future[0].period_start), future[0].period_start
+        )
+
+    def _replan(self, balance: Money, plans: Sequence[Instalment], period_start: date) -> list[Instalment]:
+        """Instalments on the remaining due dates for ``balance``, by the product's early-repayment rule."""
+        grace_left = sum(1 for plan in plans if plan.number <= (self.grace_periods or 0))
+        return reschedule_after_prepayment(
             balance,
             self.schedule.annual_rate,
-            self.schedule.method if self.schedule.method is not Method.INTEREST_ONLY_GRACE else Method.EQUAL_INSTALMENT,
-            [r.plan for r in future],
+            self._amortising_method,
+            plans,
             self.early_repayment,
             grace_periods=grace_left,
+            interest_method=self.interest_method,
+            day_count_basis=self.day_count_basis,
+            period_start=period_start,
         )
-        self.rows[index:] = [InstalmentState(i) for i in replanned]
+
+    @property
+    def _amortising_method(self) -> Method:
+        method = self.schedule.method
+        return Method.EQUAL_INSTALMENT if method is Method.INTEREST_ONLY_GRACE else method
+
+    def _prepay_within(self, current: InstalmentState, later: list[InstalmentState], amount: Money, on: date) -> None:
+        """Prepay ``amount`` on ``on``, before ``current`` falls due, and re-plan it and the instalments after it.
+
+        Everything ``current`` earned up to ``on`` was paid first (principal comes last in every waterfall). From
+        ``on`` the lower balance earns the rest of the period; the current instalment keeps its due date, and its
+        principal follows the early-repayment rule as a later instalment's would.
+        """
+        before = current.unpaid_principal + total(r.unpaid_principal for r in later)
+        balance = before - amount
+        earned = self._earned(current, on, before)
+        left_days = (current.due_date - on).days
+        if not balance.is_positive:
+            projected = Money.ZERO
+        elif self.interest_method is InterestMethod.DAILY:
+            projected = balance.times(CONTEXT.multiply(self._interest_daily_rate, Decimal(left_days)), Rounding.HALF_UP)
+        else:  # the rest of the period's even share, scaled to the new balance
+            span = (current.due_date - current.accrual_start).days
+            share = CONTEXT.divide(Decimal(left_days * balance.fen), Decimal(span * before.fen))
+            projected = current.projected.times(share, Rounding.HALF_UP)
+        interest = earned + projected
+        principal = self._principal_within(current, later, balance, interest)
+        fee = current.plan.fee if balance.is_positive else Money.ZERO  # repaid in full: no fee for the period
+        row = InstalmentState(
+            Instalment(current.plan.number, current.due_date, principal, interest, fee), current.period_start
+        )
+        row.accrual_start = on
+        row.earned_before = earned
+        row.unpaid_interest = interest - current.interest_paid
+        row.unpaid_fee = max(fee - current.fee_paid, Money.ZERO)
+        index = len(self.rows) - len(later) - 1
+        rest = self._replan(balance - principal, [r.plan for r in later], current.due_date) if later else []
+        self.rows[index:] = [row, *_states(rest, current.due_date)]
+
+    def _principal_within(
+        self, current: InstalmentState, later: list[InstalmentState], balance: Money, interest: Money
+    ) -> Money:
+        """The current instalment's principal after a prepayment within its period left ``balance``."""
+        if not later or not balance.is_positive:
+            return balance
+        if current.plan.number <= (self.grace_periods or 0):
+            return Money.ZERO
+        equal_principal = self._amortising_method is Method.EQUAL_PRINCIPAL
+        level: Money | None = None
+        if self.early_repayment is EarlyRepayment.SHORTEN_TERM:
+            level = current.plan.principal if equal_principal else current.plan.principal + current.plan.interest
+            if not level.is_positive:
+                level = None
+        if level is None:  # reduce the instalment: the level that repays the balance over the periods left
+            periods = 1 + sum(1 for r in later if r.plan.number > (self.grace_periods or 0))
+            if equal_principal:
+                level = balance.split(periods)[0]
+            else:
+                level = annuity_instalment(balance, monthly_rate(self.schedule.annual_rate), periods)
+        principal = level if equal_principal else level - interest
+        return min(max(principal, Money.ZERO), balance)

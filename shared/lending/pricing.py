@@ -201,6 +201,7 @@ def make_offer(
         repayment_day=repayment_day,
         day_count_basis=product.day_count_basis,
         per_instalment_fee=fees.per_instalment,
+        interest_method=product.interest_method,
     )
     return Offer(product.code, schedule, fees.upfront, catalogue.rate_cap.annual_rate)
 

@@ -3,6 +3,9 @@
 Conventions (how Chinese lenders quote instalment loans):
 - A regular monthly period charges ``balance × annual / 12``; a broken first period (fixed repayment day) charges
   ``balance × annual / basis × days``. Interest is rounded half up to the fen in each period.
+- A product charging interest by the day (``InterestMethod.DAILY``, 按日计息) charges every period
+  ``balance × annual / basis × days``; its instalment is still the level annuity at ``annual / 12``, each period's
+  principal being the instalment less that period's own interest.
 - Equal instalments: the instalment is the annuity ``B·r / (1 − (1 + r)^−n)`` rounded half up; each period's principal
   is the instalment less the period's regular interest. Equal principal: ``B / n`` rounded down.
 - The last instalment takes whatever principal is left, so principal always sums exactly to the amount: the rounding
@@ -18,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from lending.calendar import fixed_day_due_dates, monthly_due_dates, months_between
-from lending.catalogue import EarlyRepayment, Method
+from lending.catalogue import EarlyRepayment, InterestMethod, Method
 from lending.errors import ProductRuleViolation
 from lending.money import CONTEXT, Money, Rounding, _set_fen
 from lending.rates import daily_rate, monthly_rate
@@ -149,6 +152,7 @@ def build_schedule(
     repayment_day: int | None = None,
     day_count_basis: int = 360,
     per_instalment_fee: Money = Money.ZERO,
+    interest_method: InterestMethod = InterestMethod.MONTHLY,
 ) -> Schedule:
     """The schedule of a new loan disbursed on ``start``; due on its day each month, or on ``repayment_day``."""
     _check_terms(principal, months, method, grace_months)
@@ -167,8 +171,20 @@ def build_schedule(
         first_period_days=first_period_days,
         day_count_basis=day_count_basis,
         per_instalment_fee=per_instalment_fee,
+        interest_method=interest_method,
+        period_start=start,
     )
     return Schedule(principal, annual_rate, method, start, tuple(instalments))
+
+
+def period_days(period_start: date, due_dates: Sequence[date]) -> list[int]:
+    """The days of each period: from ``period_start`` to the first due date, then from one due date to the next."""
+    days: list[int] = []
+    previous = period_start
+    for due_date in due_dates:
+        days.append((due_date - previous).days)
+        previous = due_date
+    return days
 
 
 def amortise(
@@ -183,14 +199,18 @@ def amortise(
     per_instalment_fee: Money = Money.ZERO,
     level_amount: Money | None = None,
     first_number: int = 1,
+    interest_method: InterestMethod = InterestMethod.MONTHLY,
+    period_start: date | None = None,
 ) -> list[Instalment]:
     """Instalments that repay ``balance`` on ``due_dates``.
 
     ``grace_periods`` leading periods pay interest only. ``first_period_days`` makes the first period broken
     (charged at the daily rate). ``level_amount`` fixes the instalment (equal instalments) or the principal part
     (equal principal) instead of deriving it from the dates: used after a prepayment to shorten the term, in which
-    case the schedule stops as soon as the balance is repaid.
+    case the schedule stops as soon as the balance is repaid. Interest by the day needs ``period_start``, the day
+    the first period's interest runs from.
     """
+    days = _daily_periods(interest_method, period_start, due_dates)
     parts = amortise_fen(
         balance,
         annual_rate,
@@ -200,6 +220,7 @@ def amortise(
         first_period_days=first_period_days,
         day_count_basis=day_count_basis,
         level_amount=level_amount,
+        period_days=days,
     )
     if parts is None:  # a rate that is not a finite number: the reference path says what is wrong with it
         return _amortise_reference(
@@ -213,6 +234,7 @@ def amortise(
             per_instalment_fee=per_instalment_fee,
             level_amount=level_amount,
             first_number=first_number,
+            period_days=days,
         )
     principals, interests = parts
     # Instalment(...) and Money(fen) without their __init__: the frozen slots filled directly (the fen are ints by
@@ -236,6 +258,17 @@ def amortise(
     return instalments
 
 
+def _daily_periods(
+    interest_method: InterestMethod, period_start: date | None, due_dates: Sequence[date]
+) -> list[int] | None:
+    """Each period's days when interest is charged by the day; None for monthly periods."""
+    if interest_method is InterestMethod.MONTHLY:
+        return None
+    if period_start is None:
+        raise ValueError("interest by the day needs the day the first period starts")
+    return period_days(period_start, due_dates)
+
+
 def amortise_fen(
     balance: Money,
     annual_rate: Decimal,
@@ -246,13 +279,15 @@ def amortise_fen(
     first_period_days: int | None = None,
     day_count_basis: int = 360,
     level_amount: Money | None = None,
+    period_days: Sequence[int] | None = None,
 ) -> tuple[list[int], list[int]] | None:
     """The principal and interest parts, in fen, of :func:`amortise` over ``periods`` due dates.
 
     The same arithmetic on integer fen, with the same decimal operations in the same context for each period's
     interest, and no Money or Instalment built on the way: for a hot path that needs the figures only (the largest
     payment of a limit search) or builds the instalments once. None when the periodic rate is not a finite
-    number, which only the reference path reports as it always has.
+    number, which only the reference path reports as it always has. ``period_days`` charges every period by the
+    day (its principal part then being the level less that period's own interest).
     """
     rate = monthly_rate(annual_rate)
     if not rate.is_finite():
@@ -270,17 +305,22 @@ def amortise_fen(
     stops_when_repaid = level_amount is not None
     multiply = CONTEXT.multiply
     to_fen = _HALF_UP.quantize
+    by_day = daily_rate(annual_rate, day_count_basis) if period_days is not None else None
     principals: list[int] = []
     interests: list[int] = []
     remaining = balance.fen
     last = periods - 1
     for index in range(periods):
-        regular = int(to_fen(multiply(remaining, rate), _WHOLE))
-        if index == 0 and first_period_days is not None:
-            factor = multiply(daily_rate(annual_rate, day_count_basis), Decimal(first_period_days))
-            interest = int(to_fen(multiply(remaining, factor), _WHOLE))
+        if by_day is not None and period_days is not None:
+            # By the day, the period's own interest is also what the level instalment's principal is net of.
+            regular = interest = int(to_fen(multiply(remaining, multiply(by_day, Decimal(period_days[index]))), _WHOLE))
         else:
-            interest = regular
+            regular = int(to_fen(multiply(remaining, rate), _WHOLE))
+            if index == 0 and first_period_days is not None:
+                factor = multiply(daily_rate(annual_rate, day_count_basis), Decimal(first_period_days))
+                interest = int(to_fen(multiply(remaining, factor), _WHOLE))
+            else:
+                interest = regular
         if index < grace_periods:
             part = 0
         elif index == last:
@@ -309,15 +349,18 @@ def largest_payment(
     grace_months: int = 0,
     day_count_basis: int = 360,
     per_instalment_fee: Money = Money.ZERO,
+    interest_method: InterestMethod = InterestMethod.MONTHLY,
 ) -> Money:
     """The largest instalment (principal, interest and fee) of ``build_schedule`` with these terms, refused alike.
 
-    A regular schedule's due dates only count its periods, so none is built unless the calendar would refuse them.
+    A regular schedule's due dates only count its periods, so none is built unless the calendar would refuse them
+    (or its interest is charged by the day, which needs the dates).
     """
     _check_terms(principal, months, method, grace_months)
     if start.year * 12 + start.month - 1 + months > _LAST_MONTH_INDEX:
         regular_due_dates(start, months)  # raises as build_schedule would
-    parts = amortise_fen(principal, annual_rate, months, method, grace_periods=grace_months)
+    by_day = interest_method is InterestMethod.DAILY
+    parts = None if by_day else amortise_fen(principal, annual_rate, months, method, grace_periods=grace_months)
     if parts is None:
         schedule = build_schedule(
             principal,
@@ -328,6 +371,7 @@ def largest_payment(
             grace_months=grace_months,
             day_count_basis=day_count_basis,
             per_instalment_fee=per_instalment_fee,
+            interest_method=interest_method,
         )
         return max(instalment.total for instalment in schedule.instalments)
     return Money(max(map(int.__add__, *parts)) + per_instalment_fee.fen)
@@ -345,6 +389,7 @@ def _amortise_reference(
     per_instalment_fee: Money = Money.ZERO,
     level_amount: Money | None = None,
     first_number: int = 1,
+    period_days: Sequence[int] | None = None,
 ) -> list[Instalment]:
     """:func:`amortise` as first written, on Money throughout: the reference its fast path is tested against.
 
@@ -370,7 +415,12 @@ def _amortise_reference(
     remaining = balance
     for index, due_date in enumerate(due_dates):
         regular_interest = remaining.times(rate, Rounding.HALF_UP)
-        if index == 0 and first_period_days is not None:
+        if period_days is not None:
+            regular_interest = interest = remaining.times(
+                CONTEXT.multiply(daily_rate(annual_rate, day_count_basis), Decimal(period_days[index])),
+                Rounding.HALF_UP,
+            )
+        elif index == 0 and first_period_days is not None:
             interest = remaining.times(
                 CONTEXT.multiply(daily_rate(annual_rate, day_count_basis), Decimal(first_period_days)),
                 Rounding.HALF_UP,
@@ -402,11 +452,15 @@ def reschedule_after_prepayment(
     mode: EarlyRepayment,
     *,
     grace_periods: int = 0,
+    interest_method: InterestMethod = InterestMethod.MONTHLY,
+    day_count_basis: int = 360,
+    period_start: date | None = None,
 ) -> list[Instalment]:
     """The instalments after a prepayment left ``balance`` of principal, keeping the remaining due dates.
 
     ``shorten_term`` keeps the instalment (or, for equal principal, the principal part) and drops the periods no
-    longer needed; ``reduce_instalment`` keeps the number of periods and lowers each instalment.
+    longer needed; ``reduce_instalment`` keeps the number of periods and lowers each instalment. ``period_start``
+    is where the first remaining period's interest runs from (needed by the day).
     """
     if not remaining or not balance.is_positive:
         return []
@@ -431,4 +485,7 @@ def reschedule_after_prepayment(
         per_instalment_fee=fee,
         level_amount=level,
         first_number=first_number,
+        interest_method=interest_method,
+        day_count_basis=day_count_basis,
+        period_start=period_start,
     )

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from lending import bookkeeping
 from lending.calendar import business_date
-from lending.catalogue import Catalogue, Component, DelinquencyBucket, EarlyRepayment, Method
+from lending.catalogue import Catalogue, Component, DelinquencyBucket, EarlyRepayment, InterestMethod, Method
 from lending.credit_line import CreditLine
 from lending.errors import InvalidAmount, UnplaceablePayment
 from lending.ledger import Account, AccountCode, Posting, Transaction
@@ -106,6 +106,7 @@ class LoanTerms:
     schedule: Schedule | None = None
     waterfall: tuple[Component, ...] = ()
     early_repayment: EarlyRepayment = EarlyRepayment.SHORTEN_TERM
+    interest_method: InterestMethod = InterestMethod.MONTHLY
     # A line:
     limit: Money | None = None
     term_months: int | None = None
@@ -152,6 +153,7 @@ class LoanTerms:
             schedule=schedule,
             waterfall=product.waterfall,
             early_repayment=product.early_repayment,
+            interest_method=product.interest_method,
             **common,
         )
 
@@ -172,10 +174,16 @@ def schedule_record(schedule: Schedule) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleRow:
+    """One instalment of the current schedule (a line: one statement) and how much of it is paid."""
+
     due_date: date
     principal: Money
     interest: Money
     paid: bool
+    fee: Money = Money.ZERO
+    principal_paid: Money = Money.ZERO
+    interest_paid: Money = Money.ZERO
+    fee_paid: Money = Money.ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +269,7 @@ def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date)
         terms.day_count_basis,
         terms.waterfall,
         terms.early_repayment,
+        interest_method=terms.interest_method,
     )
     book = _Book()
     paid_in = Money.ZERO
@@ -275,8 +284,6 @@ def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date)
     dpd = loan.days_past_due(through)
     open_rows = [row for row in loan.rows if not row.settled]
     closed = loan.is_closed
-    dues = loan.dues(through)
-    owed = sum((amount for amount in dues.values()), Money.ZERO) + loan.principal_not_due(through)
     return Position(
         loan_id=terms.loan_id,
         as_of=through,
@@ -292,12 +299,22 @@ def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date)
         bucket=bucket_for(dpd, terms.buckets),
         next_due_on=None if closed or not open_rows else open_rows[0].due_date,
         schedule=tuple(
-            ScheduleRow(row.due_date, row.plan.principal, row.plan.interest, row.settled) for row in loan.rows
+            ScheduleRow(
+                row.due_date,
+                row.plan.principal,
+                row.plan.interest,
+                row.settled,
+                row.plan.fee,
+                row.principal_paid,
+                row.interest_paid,
+                row.fee_paid,
+            )
+            for row in loan.rows
         ),
         booked=book.fen,
         paid_in=paid_in,
         drawn=Money.ZERO,
-        payoff=owed,
+        payoff=loan.payoff(through),
     )
 
 

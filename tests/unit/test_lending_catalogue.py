@@ -17,6 +17,7 @@ from lending.catalogue import (
     Catalogue,
     Component,
     EarlyRepayment,
+    InterestMethod,
     Method,
     load_catalogue,
     parse_catalogue,
@@ -44,7 +45,9 @@ def test_the_shipped_catalogue_loads_with_the_four_products_and_a_24_percent_cap
     for product in shipped_catalogue.products.values():
         assert product.max_amount <= MAX_AMOUNT == Money.of("500000.00")
         assert product.max_term_months <= MAX_TERM_MONTHS == 36
-        assert product.day_count_basis == 360
+        # a product charging interest by the day counts a 365-day year; monthly products count 360
+        assert product.day_count_basis == (365 if product.interest_method is InterestMethod.DAILY else 360)
+    assert shipped_catalogue.product("consumer_instalment").interest_method is InterestMethod.DAILY
     # And the start-up plan carries the grace period and the discount
     startup = shipped_catalogue.product("startup_plan")
     assert startup.methods == (Method.INTEREST_ONLY_GRACE,)

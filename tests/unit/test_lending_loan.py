@@ -229,20 +229,20 @@ def test_an_overpayment_beyond_everything_owed_becomes_credit() -> None:
     # When 121,700.00 is paid that day
     _, applied = loan.apply_payment(Money.of("121700.00"), START)
 
-    # Then the current instalment's 1,200.00 interest is paid (as income: it is not due yet), all 120,000.00 of
-    # principal is repaid, and the 500.00 left over is the borrower's credit
-    assert applied.interest_earned == Money.of("1200.00")
+    # Then no interest is paid (none was earned yet), all 120,000.00 of principal is repaid, and the 1,700.00 left
+    # over is the borrower's credit
+    assert applied.interest_earned == Money.ZERO
     assert applied.interest_receivable == Money.ZERO
     assert applied.principal == Money.of("120000.00")
-    assert applied.credit == Money.of("500.00")
-    assert loan.credit_balance == Money.of("500.00")
+    assert applied.credit == Money.of("1700.00")
+    assert loan.credit_balance == Money.of("1700.00")
     assert loan.principal_outstanding == Money.ZERO
     assert loan.is_closed
 
     # And a later payment to a closed loan is credit too
     _, later = loan.apply_payment(Money.of("1.00"), date(2026, 6, 1))
     assert later.credit == Money.of("1.00")
-    assert loan.credit_balance == Money.of("501.00")
+    assert loan.credit_balance == Money.of("1701.00")
 
 
 # Random lives: conservation and the books

@@ -212,10 +212,16 @@ class ReviewDecision(_Body):
 
 
 class ScheduleRowView(BaseModel):
+    """One instalment of the current schedule (re-planned after any prepayment) and what is paid of it."""
+
     due_date: date
     principal: MoneyString
     interest: MoneyString
-    paid: bool
+    fee: MoneyString = "0.00"
+    paid: bool = Field(description="nothing left to pay on this row")
+    principal_paid: MoneyString = "0.00"
+    interest_paid: MoneyString = "0.00"
+    fee_paid: MoneyString = "0.00"
 
 
 class LoanView(BaseModel):
@@ -234,6 +240,9 @@ class LoanView(BaseModel):
     days_past_due: int
     delinquency_bucket: str | None = None
     next_due_date: date | None = None
+    payoff_amount: MoneyString | None = Field(
+        default=None, description="what repays everything today: principal, interest earned to today, fees, penalty"
+    )
     schedule: list[ScheduleRowView]
 
 

@@ -63,6 +63,7 @@ def debt_service(
         grace_months=grace,
         day_count_basis=product.day_count_basis,
         per_instalment_fee=Fees.for_product(product, principal).per_instalment,
+        interest_method=product.interest_method,
     )
 
 

@@ -74,9 +74,17 @@ def loan_view(loan: dict[str, Any], position: Position) -> LoanView:
         days_past_due=position.days_past_due,
         delinquency_bucket=position.bucket,
         next_due_date=position.next_due_on,
+        payoff_amount=str(position.payoff),
         schedule=[
             ScheduleRowView(
-                due_date=row.due_date, principal=str(row.principal), interest=str(row.interest), paid=row.paid
+                due_date=row.due_date,
+                principal=str(row.principal),
+                interest=str(row.interest),
+                fee=str(row.fee),
+                paid=row.paid,
+                principal_paid=str(row.principal_paid),
+                interest_paid=str(row.interest_paid),
+                fee_paid=str(row.fee_paid),
             )
             for row in position.schedule
         ],

@@ -211,8 +211,9 @@ def test_concurrent_drawdowns_never_take_a_line_over_its_limit(store: LoanServic
 
 def test_the_close_reads_only_loans_due_through_the_index_and_is_idempotent(store: LoanServicingStore) -> None:
     _book_instalment(store, "L-due")
-    _book_instalment(store, "L-paid-ahead")
-    _pay(store, "L-paid-ahead", _payment("evt-ahead", "2100.00", date(2026, 2, 1)))  # the first instalment, early
+    _book_instalment(store, "L-paid-off")
+    # Repaid in full before its first due date (the overpayment is the borrower's credit): nothing ever falls due
+    _pay(store, "L-paid-off", _payment("evt-payoff", "12100.00", date(2026, 2, 1)))
     day = date(2026, 2, 15)
     assert sorted(store.due(day)) == ["L-due"]
     warnings: list[dict[str, Any]] = []

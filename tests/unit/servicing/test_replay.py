@@ -305,12 +305,12 @@ def test_a_fen_less_than_the_payoff_does_not_close_the_loan(
 
 
 def test_a_payoff_on_the_opening_day_is_the_principal(loan_terms: LoanTerms) -> None:
-    # On the opening day nothing has fallen due; the current instalment's interest counts as owed if repaid now
-    # (the first row is current), so the payoff is the principal and the first month's interest: 12,000 × 1% = 120.00
+    # On the opening day nothing has fallen due and no interest has been earned yet: the first month's 120.00
+    # (12,000 × 1%) is earned over the month, so repaying everything that day costs the principal alone
     quote = replay(loan_terms, [], OPENED)
     assert loan_terms.schedule is not None
     assert loan_terms.schedule.instalments[0].interest == Money.of("120.00")
-    assert quote.payoff == Money.of("12120.00")
+    assert quote.payoff == Money.of("12000.00")
     assert quote.next_due_on == loan_terms.schedule.instalments[0].due_date
 
 
