@@ -108,6 +108,20 @@ class Client:
         assert status == 202, answer
         return str(answer["application_id"])
 
+    def open(
+        self,
+        phone_suffix: str = "0001",
+        account_suffix: str = "5678",
+        *,
+        key: str,
+        token: str = "borrower",
+        **changes: Any,
+    ) -> dict[str, Any]:
+        """Apply and see it through: the application's view once it has ended (a loan ``DISBURSED``, a line
+        ``LINE_OPENED``, or ``DECLINED``/``FAILED``/``EXPIRED``)."""
+        application_id = self.apply(phone_suffix, account_suffix, key=key, token=token, **changes)
+        return self.wait_for(application_id, set(TERMINAL), token=token)
+
     def wait_for(
         self, application_id: str, statuses: set[str], *, token: str = "borrower", seconds: float = WAIT_SECONDS
     ) -> dict[str, Any]:
