@@ -30,6 +30,7 @@ WORKFLOW_FUNCTIONS = [
     "DecisionFunction",
     "UnderwriterReferralFunction",
     "OfferPricingFunction",
+    "AcceptanceRequestFunction",
     "FundingReservationFunction",
     "FundingReleaseFunction",
     "DisbursementFunction",
@@ -96,6 +97,8 @@ USES: dict[str, set[str]] = {
     | _AUDIT
     | {"dynamodb:Query ApplicationsTable/index/ReviewQueue", "states:SendTaskSuccess OriginationStateMachine"},
     "OfferPricingFunction": _APPLICATION_STEP | _AUDIT,
+    "AcceptanceRequestFunction": _APPLICATION_STEP | _AUDIT,
+    "AcceptanceFunction": _APPLICATION_STEP | _AUDIT | {"states:SendTaskSuccess OriginationStateMachine"},
     "FundingReservationFunction": _APPLICATION_STEP | _AUDIT | _POSTS | {"dynamodb:GetItem LedgerTable"},
     "FundingReleaseFunction": {"dynamodb:GetItem ApplicationsTable"} | _AUDIT | _RESOLVES,
     "DisbursementFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,

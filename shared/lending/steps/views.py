@@ -6,10 +6,14 @@ from collections.abc import Callable, Set
 from datetime import date
 from typing import Any
 
+from lending.api.language import CHINESE, ENGLISH
 from lending.api.models import (
+    AcceptanceView,
     ApplicationView,
     AuditEventView,
     AuditView,
+    ContractScheduleRow,
+    ContractView,
     DecisionView,
     LoanView,
     OfferView,
@@ -20,6 +24,7 @@ from lending.api.models import (
 from lending.audit import AuditEvent, verify
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
+from lending.contract import Contract
 from lending.errors import PayoffDateInPast
 from lending.roles import UNDERWRITERS
 from lending.serviced_loan import ServicedLoan
@@ -28,6 +33,17 @@ from lending.steps.ports import AuditTrails, Loans
 
 #: The groups whose members may read any loan's audit trail; everyone else reads only their own loans'.
 AUDIT_READERS = frozenset({UNDERWRITERS})
+
+
+def offer_view(offer: dict[str, Any]) -> OfferView:
+    return OfferView(
+        product=offer["product"],
+        limit=offer["limit"],
+        annual_rate=offer["annual_rate"],
+        apr=offer["apr"],
+        term_months=int(offer["term_months"]),
+        expires_at=offer.get("expires_at"),
+    )
 
 
 def application_view(application: dict[str, Any]) -> ApplicationView:
@@ -45,15 +61,10 @@ def application_view(application: dict[str, Any]) -> ApplicationView:
             score=int(decision["score"]) if decision.get("score") is not None else None,
             reasons=[ReasonView(code=r["code"], message=r["text"]) for r in decision.get("reasons", [])],
         ),
-        offer=None
-        if not offer
-        else OfferView(
-            product=offer["product"],
-            limit=offer["limit"],
-            annual_rate=offer["annual_rate"],
-            apr=offer["apr"],
-            term_months=int(offer["term_months"]),
-        ),
+        offer=None if not offer else offer_view(offer),
+        accepted=None
+        if not application.get("accepted")
+        else AcceptanceView(application_id=application["application_id"], **application["accepted"]),
         loan_id=application.get("loan_id"),
     )
 
@@ -136,3 +147,26 @@ def loan_audit(loan_id: str, *, reader: str, groups: Set[str], loans: Loans, aud
     else's answers as if it did not exist)."""
     loan = loans.get(loan_id) if groups & AUDIT_READERS else loans.get_owned(loan_id, reader)
     return audit_view(loan_id, audit.events(loan["application_id"]))
+
+
+def contract_view(application: dict[str, Any], contract: Contract, language: str) -> ContractView:
+    """``GET …/contract``: the figures first, the text in the caller's language, and the document that is hashed."""
+    document = contract.document
+    return ContractView(
+        contract_id=contract.contract_id,
+        sha256=contract.sha256,
+        language=ENGLISH if language == ENGLISH else CHINESE,
+        apr=document["apr"],
+        total_cost_of_credit=document["total_cost_of_credit"],
+        total_interest=document["total_interest"],
+        total_fees=document["total_fees"],
+        total_repayable=document["total_repayable"],
+        text=contract.text(language),
+        offer=offer_view(application["offer"]),
+        amount=document["amount"],
+        term_months=document["term_months"],
+        net_disbursement=document["net_disbursement"],
+        schedule=[ContractScheduleRow(**row) for row in document["schedule"]],
+        expires_at=document["expires_at"],
+        document=dict(document),
+    )
