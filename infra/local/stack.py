@@ -10,9 +10,9 @@ adjustment and why); this module deploys it:
 - the stack itself through moto's CloudFormation, then each state machine through the Step Functions API (moto's
   executing backend) with the definition and role the stack resolved.
 - S3 buckets: moto's CloudFormation creates a bucket with its encryption and tags only, so what else the template
-  declares of it is applied through the S3 API once the stack exists: versioning, the public access block, and
-  Object Lock with its default retention (moto accepts it on a new, versioned bucket). Bucket policies are left
-  out (:data:`infra.local.translation.LEFT_OUT` says why).
+  declares of it is applied through the S3 API once the stack exists: versioning, ownership controls, the public
+  access block, and Object Lock with its default retention (moto accepts it on a new, versioned bucket). Bucket
+  policies are left out (:data:`infra.local.translation.LEFT_OUT` says why).
 - moto started with the local stack's four hooks (:mod:`infra.local.hooks`) and IAM weighed on every call
   (:mod:`infra.local.iam_audit`).
 """
@@ -208,6 +208,8 @@ class LocalDeployer:
             properties = resolver.resolve(resources[logical].get("Properties", {}))
             if "VersioningConfiguration" in properties:
                 s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=properties["VersioningConfiguration"])
+            if "OwnershipControls" in properties:
+                s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=properties["OwnershipControls"])
             if "PublicAccessBlockConfiguration" in properties:
                 s3.put_public_access_block(
                     Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]

@@ -122,3 +122,16 @@ def test_lending_audit_verify_passes_with_the_root_and_fails_otherwise(
     path.write_text(json.dumps(tampered))
     assert main(["audit", "verify", "--loan", loan_id, "--root", root, "--file", str(path)]) == 1
     assert "FAIL  the chain breaks at event 0" in capsys.readouterr().out
+
+
+def test_the_bucket_is_write_once_as_the_template_declares(platform: LocalPlatform) -> None:
+    s3 = boto3.client("s3", region_name=platform.stack.region)
+    bucket = platform.stack.outputs["AuditAnchorBucketName"]
+    lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    retention = lock["Rule"]["DefaultRetention"]
+    assert (lock["ObjectLockEnabled"], retention["Mode"]) == ("Enabled", "COMPLIANCE")
+    assert retention["Days"] == int(platform.stack.parameters["AnchorRetentionDays"])
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
