@@ -315,6 +315,33 @@ class AuditEventView(BaseModel):
     hash: str
 
 
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256, lower-case hex")]
+
+
+class ProofStepView(BaseModel):
+    hash: Sha256Hex = Field(description="the sibling's hash")
+    side: Literal["left", "right"] = Field(description="left: SHA-256(0x01 || sibling || running); right: the other")
+
+
+class SealedHeadView(BaseModel):
+    index: int = Field(description="the sealed head's index: the root covers events 0 to this one")
+    hash: Sha256Hex
+
+
+class AnchorView(BaseModel):
+    """The latest sealed head of the chain and its inclusion proof in that day's Merkle root (RFC 6962 hashing:
+    leaf SHA-256(0x00 || canonical JSON {chain, hash, index}), node SHA-256(0x01 || left || right))."""
+
+    chain: str = Field(description="the chain's subject (the application id): part of the leaf and of every event")
+    day: str = Field(description="the sealed business day; its seal is anchors/<day>.json in the anchor bucket")
+    root: Sha256Hex
+    sealed_at: str
+    head: SealedHeadView
+    leaf_index: int = Field(description="the leaf's position among the seal's leaves, sorted by chain id")
+    tree_size: int
+    proof: list[ProofStepView] = Field(description="the audit path, leaf first")
+
+
 class AuditView(BaseModel):
     """``GET /v1/loans/{loan_id}/audit``."""
 
@@ -322,6 +349,7 @@ class AuditView(BaseModel):
     events: list[AuditEventView]
     verified: bool
     first_broken_at: int | None
+    anchor: AnchorView | None = Field(description="null until the chain's first daily seal")
 
 
 class FieldProblem(BaseModel):

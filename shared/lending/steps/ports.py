@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     # Annotations only: every step imports this module, and a step that never services a loan (the notification,
     # the identity steps) must not load servicing, the ledger and the catalogue at its Lambda init.
+    from lending.anchoring import Anchor, Seal
     from lending.audit import AuditEvent
     from lending.ledger import Account, Transaction
     from lending.money import Money
@@ -48,6 +49,22 @@ class AuditTrails(Protocol):
     """Reading a subject's audit chain (lending.adapters.audit_store.DynamoAuditStore)."""
 
     def events(self, subject: str) -> list[AuditEvent]: ...
+    def anchor(self, subject: str) -> Anchor | None: ...
+
+
+class AuditChains(Protocol):
+    """Every audit chain and its head, and each chain's anchors (lending.adapters.audit_store.DynamoAuditStore)."""
+
+    def chains(self) -> Iterator[str]: ...
+    def head(self, subject: str) -> AuditEvent | None: ...
+    def record_anchor(self, anchor: Anchor) -> bool: ...
+
+
+class Seals(Protocol):
+    """The daily seals in the write-once bucket (lending.adapters.seal_store.S3SealStore)."""
+
+    def get(self, day: date) -> Seal | None: ...
+    def put(self, seal: Seal) -> bool: ...
 
 
 class Loans(Protocol):

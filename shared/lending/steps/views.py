@@ -6,9 +6,11 @@ from collections.abc import Callable, Set
 from datetime import date
 from typing import Any
 
+from lending.anchoring import Anchor
 from lending.api.language import CHINESE, ENGLISH
 from lending.api.models import (
     AcceptanceView,
+    AnchorView,
     ApplicationView,
     AuditEventView,
     AuditView,
@@ -131,14 +133,15 @@ def payoff(loan_id: str, on: date, *, load: Callable[[str], ServicedLoan], catal
     return payoff_view(loan_id, position_on(load(loan_id), catalogue, on))
 
 
-def audit_view(loan_id: str, events: list[AuditEvent]) -> AuditView:
-    """``GET /v1/loans/{id}/audit``: the chain in order, verified end to end."""
+def audit_view(loan_id: str, events: list[AuditEvent], anchor: Anchor | None = None) -> AuditView:
+    """``GET /v1/loans/{id}/audit``: the chain in order, verified end to end, with its latest sealed head."""
     broken = verify(events)
     return AuditView(
         loan_id=loan_id,
         events=[AuditEventView(**{k: v for k, v in e.to_json().items() if k != "subject"}) for e in events],
         verified=broken is None,
         first_broken_at=broken,
+        anchor=None if anchor is None else AnchorView.model_validate(anchor.to_json()),
     )
 
 
@@ -146,7 +149,8 @@ def loan_audit(loan_id: str, *, reader: str, groups: Set[str], loans: Loans, aud
     """The loan's audit trail for ``reader``: an underwriter reads any loan's, a borrower only their own (anyone
     else's answers as if it did not exist)."""
     loan = loans.get(loan_id) if groups & AUDIT_READERS else loans.get_owned(loan_id, reader)
-    return audit_view(loan_id, audit.events(loan["application_id"]))
+    chain = loan["application_id"]
+    return audit_view(loan_id, audit.events(chain), audit.anchor(chain))
 
 
 def contract_view(application: dict[str, Any], contract: Contract, language: str) -> ContractView:
