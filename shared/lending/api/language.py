@@ -26,6 +26,7 @@ CHINESE_MESSAGES: dict[str, str] = {
     "idempotency_conflict": "该幂等键已用于另一请求内容",
     "request_in_progress": "相同请求仍在处理中，请稍后重试",
     "drawdown_refused": "超出可用额度，或额度已冻结",
+    "not_a_line": "分期贷款没有账单，请查看还款计划",
     "paid_at_in_future": "付款时间晚于平台当前时间",
     "invalid_amount": "金额无效",
     "invalid_rate": "利率无效",
