@@ -57,7 +57,7 @@ NAMES: dict[str, str] = {
     "DrawdownStateMachine.Name": "lending-drawdown-dev",
     "IdentityWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/identity-webhook-Ab12Cd",
     "PaymentsWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/payments-webhook-Ef34Gh",
-    "ListCursorSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:ListCursorSecret-Ij56Kl",
+    "ListCursorSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/list-cursor-Ij56Kl",
     "BorrowerNotificationsTopic.TopicName": "lending-borrower-notifications-dev",
     "LendingEventBus": "lending-events-dev",
     **{name: f"lending-local-{name}" for name in WORKFLOW_FUNCTIONS},
