@@ -121,6 +121,18 @@ def _next(position: dict[str, str] | dict[str, int] | None, scope: str) -> str |
     return None if position is None else cursors.encode(position, scope=scope, secret=_cursor_secret())
 
 
+def _only_paging_query() -> None:
+    """A list takes ``limit`` and ``cursor`` only: any other query parameter is the contract's 422 naming it (a
+    misspelt ``limt`` would otherwise page silently at the default)."""
+    unknown = sorted(set(app.current_event.query_string_parameters or {}) - {"limit", "cursor"})
+    if unknown:
+        problems = [
+            {"loc": ("query", name), "msg": "not a parameter of this list", "type": "extra_forbidden"}
+            for name in unknown
+        ]
+        raise RequestValidationError(problems)
+
+
 def _key_position(after: dict[str, str | int] | None) -> dict[str, str] | None:
     if after is not None and not all(isinstance(v, str) for v in after.values()):
         raise RequestValidationError(
@@ -154,6 +166,7 @@ CursorQuery = Annotated[
 )
 def list_applications(limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.ApplicationList:
     """The caller's own applications, newest first: one query of the borrower's index a page."""
+    _only_paging_query()
     scope = _scope("applications")
     after = _key_position(_after(cursor, scope))
     records, following = listing.borrower_page(
@@ -173,6 +186,7 @@ def list_applications(limit: LimitQuery = 20, cursor: CursorQuery = None) -> mod
 def list_loans(limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.LoanList:
     """The caller's own loans and lines, newest first, each as of today: one query of the borrower's index a page
     (the index holds each loan whole, so no loan is read again)."""
+    _only_paging_query()
     scope = _scope("loans")
     after = _key_position(_after(cursor, scope))
     records, following = listing.borrower_page(settings().loans_table, listing.LOANS, borrower_id(app), limit, after)
@@ -192,6 +206,7 @@ def list_loans(limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.Loa
 def list_transactions(loan_id: str, limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.TransactionList:
     """Disbursement or drawdowns, interest, fees and penalty as they became owed, repayments with their split; derived
     from the loan's events by the servicing replay and the ledger transactions it books (lending.history)."""
+    _only_paging_query()
     scope = _scope("transactions", loan_id)
     offset = _offset(_after(cursor, scope))
     loan = _owned_loan(loan_id)
@@ -211,6 +226,7 @@ def list_transactions(loan_id: str, limit: LimitQuery = 20, cursor: CursorQuery 
 )
 def list_statements(loan_id: str, limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.StatementList:
     """Each statement date's period, opening and closing balances, interest, minimum due and due date."""
+    _only_paging_query()
     scope = _scope("statements", loan_id)
     offset = _offset(_after(cursor, scope))
     loan = _owned_loan(loan_id)

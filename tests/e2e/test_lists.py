@@ -167,6 +167,8 @@ def test_another_borrower_sees_none_of_it_and_no_cursor_crosses_lists(client: Cl
     for limit in ("0", "101", "ten", "-1"):
         status, refused = client.call("GET", f"/v1/loans?limit={limit}")
         assert (status, [f["field"] for f in refused["error"]["fields"]]) == (422, ["query.limit"]), limit
+    status, refused = client.call("GET", "/v1/applications?limt=5")
+    assert (status, [f["field"] for f in refused["error"]["fields"]]) == (422, ["query.limt"])
 
 
 def test_a_loans_transactions_show_the_repayment_split_and_a_lines_statement_its_month(
