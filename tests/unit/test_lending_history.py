@@ -217,3 +217,50 @@ def test_a_line_statement_closes_a_month_with_its_balances_interest_and_minimum_
 def test_an_instalment_loan_has_no_statements() -> None:
     with pytest.raises(ValueError, match="not a line"):
         statements(_terms(_loan_record()), [], OPENED)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    facts=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=100),
+            st.sampled_from([EventKind.DRAWDOWN, EventKind.REPAYMENT]),
+            st.integers(min_value=1, max_value=1_000_000),
+        ),
+        max_size=6,
+    ),
+    extra_days=st.integers(min_value=0, max_value=40),
+)
+def test_a_lines_walk_ends_where_its_replay_ends_and_each_statement_adds_up(
+    facts: list[tuple[int, EventKind, int]], extra_days: int
+) -> None:
+    # Given drawdowns (within the limit) and repayments on any days of a 3-month line, walked to a day
+    record = _line_record()
+    terms = _terms(record)
+    events, drawn = [], 0
+    for n, (days, kind, fen) in enumerate(facts):
+        if kind is EventKind.DRAWDOWN and drawn + fen > 5_000_000:
+            continue
+        drawn += fen if kind is EventKind.DRAWDOWN else 0
+        events.append(ServicingEvent(f"e-{n}", kind, _at(OPENED + timedelta(days), n), Money(fen)))
+    through = OPENED + timedelta(days=max([0, *(d for d, _, _ in facts)]) + extra_days)
+    history = movements(terms, record, events, through)
+    position = replay(terms, events, through)
+    # Then the last balances are the replay's
+    last = history[-1].balances if history else None
+    if last is not None:
+        assert (last.principal, last.interest, last.penalty, last.credit) == (
+            position.principal_outstanding,
+            position.interest_accrued,
+            position.penalty_accrued,
+            position.credit_balance,
+        )
+    # And each statement closes at what opened it, plus what was drawn and charged, less what was repaid
+    made = statements(terms, events, through)
+    for before, after in zip(made, made[1:], strict=False):
+        assert after.opening_balance == before.closing_balance
+    for statement in made:
+        assert statement.closing_balance == (
+            statement.opening_balance + statement.drawn - statement.repaid + statement.interest + statement.penalty
+        )
+        assert Money.ZERO <= statement.unpaid <= statement.minimum_due
