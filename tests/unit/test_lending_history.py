@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -257,7 +258,7 @@ def test_a_lines_walk_ends_where_its_replay_ends_and_each_statement_adds_up(
         )
     # And each statement closes at what opened it, plus what was drawn and charged, less what was repaid
     made = statements(terms, events, through)
-    for before, after in zip(made, made[1:], strict=False):
+    for before, after in pairwise(made):
         assert after.opening_balance == before.closing_balance
     for statement in made:
         assert statement.closing_balance == (
