@@ -8,14 +8,13 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer, event_handler
 from aws_lambda_powertools.event_handler.openapi import params
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.parameters import get_secret
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
 from lending.adapters import listing, stores
 from lending.adapters.settings import Settings, settings
-from lending.api import cursors, models
+from lending.api import cursors, models, paging
 from lending.api.http import HttpError, borrower_id, groups, make_resolver
 from lending.catalogue import load_catalogue
 from lending.serviced_loan import ServicedLoan
@@ -107,47 +106,12 @@ def _scope(list_name: str, loan_id: str = "") -> str:
 
 
 def _after(cursor: str | None, scope: str) -> dict[str, str | int] | None:
-    """The position a cursor holds; a cursor not made for this list is the contract's 422 naming ``cursor``."""
-    if cursor is None:
-        return None
-    try:
-        return cursors.decode(cursor, scope=scope, secret=_cursor_secret())
-    except cursors.BadCursor as exc:
-        problem = {"loc": ("query", "cursor"), "msg": str(exc), "type": "value_error"}
-        raise RequestValidationError([problem]) from None
+    paging.only_paging((app.current_event.query_string_parameters or {}).keys())
+    return paging.position(cursor, scope=scope, secret=_cursor_secret())
 
 
 def _next(position: dict[str, str] | dict[str, int] | None, scope: str) -> str | None:
     return None if position is None else cursors.encode(position, scope=scope, secret=_cursor_secret())
-
-
-def _only_paging_query() -> None:
-    """A list takes ``limit`` and ``cursor`` only: any other query parameter is the contract's 422 naming it (a
-    misspelt ``limt`` would otherwise page silently at the default)."""
-    unknown = sorted(set(app.current_event.query_string_parameters or {}) - {"limit", "cursor"})
-    if unknown:
-        problems = [
-            {"loc": ("query", name), "msg": "not a parameter of this list", "type": "extra_forbidden"}
-            for name in unknown
-        ]
-        raise RequestValidationError(problems)
-
-
-def _key_position(after: dict[str, str | int] | None) -> dict[str, str] | None:
-    if after is not None and not all(isinstance(v, str) for v in after.values()):
-        raise RequestValidationError(
-            [{"loc": ("query", "cursor"), "msg": "not a cursor of this list", "type": "value_error"}]
-        )
-    return None if after is None else {k: str(v) for k, v in after.items()}
-
-
-def _offset(after: dict[str, str | int] | None) -> int:
-    offset = 0 if after is None else after.get("offset")
-    if not isinstance(offset, int) or offset < 0:
-        raise RequestValidationError(
-            [{"loc": ("query", "cursor"), "msg": "not a cursor of this list", "type": "value_error"}]
-        )
-    return offset
 
 
 LimitQuery = Annotated[int, params.Query(ge=1, le=100, description="items per page: 1–100 (default 20)")]
@@ -166,9 +130,8 @@ CursorQuery = Annotated[
 )
 def list_applications(limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.ApplicationList:
     """The caller's own applications, newest first: one query of the borrower's index a page."""
-    _only_paging_query()
     scope = _scope("applications")
-    after = _key_position(_after(cursor, scope))
+    after = paging.key_after(_after(cursor, scope))
     records, following = listing.borrower_page(
         settings().applications_table, listing.APPLICATIONS, borrower_id(app), limit, after
     )
@@ -186,9 +149,8 @@ def list_applications(limit: LimitQuery = 20, cursor: CursorQuery = None) -> mod
 def list_loans(limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.LoanList:
     """The caller's own loans and lines, newest first, each as of today: one query of the borrower's index a page
     (the index holds each loan whole, so no loan is read again)."""
-    _only_paging_query()
     scope = _scope("loans")
-    after = _key_position(_after(cursor, scope))
+    after = paging.key_after(_after(cursor, scope))
     records, following = listing.borrower_page(settings().loans_table, listing.LOANS, borrower_id(app), limit, after)
     catalogue = load_catalogue()
     return models.LoanList(items=[lists.loan_summary(r, catalogue) for r in records], next=_next(following, scope))
@@ -206,9 +168,8 @@ def list_loans(limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.Loa
 def list_transactions(loan_id: str, limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.TransactionList:
     """Disbursement or drawdowns, interest, fees and penalty as they became owed, repayments with their split; derived
     from the loan's events by the servicing replay and the ledger transactions it books (lending.history)."""
-    _only_paging_query()
     scope = _scope("transactions", loan_id)
-    offset = _offset(_after(cursor, scope))
+    offset = paging.offset_after(_after(cursor, scope))
     loan = _owned_loan(loan_id)
     page, following = lists.offset_page(lists.loan_transactions(loan, load_catalogue()), limit, offset)
     return models.TransactionList(items=page, next=_next(None if following is None else {"offset": following}, scope))
@@ -226,9 +187,8 @@ def list_transactions(loan_id: str, limit: LimitQuery = 20, cursor: CursorQuery 
 )
 def list_statements(loan_id: str, limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.StatementList:
     """Each statement date's period, opening and closing balances, interest, minimum due and due date."""
-    _only_paging_query()
     scope = _scope("statements", loan_id)
-    offset = _offset(_after(cursor, scope))
+    offset = paging.offset_after(_after(cursor, scope))
     loan = _owned_loan(loan_id)
     catalogue = load_catalogue()
     if not lists.is_line(loan, catalogue):

@@ -56,3 +56,26 @@ def test_an_offset_page_ends_with_no_next_when_nothing_follows(
     size: int, limit: int, offset: int, page: list[int], following: int | None
 ) -> None:
     assert offset_page(list(range(size)), limit, offset) == (page, following)
+
+
+def test_a_list_query_is_limit_and_cursor_only_and_a_bad_position_names_the_cursor() -> None:
+    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+    from lending.api import paging
+
+    paging.only_paging(["limit", "cursor"])
+    with pytest.raises(RequestValidationError) as refused:
+        paging.only_paging(["limit", "limt", ""])
+    assert [e["loc"] for e in refused.value.errors()] == [("query", ""), ("query", "limt")]
+    assert paging.position(None, scope=MINE, secret=SECRET) is None
+    assert paging.offset_after(None) == 0
+    assert paging.offset_after({"offset": 40}) == 40
+    for bad in ({"offset": -1}, {"offset": True}, {"offset": "1"}, POSITION):
+        with pytest.raises(RequestValidationError):
+            paging.offset_after(dict(bad))
+    with pytest.raises(RequestValidationError):
+        paging.key_after({"offset": 3})
+    assert paging.key_after(dict(POSITION)) == POSITION
+    with pytest.raises(RequestValidationError) as refused:
+        paging.position("x.y", scope=MINE, secret=SECRET)
+    assert [e["loc"] for e in refused.value.errors()] == [("query", "cursor")]
