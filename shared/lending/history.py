@@ -7,9 +7,10 @@ each fact is its own movement. The balances after a movement are the loan's ledg
 fee and penalty receivable, the borrower's credit) summed over the postings so far. The walk ends on the day the
 replay ends, with the replay's balances (a unit test holds them equal).
 
-Ids: a movement the ledger books as one transaction carries that transaction's id (``<loan>/disbursement``,
-``payment/<event>``, ``<line>/<drawdown>``); interest, fees and penalty becoming owed carry
-``<loan>/<kind>/<date>`` (the ledger books them inside the day's close or the payment that arrived).
+Ids: a disbursement, drawdown or repayment carries the id of the ledger transaction that booked it
+(``<loan>/disbursement``, ``<line>/<drawdown>``, ``payment/<event>``: the ledger books a fact with whatever became
+owed on its day, in one transaction); interest, fees and penalty becoming owed carry ``<loan>/<kind>/<date>`` (the
+ledger books them inside the day's close or the fact that arrived that day).
 
 Kinds a loan has no fact for yet (reversal, write-off, recovery, refund) are part of the vocabulary and appear when
 servicing books them; the in-order replay never reverses (a late payment re-dates history instead).
