@@ -58,6 +58,7 @@ NAMES: dict[str, str] = {
     "DrawdownStateMachine.Name": "lending-drawdown-dev",
     "IdentityWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/identity-webhook-Ab12Cd",
     "PaymentsWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/payments-webhook-Ef34Gh",
+    "ListCursorSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/list-cursor-Ij56Kl",
     "BorrowerNotificationsTopic.TopicName": "lending-borrower-notifications-dev",
     "LendingEventBus": "lending-events-dev",
     "AuditAnchorBucket": "lending-audit-anchors-123456789012-ap-east-1-dev",
@@ -129,6 +130,9 @@ USES: dict[str, set[str]] = {
         "dynamodb:GetItem ApplicationsTable",
         "dynamodb:GetItem LoansTable",
         "dynamodb:Query AuditTable",
+        "dynamodb:Query ApplicationsTable/index/BorrowerApplications",
+        "dynamodb:Query LoansTable/index/BorrowerLoans",
+        "secretsmanager:GetSecretValue ListCursorSecret",
     },
     "OriginationStateMachine": {
         f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if not name.startswith("Drawdown")

@@ -260,6 +260,136 @@ class PayoffView(BaseModel):
     credit_balance: MoneyString = Field(description="held for the borrower; not used against the payoff")
 
 
+# ---- the borrower's lists (GET /v1/applications, /v1/loans, a loan's transactions and a line's statements)
+
+
+class ApplicationSummary(BaseModel):
+    """One of the borrower's applications, as the list shows it."""
+
+    application_id: str
+    status: str
+    product: str
+    amount: MoneyString = Field(description="what was asked for")
+    created_at: str
+    loan_id: str | None = None
+    offer: OfferView | None = None
+
+
+class ApplicationList(BaseModel):
+    """``GET /v1/applications``: the borrower's applications, newest first."""
+
+    items: list[ApplicationSummary]
+    next: str | None = Field(description="the cursor of the next page; null on the last")
+
+
+class LoanSummary(BaseModel):
+    """One of the borrower's loans or lines with its balances as of today (GET /v1/loans/{id} without the
+    schedule)."""
+
+    loan_id: str
+    product: str
+    status: str
+    opened_at: str
+    as_of: date
+    principal_outstanding: MoneyString
+    interest_accrued: MoneyString
+    penalty_accrued: MoneyString
+    credit_balance: MoneyString
+    available_limit: MoneyString | None = Field(default=None, description="a line only")
+    frozen: bool = False
+    days_past_due: int
+    delinquency_bucket: str | None = None
+    next_due_date: date | None = None
+    next_due_amount: MoneyString | None = Field(
+        default=None, description="unpaid of what falls due on next_due_date; null for a line's statement not yet made"
+    )
+    payoff_amount: MoneyString = Field(description="what repays everything today")
+
+
+class LoanList(BaseModel):
+    """``GET /v1/loans``: the borrower's loans and lines, newest first."""
+
+    items: list[LoanSummary]
+    next: str | None = Field(description="the cursor of the next page; null on the last")
+
+
+class RepaymentSplitView(BaseModel):
+    """Where a repayment went, in the order the waterfall takes them."""
+
+    penalty: MoneyString
+    fees: MoneyString
+    interest: MoneyString
+    principal: MoneyString
+    credit: MoneyString = Field(description="beyond everything owed: held for the borrower")
+
+
+class BalancesAfterView(BaseModel):
+    """The loan's balances just after a movement."""
+
+    principal_outstanding: MoneyString
+    interest_accrued: MoneyString = Field(description="interest owed (fallen due, or a line's accrued)")
+    fees_accrued: MoneyString
+    penalty_accrued: MoneyString
+    credit_balance: MoneyString
+
+
+class TransactionView(BaseModel):
+    """One money movement on a loan."""
+
+    id: str = Field(description="the ledger transaction's id where the ledger books it as one")
+    kind: Literal[
+        "disbursement",
+        "drawdown",
+        "repayment",
+        "interest",
+        "penalty",
+        "fee",
+        "reversal",
+        "write_off",
+        "recovery",
+        "refund",
+    ]
+    effective_on: date
+    amount: MoneyString
+    split: RepaymentSplitView | None = Field(default=None, description="a repayment's waterfall; null otherwise")
+    balances_after: BalancesAfterView
+
+
+class TransactionList(BaseModel):
+    """``GET /v1/loans/{loan_id}/transactions``: every movement, oldest first."""
+
+    items: list[TransactionView]
+    next: str | None = Field(description="the cursor of the next page; null on the last")
+
+
+class StatementView(BaseModel):
+    """One monthly statement of a line."""
+
+    number: int
+    period_start: date
+    period_end: date = Field(description="the statement date")
+    opening_balance: MoneyString = Field(description="owed (principal, interest, penalty) as the period opened")
+    drawn: MoneyString
+    repaid: MoneyString = Field(description="repayments in the period, less any part that went to credit")
+    interest: MoneyString
+    penalty: MoneyString
+    closing_balance: MoneyString = Field(description="owed on the statement date")
+    minimum_due: MoneyString = Field(description="what the statement made due: interest, and principal at maturity")
+    due_date: date
+    unpaid: MoneyString = Field(description="of the minimum due, what is unpaid today")
+    paid: bool
+
+
+class StatementList(BaseModel):
+    """``GET /v1/loans/{loan_id}/statements``: a line's statements, newest first."""
+
+    items: list[StatementView]
+    next: str | None = Field(description="the cursor of the next page; null on the last")
+
+
+# ---- end of the borrower's lists
+
+
 class PaymentNotice(_Body):
     """``POST /v1/webhooks/payments`` from the payment provider."""
 
