@@ -4,3 +4,5 @@ from __future__ import annotations
 
 #: Underwriters decide referred applications and may read any loan's audit trail.
 UNDERWRITERS = "underwriters"
+#: Finance operations watch the book and may read any loan's audit trail.
+OPERATIONS = "operations"

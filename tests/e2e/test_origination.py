@@ -249,6 +249,7 @@ def test_the_audit_trail_is_verified_end_to_end(client: Client, started: dict[st
     (scored,) = [event for event in audit["events"] if event["kind"] == "credit_scored"]
     assert scored["data"]["model_id"] == load_template()["Parameters"]["CreditModelId"]["Default"]
     assert client.call("GET", f"/v1/loans/{loan_id}/audit", token="underwriter")[0] == 200
+    assert client.call("GET", f"/v1/loans/{loan_id}/audit", token="operations")[0] == 200
 
 
 def test_the_openapi_document_is_served_without_a_token(client: Client) -> None:

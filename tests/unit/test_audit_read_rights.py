@@ -54,7 +54,12 @@ def test_the_borrower_reads_their_own_loans_trail_verified() -> None:
 
 def test_another_borrower_finds_no_such_loan() -> None:
     with pytest.raises(ApplicationNotFound):
-        loan_audit("L-1", reader="borrower-2", groups={"operations"}, loans=LOANS, audit=_Trails())
+        loan_audit("L-1", reader="borrower-2", groups={"borrowers"}, loans=LOANS, audit=_Trails())
+
+
+def test_operations_read_any_loans_trail_as_the_contract_says() -> None:
+    view = loan_audit("L-1", reader="operator-3", groups={"operations"}, loans=LOANS, audit=_Trails())
+    assert view.loan_id == "L-1"
 
 
 def test_an_underwriter_reads_any_loans_trail() -> None:

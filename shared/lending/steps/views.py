@@ -28,13 +28,13 @@ from lending.calendar import business_date
 from lending.catalogue import Catalogue
 from lending.contract import Contract
 from lending.errors import PayoffDateInPast
-from lending.roles import UNDERWRITERS
+from lending.roles import OPERATIONS, UNDERWRITERS
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import LoanTerms, Position, replay
 from lending.steps.ports import AuditTrails, Loans
 
 #: The groups whose members may read any loan's audit trail; everyone else reads only their own loans'.
-AUDIT_READERS = frozenset({UNDERWRITERS})
+AUDIT_READERS = frozenset({UNDERWRITERS, OPERATIONS})
 
 
 def offer_view(offer: dict[str, Any]) -> OfferView:
@@ -146,8 +146,8 @@ def audit_view(loan_id: str, events: list[AuditEvent], anchor: Anchor | None = N
 
 
 def loan_audit(loan_id: str, *, reader: str, groups: Set[str], loans: Loans, audit: AuditTrails) -> AuditView:
-    """The loan's audit trail for ``reader``: an underwriter reads any loan's, a borrower only their own (anyone
-    else's answers as if it did not exist)."""
+    """The loan's audit trail for ``reader``: underwriters and operations read any loan's, a borrower only their
+    own (anyone else's answers as if it did not exist)."""
     loan = loans.get(loan_id) if groups & AUDIT_READERS else loans.get_owned(loan_id, reader)
     chain = loan["application_id"]
     return audit_view(loan_id, audit.events(chain), audit.anchor(chain))
