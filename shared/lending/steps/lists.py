@@ -23,7 +23,7 @@ from lending.history import Movement, movements, statements
 from lending.money import Money, total
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import LoanTerms, Position
-from lending.steps.views import application_view, position_on
+from lending.steps.views import application_view, balances, position_on
 
 
 def application_summary(application: dict[str, Any]) -> ApplicationSummary:
@@ -53,22 +53,9 @@ def loan_summary(record: dict[str, Any], catalogue: Catalogue, on: date | None =
     position = position_on(ServicedLoan.parse(record), catalogue, on)
     due = _next_due_amount(position)
     return LoanSummary(
-        loan_id=record["loan_id"],
-        product=record["product"],
-        status=position.status,
+        **balances(record, position),
         opened_at=str(record["opened_at"]),
-        as_of=position.as_of,
-        principal_outstanding=str(position.principal_outstanding),
-        interest_accrued=str(position.interest_accrued + position.fee_accrued),
-        penalty_accrued=str(position.penalty_accrued),
-        credit_balance=str(position.credit_balance),
-        available_limit=None if position.available_limit is None else str(position.available_limit),
-        frozen=position.frozen,
-        days_past_due=position.days_past_due,
-        delinquency_bucket=position.bucket,
-        next_due_date=position.next_due_on,
         next_due_amount=None if due is None else str(due),
-        payoff_amount=str(position.payoff),
     )
 
 

@@ -71,23 +71,30 @@ def application_view(application: dict[str, Any]) -> ApplicationView:
     )
 
 
+def balances(loan: dict[str, Any], position: Position) -> dict[str, Any]:
+    """What a loan's view and its list entry both show: who it is and where it stands (``position``)."""
+    return {
+        "loan_id": loan["loan_id"],
+        "product": loan["product"],
+        "status": position.status,
+        "as_of": position.as_of,
+        "principal_outstanding": str(position.principal_outstanding),
+        "interest_accrued": str(position.interest_accrued + position.fee_accrued),
+        "penalty_accrued": str(position.penalty_accrued),
+        "credit_balance": str(position.credit_balance),
+        "available_limit": None if position.available_limit is None else str(position.available_limit),
+        "frozen": position.frozen,
+        "days_past_due": position.days_past_due,
+        "delinquency_bucket": position.bucket,
+        "next_due_date": position.next_due_on,
+        "payoff_amount": str(position.payoff),
+    }
+
+
 def loan_view(loan: dict[str, Any], position: Position) -> LoanView:
     """``GET /v1/loans/{id}``: the loan replayed from its booking and events to today (see lending.servicing)."""
     return LoanView(
-        loan_id=loan["loan_id"],
-        product=loan["product"],
-        status=position.status,
-        as_of=position.as_of,
-        principal_outstanding=str(position.principal_outstanding),
-        interest_accrued=str(position.interest_accrued + position.fee_accrued),
-        penalty_accrued=str(position.penalty_accrued),
-        credit_balance=str(position.credit_balance),
-        available_limit=None if position.available_limit is None else str(position.available_limit),
-        frozen=position.frozen,
-        days_past_due=position.days_past_due,
-        delinquency_bucket=position.bucket,
-        next_due_date=position.next_due_on,
-        payoff_amount=str(position.payoff),
+        **balances(loan, position),
         schedule=[
             ScheduleRowView(
                 due_date=row.due_date,
