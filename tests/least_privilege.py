@@ -100,7 +100,7 @@ USES: dict[str, set[str]] = {
     | _AUDIT
     | {"dynamodb:Query ApplicationsTable/index/ReviewQueue", "states:SendTaskSuccess OriginationStateMachine"},
     "OfferPricingFunction": _APPLICATION_STEP | _AUDIT,
-    "AcceptanceRequestFunction": _APPLICATION_STEP | _AUDIT,
+    "AcceptanceRequestFunction": _APPLICATION_STEP | _AUDIT | {"states:SendTaskSuccess OriginationStateMachine"},
     "AcceptanceFunction": _APPLICATION_STEP | _AUDIT | {"states:SendTaskSuccess OriginationStateMachine"},
     "FundingReservationFunction": _APPLICATION_STEP | _AUDIT | _POSTS | {"dynamodb:GetItem LedgerTable"},
     "FundingReleaseFunction": {"dynamodb:GetItem ApplicationsTable"} | _AUDIT | _RESOLVES,
@@ -156,6 +156,10 @@ UNRECORDED: dict[str, str] = {
             "DrawdownReleaseFunction",
         )
     },
+    "AcceptanceRequestFunction states:SendTaskSuccess OriginationStateMachine": (
+        "a retried wait for acceptance (after a Lambda error) finds the borrower accepted on the failed attempt's "
+        "token and hands the acceptance over on its own (tests/unit/test_acceptance_steps.py drives it)"
+    ),
     "AuditAnchorFunction s3:ListBucket AuditAnchorBucket": (
         "S3 answers a missing key NoSuchKey rather than AccessDenied only to a role that may list the bucket; the "
         "local stack answers NoSuchKey regardless, so the seal's read of a day not sealed never calls ListBucket"

@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
+from lending.adapters.settings import settings
 from lending.adapters.workflow import resume
 from lending.api import models
 from lending.api.http import borrower_id, language, make_resolver
@@ -19,6 +20,7 @@ from lending.catalogue import load_catalogue
 from lending.funding import load_funding_sources
 from lending.money import Money
 from lending.steps import acceptance, views
+from lending.steps.offer import capped_catalogue
 
 logger = Logger()
 tracer = Tracer()
@@ -32,7 +34,10 @@ app = make_resolver()
     responses={
         200: {"description": "the contract, its figures and the hash that accepting it signs"},
         404: {"description": "no such application of the caller's"},
-        409: {"description": "no offer open for acceptance (not approved yet, or ended), or the offer expired"},
+        409: {
+            "description": "not_awaiting_acceptance (not approved yet, or ended), offer_expired, or "
+            "too_many_contracts (the application keeps 40 variants of the day: accept one of them)"
+        },
         422: {"description": "the amount or term is outside the offer or the product"},
     },
 )
@@ -52,7 +57,7 @@ def get_contract(
         None if amount is None else Money.of(amount),
         term_months,
         applications=applications,
-        catalogue=load_catalogue(),
+        catalogue=capped_catalogue(load_catalogue(), settings().rate_cap_annual),
         sources=load_funding_sources(),
     )
     return views.contract_view(application, contract, language(app))
@@ -65,8 +70,8 @@ def get_contract(
         202: {"description": "accepted: funding and disbursement follow (a line opens)"},
         404: {"description": "no such application of the caller's"},
         409: {
-            "description": "contract_mismatch (not a contract issued for it), offer_expired, already_accepted "
-            "(another contract), or not_awaiting_acceptance"
+            "description": "contract_mismatch (not a contract issued for it today, or no longer current: read it "
+            "again), offer_expired, already_accepted (another contract), or not_awaiting_acceptance"
         },
     },
 )
@@ -85,7 +90,7 @@ def accept(
         applications=stores.applications(),
         audit=stores.audit(),
         resume=resume,
-        catalogue=load_catalogue(),
+        catalogue=capped_catalogue(load_catalogue(), settings().rate_cap_annual),
         sources=load_funding_sources(),
     )
     metrics.add_metric(name="ContractAccepted", unit=MetricUnit.Count, value=1)

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.adapters import stores
+from lending.adapters.workflow import resume
 from lending.steps.acceptance import await_acceptance
 from lending.steps.inputs import AcceptanceStep
 
@@ -27,4 +28,5 @@ def lambda_handler(event: AcceptanceStep, context: LambdaContext) -> dict[str, A
         event.timeout_seconds,
         applications=stores.applications(),
         audit=stores.audit(),
+        resume=resume,
     )

@@ -25,7 +25,7 @@ from lending.pricing import make_offer, penalty_annual_rate
 from lending.rates import format_rate
 
 #: Changes whenever the document's shape or wording changes, so an old hash never matches a new text.
-CONTRACT_VERSION = "2026-12-04.1"
+CONTRACT_VERSION = "2026-12-04.2"
 
 ZH, EN = "zh-CN", "en"
 LANGUAGES = (ZH, EN)
@@ -61,6 +61,17 @@ class Contract:
     @property
     def term_months(self) -> int:
         return int(self.document["term_months"])
+
+
+def largest_instalment(contract: Contract) -> Money:
+    """The largest single payment the contract's schedule asks for (a line's agreement: none)."""
+    return max((Money.of(row["total"]) for row in contract.document["schedule"]), default=Money.ZERO)
+
+
+def line_apr(annual_rate: Decimal, day_count_basis: int) -> Decimal:
+    """A line's APR: interest by the day on a ``day_count_basis`` year, stated monthly, is ``annual_rate`` × 365 /
+    basis over a calendar year (the IRR of drawing and keeping the whole limit, to four places)."""
+    return (annual_rate * 365 / day_count_basis).quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
 
 def canonical_bytes(document: Mapping[str, Any]) -> bytes:
@@ -180,7 +191,7 @@ def _line_terms(product: Product, limit: Money, annual_rate: Decimal) -> dict[st
         (limit.to_decimal() * annual_rate * 365 / product.day_count_basis).quantize(Decimal("0.01"), ROUND_HALF_UP)
     )
     return {
-        "apr": format_rate(annual_rate),
+        "apr": format_rate(line_apr(annual_rate, product.day_count_basis)),
         "total_interest": str(interest),
         "total_fees": "0.00",
         "total_cost_of_credit": str(interest),
@@ -198,6 +209,20 @@ def _percent(rate: str) -> str:
     return f"{(Decimal(rate) * 100).quantize(Decimal('0.01'))}%"
 
 
+#: The products' names in Chinese (the catalogue's are English), by code; an unknown code shows the catalogue's.
+_PRODUCT_ZH = {
+    "business_instalment": "经营性贷款（分期）",
+    "consumer_instalment": "个人消费贷款（分期）",
+    "credit_line": "循环经营授信额度",
+    "startup_plan": "初创企业贷款计划",
+}
+_CONSENT_ZH = {"credit_report": "授权查询征信报告", "data_processing": "同意处理个人信息"}
+_CONSENT_EN = {"credit_report": "your credit report being checked", "data_processing": "your data being processed"}
+_METHOD_EN = {
+    "equal_instalment": "equal instalments",
+    "equal_principal": "equal principal",
+    "interest_only_grace": "interest only during the grace period, then equal instalments",
+}
 _METHOD_ZH = {
     "equal_instalment": "等额本息",
     "equal_principal": "等额本金",
@@ -225,7 +250,7 @@ def _chinese(d: Mapping[str, Any]) -> str:
         + f"借款总成本：{d['total_cost_of_credit']} 元（利息 {d['total_interest']} 元，费用 {d['total_fees']} 元）",
         f"应还总额：{d['total_repayable']} 元",
         "",
-        f"产品：{d['product']['name']}（{d['product']['code']}）",
+        f"产品：{_PRODUCT_ZH.get(d['product']['code'], d['product']['name'])}（{d['product']['code']}）",
         ("授信额度" if line else "借款金额") + f"：{d['amount']} 元，期限 {d['term_months']} 个月",
         f"合同年利率：{_percent(d['annual_rate'])}，按 {d['day_count_basis']} 天计息",
     ]
@@ -247,9 +272,11 @@ def _chinese(d: Mapping[str, Any]) -> str:
         f"提前还款：{_EARLY_ZH[d['early_repayment']]}",
     ]
     if d["funding"]:
-        parts = "、".join(f"{f['partner']}（出资比例 {_percent(f['share'])}）" for f in d["funding"])
-        head.append(f"联合贷款：本笔借款可能由平台与以下合作机构共同出资：{parts}")
-    consent = "、".join(k for k, v in d["consent"].items() if v)
+        parts = "、".join(f"{f['partner']}（出资 {_percent(f['share'])}）" for f in d["funding"])
+        head.append(
+            f"联合贷款：本笔借款可能由平台与以下合作机构之一共同出资，合作机构按所列比例出资，其余由平台出资：{parts}"
+        )
+    consent = "、".join(_CONSENT_ZH.get(k, k) for k, v in d["consent"].items() if v)
     head += [f"您已同意：{consent}", f"本要约有效期至 {d['expires_at']}（UTC）"]
     return "\n".join(head)
 
@@ -271,7 +298,7 @@ def _english(d: Mapping[str, Any]) -> str:
         head.append("Interest accrues daily on the amount drawn only")
     else:
         head += [
-            f"Repayment method: {d['method']}",
+            f"Repayment method: {_METHOD_EN.get(d['method'], d['method'])}",
             f"Fees deducted from the payout: CNY {d['upfront_fee']}; you receive CNY {d['net_disbursement']}",
             f"Schedule (for a payout on {d['issued_on']}; due dates follow the actual payout day):",
             *(
@@ -286,8 +313,11 @@ def _english(d: Mapping[str, Any]) -> str:
         f"Early repayment: {_EARLY_EN[d['early_repayment']]}",
     ]
     if d["funding"]:
-        parts = ", ".join(f"{f['partner']} ({_percent(f['share'])} share)" for f in d["funding"])
-        head.append(f"Co-lending: this loan may be funded jointly by the platform and {parts}")
-    consent = ", ".join(k for k, v in d["consent"].items() if v)
+        parts = "; ".join(f"{f['partner']} ({_percent(f['share'])})" for f in d["funding"])
+        head.append(
+            "Co-lending: this loan may be funded jointly by the platform and one of these partners, the partner "
+            f"funding the share shown and the platform the rest: {parts}"
+        )
+    consent = ", ".join(_CONSENT_EN.get(k, k) for k, v in d["consent"].items() if v)
     head += [f"You consented to: {consent}", f"This offer is open until {d['expires_at']} (UTC)"]
     return "\n".join(head)

@@ -93,15 +93,15 @@ def test_a_smaller_amount_over_a_shorter_term_is_what_is_paid_out_and_booked(
 ) -> None:
     application_id = waiting["smaller"]
     full = client.contract(application_id)
-    contract = client.contract(application_id, query="amount=40000.00&term_months=6")
+    contract = client.contract(application_id, query="amount=20000.00&term_months=6")
     assert contract["sha256"] != full["sha256"]
-    assert (contract["amount"], contract["term_months"], len(contract["schedule"])) == ("40000.00", 6, 6)
+    assert (contract["amount"], contract["term_months"], len(contract["schedule"])) == ("20000.00", 6, 6)
 
     status, accepted = client.accept(application_id, contract["sha256"])
     assert status == 202, accepted
     assert (accepted["contract_sha256"], accepted["amount"], accepted["term_months"]) == (
         contract["sha256"],
-        "40000.00",
+        "20000.00",
         6,
     )
     view = client.wait_for(application_id, TERMINAL, accept=False)
@@ -109,8 +109,10 @@ def test_a_smaller_amount_over_a_shorter_term_is_what_is_paid_out_and_booked(
     assert view["accepted"]["contract_sha256"] == contract["sha256"]
 
     loan = client.call("GET", f"/v1/loans/{view['loan_id']}")[1]
-    assert loan["principal_outstanding"] == "40000.00"
-    assert len(loan["schedule"]) == 6
+    assert loan["principal_outstanding"] == "20000.00"
+    # The booked schedule is the one signed, row for row
+    signed = [(r["due_date"], r["principal"], r["interest"]) for r in contract["schedule"]]
+    assert [(r["due_date"], r["principal"], r["interest"]) for r in loan["schedule"]] == signed
     (payout,) = platform.vendors.payouts.payouts(application_id)
     assert str(payout.amount) == contract["net_disbursement"]
     # The acceptance and its hash are in the audit chain, before the money moved
@@ -126,7 +128,8 @@ def test_a_smaller_amount_over_a_shorter_term_is_what_is_paid_out_and_booked(
 
 def test_an_amount_or_term_outside_the_offer_is_refused_naming_it(client: Client, waiting: dict[str, str]) -> None:
     base = f"/v1/applications/{waiting['conflicts']}/contract"
-    for query in ("amount=30000.01", "term_months=7", "amount=1.00", "amount=12e3", "term_months=x"):
+    # (the full amount over 3 months: each instalment larger than the offer was assessed as affordable)
+    for query in ("amount=30000.01", "term_months=7", "amount=1.00", "amount=12e3", "term_months=x", "term_months=3"):
         status, answer = client.call("GET", f"{base}?{query}")
         assert status == 422, (query, answer)
         assert answer["error"]["code"] in {"invalid_request", "product_rule_violation"}
@@ -137,7 +140,7 @@ def test_a_mismatched_foreign_or_second_acceptance_changes_nothing_and_says_why(
 ) -> None:
     application_id = waiting["conflicts"]
     contract = client.contract(application_id)
-    shorter = client.contract(application_id, query="term_months=3")
+    shorter = client.contract(application_id, query="amount=10000.00&term_months=3")
 
     # A hash never issued for this application
     status, answer = client.accept(application_id, "f" * 64)

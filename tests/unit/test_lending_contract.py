@@ -12,7 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lending.catalogue import load_catalogue
-from lending.contract import EN, ZH, FundingPartner, canonical_bytes, chosen_terms, digest, render
+from lending.contract import (
+    EN,
+    ZH,
+    FundingPartner,
+    canonical_bytes,
+    chosen_terms,
+    digest,
+    largest_instalment,
+    render,
+)
 from lending.errors import ProductRuleViolation
 from lending.money import Money
 
@@ -105,7 +114,8 @@ def test_a_line_agreement_discloses_a_years_full_use_as_its_example_cost() -> No
     basis = CATALOGUE.product("credit_line").day_count_basis
     expected = (Money.of("80000.00").to_decimal() * Decimal("0.12") * 365 / basis).quantize(Decimal("0.01"))
     assert Money.of(document["total_cost_of_credit"]) == Money.of(expected)
-    assert document["apr"] == "0.1200"
+    # Its APR is the rate over a calendar year: interest by the day on a 360-day basis
+    assert document["apr"] == "0.1217"
 
 
 @given(st.integers(min_value=1_000_000, max_value=12_000_000), st.integers(min_value=3, max_value=12))
@@ -126,3 +136,23 @@ def test_the_offer_as_it_stands_is_taken_when_nothing_is_asked_and_a_line_keeps_
     line = _application("credit_line", "80000.00")["offer"]
     with pytest.raises(ProductRuleViolation):
         chosen_terms(line, CATALOGUE.product("credit_line"), None, 6)
+
+
+def test_less_of_the_offer_over_a_shorter_term_is_measured_by_its_largest_instalment() -> None:
+    whole = _render(_application())
+    shorter = _render(_application(), months=6)
+    smaller = _render(_application(), amount="50000.00", months=6)
+    assert largest_instalment(shorter) > largest_instalment(whole) > largest_instalment(smaller)
+    assert largest_instalment(_render(_application("credit_line", "80000.00"), amount="80000.00")) == Money.ZERO
+
+
+def test_the_texts_name_things_in_their_own_language() -> None:
+    contract = _render(_application())
+    assert "经营性贷款" in contract.text(ZH)
+    assert "授权查询征信报告" in contract.text(ZH)
+    assert "credit_report" not in contract.text(ZH)
+    assert "credit_report" not in contract.text(EN)
+    assert "Repayment method: equal instalments" in contract.text(EN)
+    # A co-lent loan is funded by the platform and one partner, never by all of them
+    assert "one of these partners" in contract.text(EN)
+    assert "之一" in contract.text(ZH)

@@ -181,10 +181,33 @@ class ApplicationRepository:
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             current = self.get(application_id)
-            if current.get("status") == Status.APPROVED.value and not current.get("accepted"):
-                raise TooManyContracts(
-                    f"application {application_id} has {MAX_CONTRACTS} contract variants already; accept one of them"
-                ) from None
+            if current.get("status") != Status.APPROVED.value or current.get("accepted"):
+                raise NotAwaitingAcceptance(f"application {application_id} is not waiting for acceptance") from None
+            self._keep_the_days_contracts(application_id, current.get("contracts") or {}, sha256, terms)
+
+    def _keep_the_days_contracts(
+        self, application_id: str, kept: Mapping[str, Any], sha256: str, terms: Mapping[str, Any]
+    ) -> None:
+        """Full: drop the variants issued on earlier days (none of them can be accepted any more) to keep this one;
+        TooManyContracts when the day's own fill the item's share."""
+        today = {k: v for k, v in kept.items() if v.get("issued_on") == terms["issued_on"]}
+        if len(today) >= MAX_CONTRACTS:
+            raise TooManyContracts(
+                f"application {application_id} has {MAX_CONTRACTS} contract variants today; accept one of them"
+            )
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=_to_item({"application_id": application_id}),
+                UpdateExpression="SET contracts = :contracts",
+                # Protects the offer's end, as issuing does.
+                ConditionExpression="#status = :approved AND attribute_not_exists(accepted)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_to_item(
+                    {":contracts": {**today, sha256: dict(terms)}, ":approved": Status.APPROVED.value}
+                ),
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
             raise NotAwaitingAcceptance(f"application {application_id} is not waiting for acceptance") from None
 
     def record_acceptance(self, application_id: str, sha256: str, accepted: Mapping[str, Any]) -> bool:
@@ -201,6 +224,25 @@ class ApplicationRepository:
                 "attribute_exists(contracts.#sha)",
                 ExpressionAttributeNames={"#sha": sha256, "#status": "status"},
                 ExpressionAttributeValues=_to_item({":accepted": dict(accepted), ":approved": Status.APPROVED.value}),
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def withdraw_acceptance(self, application_id: str, sha256: str) -> bool:
+        """Remove an acceptance the workflow never took up (its deadline passed first); False when there is none of
+        that contract to remove."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=_to_item({"application_id": application_id}),
+                UpdateExpression="REMOVE accepted",
+                # Protects an acceptance the workflow took up (funded, paid out, booked) from ever being removed.
+                ConditionExpression="accepted.contract_sha256 = :sha AND #status IN (:approved, :expired)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_to_item(
+                    {":sha": sha256, ":approved": Status.APPROVED.value, ":expired": Status.EXPIRED.value}
+                ),
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return False

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,34 +18,61 @@ from lending import clock
 from lending.audit import rfc3339_utc
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
-from lending.contract import Contract, FundingPartner, chosen_terms, render
-from lending.errors import AlreadyAccepted, ContractMismatch, NotAwaitingAcceptance, OfferExpired
+from lending.contract import (
+    Contract,
+    FundingPartner,
+    canonical_bytes,
+    chosen_terms,
+    digest,
+    largest_instalment,
+    render,
+)
+from lending.errors import (
+    AlreadyAccepted,
+    ContractMismatch,
+    NotAwaitingAcceptance,
+    OfferExpired,
+    ProductRuleViolation,
+)
 from lending.funding import FundingSources
 from lending.money import Money
 from lending.origination import Status
 from lending.steps.ports import Applications, Audit, Resume
 
-#: Statuses after an acceptance, in which the accepted contract is still shown and a repeat of it still answers.
-_AFTER_ACCEPTANCE = frozenset({Status.APPROVED, Status.DISBURSING, Status.DISBURSED, Status.LINE_OPENED, Status.FAILED})
+#: Statuses after an acceptance the workflow took up: the accepted contract is still shown, a repeat still answers.
+_AFTER_ACCEPTANCE = frozenset({Status.DISBURSING, Status.DISBURSED, Status.LINE_OPENED, Status.FAILED})
 
 
 def await_acceptance(
-    application_id: str, task_token: str, timeout_seconds: int, *, applications: Applications, audit: Audit
+    application_id: str,
+    task_token: str,
+    timeout_seconds: int,
+    *,
+    applications: Applications,
+    audit: Audit,
+    resume: Resume,
 ) -> dict[str, str]:
     """Open the priced offer for acceptance until ``timeout_seconds`` from now (the workflow's own timeout on this
-    state), keeping the token the acceptance resumes. A retry keeps the first deadline and the contracts issued."""
+    state), keeping the token the acceptance resumes. A retry keeps the first deadline and the contracts issued;
+    a retry after the borrower accepted (on the token of the attempt that failed) hands this attempt the
+    acceptance at once, so an acceptance is never left waiting for a token nobody holds."""
     now = clock.now()
     application = applications.get(application_id)
     offer = dict(application["offer"])
     first = "expires_at" not in offer
     if first:
-        offer["expires_at"] = rfc3339_utc(now + timedelta(seconds=timeout_seconds))
+        # A little before the workflow's own timeout (which runs from the state's entry, before this step ran), so
+        # that an acceptance in time always finds the workflow still waiting.
+        margin = min(60, timeout_seconds // 10)
+        offer["expires_at"] = rfc3339_utc(now + timedelta(seconds=timeout_seconds - margin))
     updates: dict[str, Any] = {"offer": offer, "acceptance_task_token": task_token}
     if "contracts" not in application:
         updates["contracts"] = {}
-    applications.move(application_id, Status.APPROVED, updates)
+    current = applications.move(application_id, Status.APPROVED, updates)
     if first:
         audit.append(application_id, "offer_awaiting_acceptance", now, {"expires_at": offer["expires_at"]})
+    if current.get("accepted"):
+        resume(task_token, {"contract_sha256": current["accepted"]["contract_sha256"]})
     return {"application_id": application_id, "status": Status.APPROVED.value}
 
 
@@ -62,7 +90,7 @@ def _expired(application: dict[str, Any], now: datetime) -> bool:
 def _rebuild(
     application: dict[str, Any], terms: dict[str, Any], catalogue: Catalogue, sources: FundingSources
 ) -> Contract:
-    """The contract an issued entry describes, exactly as it was issued."""
+    """The contract an issued entry describes, as the code and data of today render it."""
     return render(
         application,
         catalogue,
@@ -74,6 +102,12 @@ def _rebuild(
     )
 
 
+def accepted_contract(application: dict[str, Any]) -> Contract:
+    """The very document the borrower accepted, as kept with the acceptance."""
+    document = json.loads(application["accepted"]["document"])
+    return Contract(document, digest(document))
+
+
 def issue_contract(
     application: dict[str, Any],
     amount: Money | None,
@@ -83,22 +117,32 @@ def issue_contract(
     catalogue: Catalogue,
     sources: FundingSources,
 ) -> Contract:
-    """The contract for the offer (or less of it) as of today; once accepted, the accepted one whatever is asked."""
-    accepted = application.get("accepted")
-    if accepted and application["status"] in _AFTER_ACCEPTANCE:
-        return _rebuild(application, application["contracts"][accepted["contract_sha256"]], catalogue, sources)
+    """The contract for the offer (or less of it) as of today; once accepted, the accepted one whatever is asked.
+
+    Less of the offer never asks a larger instalment than the offer as it stands, which the decision assessed as
+    affordable (a shorter term at the full limit would)."""
+    if application.get("accepted"):
+        return accepted_contract(application)
+    application_id = application["application_id"]
     offer = application.get("offer") or {}
-    if application["status"] != Status.APPROVED.value or "expires_at" not in offer:
-        if _expired(application, clock.now()):
-            raise OfferExpired(f"the offer of application {application['application_id']} has expired")
-        raise NotAwaitingAcceptance(f"application {application['application_id']} has no offer open for acceptance")
     if _expired(application, clock.now()):
-        raise OfferExpired(f"the offer of application {application['application_id']} expired at {offer['expires_at']}")
+        raise OfferExpired(f"the offer of application {application_id} has expired")
+    if application["status"] != Status.APPROVED.value or "expires_at" not in offer:
+        raise NotAwaitingAcceptance(f"application {application_id} has no offer open for acceptance")
+    today = business_date().isoformat()
     amount, term = chosen_terms(offer, catalogue.product(offer["product"]), amount, term_months)
-    terms = {"amount": str(amount), "term_months": term, "issued_on": business_date().isoformat()}
+    terms = {"amount": str(amount), "term_months": term, "issued_on": today}
     contract = _rebuild(application, terms, catalogue, sources)
+    if term != int(offer["term_months"]):
+        whole = {"amount": offer["limit"], "term_months": int(offer["term_months"]), "issued_on": today}
+        assessed = largest_instalment(_rebuild(application, whole, catalogue, sources))
+        if largest_instalment(contract) > assessed:
+            raise ProductRuleViolation(
+                f"over {term} months an instalment would be {largest_instalment(contract)}, more than the "
+                f"{assessed} the offer was assessed as affordable; take a smaller amount or a longer term"
+            )
     if contract.sha256 not in application.get("contracts", {}):
-        applications.issue_contract(application["application_id"], contract.sha256, terms)
+        applications.issue_contract(application_id, contract.sha256, terms)
     return contract
 
 
@@ -113,13 +157,17 @@ def accept(
     catalogue: Catalogue,
     sources: FundingSources,
 ) -> dict[str, Any]:
-    """Accept exactly the issued contract ``contract_sha256``: once, before the offer's deadline; the same
-    acceptance again answers as the first did, another one is AlreadyAccepted."""
+    """Accept exactly the issued contract ``contract_sha256``: once, on the day it was issued, before the offer's
+    deadline; the same acceptance again answers as the first did, another one is AlreadyAccepted.
+
+    The acceptance is recorded (with the document itself), audited, then hands the workflow its result. A workflow
+    whose own deadline passed first refuses the result: the acceptance lapses (removed, audited) and the answer is
+    offer_expired. A resume that failed otherwise is made again by the repeat, which the borrower's retry is.
+    """
     now = clock.now()
     application = applications.get_owned(application_id, borrower_id)
-    previous = application.get("accepted")
-    if previous:
-        return _repeat(application, previous, contract_sha256)
+    if application.get("accepted"):
+        return _repeat(application, contract_sha256, audit=audit, applications=applications, resume=resume)
     if _expired(application, now):
         raise OfferExpired(f"the offer of application {application_id} has expired")
     if application["status"] != Status.APPROVED.value or "acceptance_task_token" not in application:
@@ -128,6 +176,9 @@ def accept(
     if terms is None:
         raise ContractMismatch(f"{contract_sha256} is not a contract issued for application {application_id}")
     contract = _rebuild(application, dict(terms), catalogue, sources)
+    if terms["issued_on"] != business_date().isoformat() or contract.sha256 != contract_sha256:
+        # Issued on another day (its schedule starts then), or the terms behind it changed since: read it again.
+        raise ContractMismatch(f"contract {contract_sha256} is no longer current; read the contract again")
     document = contract.document
     accepted = {
         "contract_sha256": contract_sha256,
@@ -135,14 +186,16 @@ def accept(
         "accepted_at": rfc3339_utc(now),
         "amount": document["amount"],
         "term_months": document["term_months"],
+        "issued_on": document["issued_on"],
         "apr": document["apr"],
         "total_cost_of_credit": document["total_cost_of_credit"],
         "net_disbursement": document["net_disbursement"],
+        "document": canonical_bytes(document).decode(),
     }
     if not applications.record_acceptance(application_id, contract_sha256, accepted):
         current = applications.get(application_id)
         if current.get("accepted"):
-            return _repeat(current, current["accepted"], contract_sha256)
+            return _repeat(current, contract_sha256, audit=audit, applications=applications, resume=resume)
         raise OfferExpired(f"the offer of application {application_id} is no longer open")
     audit.append(
         application_id,
@@ -150,15 +203,53 @@ def accept(
         now,
         {"contract_sha256": contract_sha256, "amount": accepted["amount"], "term_months": accepted["term_months"]},
     )
-    if not resume(application["acceptance_task_token"], {"contract_sha256": contract_sha256}):
-        # The workflow's own deadline passed between our check and the resume: it ends the application EXPIRED.
-        raise OfferExpired(f"the offer of application {application_id} expired before it could be accepted")
+    _hand_over(application, accepted, audit=audit, applications=applications, resume=resume)
     return _answer(application_id, accepted)
 
 
-def _repeat(application: dict[str, Any], previous: dict[str, Any], contract_sha256: str) -> dict[str, Any]:
+def _hand_over(
+    application: dict[str, Any],
+    accepted: dict[str, Any],
+    *,
+    audit: Audit,
+    applications: Applications,
+    resume: Resume,
+) -> None:
+    """Resume the waiting workflow with the acceptance. When the token is refused: past the deadline, the workflow
+    has expired the offer and the acceptance lapses; otherwise a retried wait holds a newer token (and takes up an
+    acceptance it finds on its own), which is resumed instead."""
+    application_id = application["application_id"]
+    result = {"contract_sha256": accepted["contract_sha256"]}
+    token = application["acceptance_task_token"]
+    if resume(token, result):
+        return
+    current = applications.get(application_id)
+    if _expired(current, clock.now()):
+        if applications.withdraw_acceptance(application_id, accepted["contract_sha256"]):
+            audit.append(application_id, "contract_acceptance_lapsed", clock.now(), {"reason": "offer_expired"})
+        raise OfferExpired(f"the offer of application {application_id} expired before it could be accepted")
+    fresh = current.get("acceptance_task_token")
+    if fresh and fresh != token:
+        resume(fresh, result)
+
+
+def _repeat(
+    application: dict[str, Any],
+    contract_sha256: str,
+    *,
+    audit: Audit,
+    applications: Applications,
+    resume: Resume,
+) -> dict[str, Any]:
+    """The same acceptance again: the first answer once the workflow took it up; while it still waits (a resume
+    that failed), the resume made again."""
+    previous = application["accepted"]
     if previous["contract_sha256"] != contract_sha256:
         raise AlreadyAccepted(f"application {application['application_id']} accepted another contract")
+    if application["status"] == Status.APPROVED.value:
+        _hand_over(application, previous, audit=audit, applications=applications, resume=resume)
+    elif application["status"] not in _AFTER_ACCEPTANCE:
+        raise OfferExpired(f"the offer of application {application['application_id']} has expired")
     return _answer(application["application_id"], previous)
 
 

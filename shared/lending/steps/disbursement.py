@@ -149,13 +149,16 @@ def book(
         audit.append(application_id, "line_opened", now, {"loan_id": loan_id, "limit": str(amount)})
         return {"loan_id": loan_id, "status": Status.LINE_OPENED.value}
     principal = amount
+    # The schedule the borrower signed: it starts on the day the contract was issued (and accepted), which is the
+    # payout's day but for an acceptance in a day's last seconds.
+    signed_on = application["accepted"].get("issued_on")
     priced = make_offer(
         catalogue,
         product.code,
         principal,
         term_months,
         Method(offer["method"]),
-        today,
+        date.fromisoformat(signed_on) if signed_on else today,
         Decimal(offer["annual_rate"]),
     )
     funding = application["funding"]

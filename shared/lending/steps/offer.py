@@ -12,6 +12,7 @@ from typing import Any
 from lending import clock
 from lending.calendar import business_date
 from lending.catalogue import Catalogue, Method, RateCap
+from lending.contract import line_apr
 from lending.errors import LendingError, OfferRefused
 from lending.money import Money
 from lending.origination import Status
@@ -53,9 +54,10 @@ def price_offer(
     }
     try:
         if product.kind == "revolving":
-            if annual_rate > catalogue.rate_cap.annual_rate:
-                raise OfferRefused(f"annual rate {format_rate(annual_rate)} is above the cap")
-            offer |= {"apr": format_rate(annual_rate), "effective_annual_rate": None, "method": None}
+            apr = line_apr(annual_rate, product.day_count_basis)
+            if annual_rate > catalogue.rate_cap.annual_rate or apr > catalogue.rate_cap.annual_rate:
+                raise OfferRefused(f"annual rate {format_rate(annual_rate)} (APR {format_rate(apr)}) is above the cap")
+            offer |= {"apr": format_rate(apr), "effective_annual_rate": None, "method": None}
         else:
             priced: Offer = make_offer(
                 catalogue,

@@ -50,6 +50,20 @@ def test_an_application_keeps_a_bounded_number_of_contract_variants(applications
         applications.issue_contract("app-1", "f" * 64, TERMS)
     applications.issue_contract("app-1", f"{0:064x}", {**TERMS, "term_months": 0})  # one kept may be shown again
     assert len(applications.get("app-1")["contracts"]) == MAX_CONTRACTS
+    # The next day, the earlier day's variants (none of which can be accepted any more) make room
+    applications.issue_contract("app-1", "e" * 64, {**TERMS, "issued_on": "2024-03-07"})
+    assert applications.get("app-1")["contracts"] == {"e" * 64: {**TERMS, "issued_on": "2024-03-07"}}
+
+
+def test_an_acceptance_the_workflow_never_took_up_is_withdrawn_once_and_only_it(
+    applications: ApplicationRepository,
+) -> None:
+    applications.issue_contract("app-1", "a" * 64, TERMS)
+    assert applications.record_acceptance("app-1", "a" * 64, {"contract_sha256": "a" * 64}) is True
+    assert applications.withdraw_acceptance("app-1", "b" * 64) is False
+    assert applications.withdraw_acceptance("app-1", "a" * 64) is True
+    assert applications.withdraw_acceptance("app-1", "a" * 64) is False
+    assert "accepted" not in applications.get("app-1")
 
 
 def test_no_contract_is_issued_or_accepted_outside_the_offers_wait(applications: ApplicationRepository) -> None:
