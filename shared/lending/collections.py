@@ -83,6 +83,12 @@ def due_reference(loan_id: str, due_date: date) -> str:
     return f"{loan_id}/due/{due_date.isoformat()}"
 
 
+def app_reference(loan_id: str, amount: Money) -> str:
+    """The provider's reference of an amount the borrower repays from the app: tapping "repay" again for the same
+    amount after a failure is the retry of that amount."""
+    return f"{loan_id}/app/{amount}"
+
+
 def check_retry_days(days: Sequence[int]) -> tuple[int, ...]:
     """Retry days as a product may set them: strictly increasing, from 1 to 30 days after the due date."""
     found = tuple(days)

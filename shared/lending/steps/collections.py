@@ -28,6 +28,7 @@ from lending.collections import (
     Attempt,
     RepaymentSource,
     RepaymentStatus,
+    app_reference,
     app_repayment_id,
     attempt_on,
     collection_key,
@@ -185,7 +186,7 @@ def request_app_repayment(
                 "status": RepaymentStatus.PENDING.value,
                 "requested_at": moment(now),
                 "collection_key": collection_key(repayment_id),
-                "reference": repayment_id,
+                "reference": app_reference(loan_id, amount),
             }
         )
     record = _ask(
