@@ -8,7 +8,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("domain", "scoring", "platform", "cold", "servicing")
+BENCHMARKS = ("domain", "scoring", "platform", "cold", "servicing", "collections")
 
 
 def main(argv: list[str] | None = None) -> int:
