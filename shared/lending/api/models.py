@@ -299,7 +299,6 @@ class PaymentReceipt(BaseModel):
     status: Literal["applied", "duplicate", "parked", "failed"]
     loan_status: str | None = None
     reason: str | None = None
-    repayment_id: str | None = None
 
 
 class DrawdownRequest(_Body):
