@@ -211,6 +211,14 @@ def test_a_notice_for_a_repayment_never_asked_for_is_parked(client: Client, coll
     )
     assert (status, receipt["status"]) == (200, "parked"), receipt
     assert _loan(client, collected)["principal_outstanding"] == before["principal_outstanding"]
+    # And a collection's notice without its outcome is refused, naming the field
+    half = json.loads(body)
+    del half["status"]
+    raw = json.dumps({**half, "event_id": "collections-unknown-2"}).encode()
+    status, refused = client.call(
+        "POST", "/v1/webhooks/payments", raw, token=None, headers={SIGNATURE_HEADER: sign(key, raw, int(time.time()))}
+    )
+    assert status == 422, refused
 
 
 def test_the_list_shows_every_source_newest_first(client: Client, collected: str) -> None:
