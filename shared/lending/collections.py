@@ -89,14 +89,6 @@ def app_reference(loan_id: str, amount: Money) -> str:
     return f"{loan_id}/app/{amount}"
 
 
-def check_retry_days(days: Sequence[int]) -> tuple[int, ...]:
-    """Retry days as a product may set them: strictly increasing, from 1 to 30 days after the due date."""
-    found = tuple(days)
-    if any(day < 1 or day > 30 for day in found) or list(found) != sorted(set(found)):
-        raise ValueError("retry days are strictly increasing whole days from 1 to 30 after the due date")
-    return found
-
-
 def amount_due(position: Position, on: date) -> Money:
     """What is due on ``on``: every unpaid part of the rows due by then, and the penalty, less the credit held."""
     rows = [row for row in position.schedule if row.due_date <= on and not row.paid]

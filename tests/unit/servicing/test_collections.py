@@ -4,25 +4,26 @@ collection happen once, and the steps (app repayment, webhook settlement, the au
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from importlib import resources
 from typing import Any
 
 import pytest
 
-from lending.catalogue import Catalogue
+from lending.catalogue import Catalogue, parse_catalogue
 from lending.collections import (
     ReminderKind,
     amount_due,
     app_repayment_id,
     attempt_on,
     auto_debit_repayment_id,
-    check_retry_days,
     collection_key,
     reminders_on,
 )
-from lending.errors import CollectionUnavailable, ExceedsPayoff, IdempotencyConflict, LoanNotFound
+from lending.errors import CatalogueError, CollectionUnavailable, ExceedsPayoff, IdempotencyConflict, LoanNotFound
 from lending.money import Money
 from lending.servicing import EventKind, LoanTerms, Position, ServicingEvent, replay
 from lending.steps.collections import (
@@ -124,10 +125,14 @@ def test_keys_are_one_per_loan_due_date_and_attempt() -> None:
         auto_debit_repayment_id("L-1", due, -1)
 
 
-@pytest.mark.parametrize("days", [(0, 1), (3, 1), (1, 1, 2), (31,)])
-def test_retry_days_must_be_increasing_within_a_month(days: tuple[int, ...]) -> None:
-    with pytest.raises(ValueError, match="retry days"):
-        check_retry_days(days)
+@pytest.mark.parametrize("days", [[0, 1], [3, 1], [1, 1, 2], [31]])
+def test_retry_days_must_be_increasing_within_a_month(days: list[int]) -> None:
+    # Given the shipped catalogue with one product's retry days changed
+    document = json.loads(resources.files("lending").joinpath("data/catalogue.json").read_text())
+    document["products"]["business_instalment"]["collection_retry_days"] = days
+    # Then it does not load
+    with pytest.raises(CatalogueError, match="retry days"):
+        parse_catalogue(json.dumps(document))
 
 
 def test_the_catalogue_gives_every_product_the_default_retry_days(catalogue: Catalogue) -> None:
