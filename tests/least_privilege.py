@@ -30,6 +30,7 @@ WORKFLOW_FUNCTIONS = [
     "DecisionFunction",
     "UnderwriterReferralFunction",
     "OfferPricingFunction",
+    "AcceptanceRequestFunction",
     "FundingReservationFunction",
     "FundingReleaseFunction",
     "DisbursementFunction",
@@ -60,6 +61,8 @@ NAMES: dict[str, str] = {
     "PaymentsWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/payments-webhook-Ef34Gh",
     "BorrowerNotificationsTopic.TopicName": "lending-borrower-notifications-dev",
     "LendingEventBus": "lending-events-dev",
+    "AuditAnchorBucket": "lending-audit-anchors-123456789012-ap-east-1-dev",
+    "AuditAnchorBucket.Arn": "arn:aws:s3:::lending-audit-anchors-123456789012-ap-east-1-dev",
     **{name: f"lending-local-{name}" for name in WORKFLOW_FUNCTIONS},
 }
 NAMES.update({f"{t}.Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NAMES[t]}" for t in TABLES})
@@ -103,6 +106,8 @@ USES: dict[str, set[str]] = {
     | _AUDIT
     | {"dynamodb:Query ApplicationsTable/index/ReviewQueue", "states:SendTaskSuccess OriginationStateMachine"},
     "OfferPricingFunction": _APPLICATION_STEP | _AUDIT,
+    "AcceptanceRequestFunction": _APPLICATION_STEP | _AUDIT,
+    "AcceptanceFunction": _APPLICATION_STEP | _AUDIT | {"states:SendTaskSuccess OriginationStateMachine"},
     "FundingReservationFunction": _APPLICATION_STEP | _AUDIT | _POSTS | {"dynamodb:GetItem LedgerTable"},
     "FundingReleaseFunction": {"dynamodb:GetItem ApplicationsTable"} | _AUDIT | _RESOLVES,
     "DisbursementFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
@@ -123,6 +128,14 @@ USES: dict[str, set[str]] = {
     | _AUDIT
     | _POSTS
     | {"dynamodb:Query LoansTable/index/DueLoans", "events:PutEvents LendingEventBus"},
+    "AuditAnchorFunction": {
+        "dynamodb:Query AuditTable/index/AuditChains",
+        "dynamodb:Query AuditTable",
+        "dynamodb:PutItem AuditTable[ANCHOR#*]",
+        "s3:PutObject AuditAnchorBucket/anchors/*",
+        "s3:GetObject AuditAnchorBucket/anchors/*",
+        "s3:ListBucket AuditAnchorBucket",
+    },
     "ReadApiFunction": {
         "dynamodb:GetItem ApplicationsTable",
         "dynamodb:GetItem LoansTable",
@@ -168,6 +181,10 @@ UNRECORDED: dict[str, str] = {
             "DrawdownReleaseFunction",
         )
     },
+    "AuditAnchorFunction s3:ListBucket AuditAnchorBucket": (
+        "S3 answers a missing key NoSuchKey rather than AccessDenied only to a role that may list the bucket; the "
+        "local stack answers NoSuchKey regardless, so the seal's read of a day not sealed never calls ListBucket"
+    ),
     "ApplicationIntakeFunction dynamodb:DeleteItem IdempotencyTable": (
         "Powertools idempotency deletes the in-progress record when the handler raises, so a retry may run"
     ),
@@ -186,7 +203,11 @@ def _last_segment(value: str) -> str:
 
 
 def resource_label(resource: str, names: Mapping[str, str]) -> str:
-    """The template's logical id for a resource ARN (``/index/<name>`` kept; a Lambda qualifier ``:*`` dropped)."""
+    """The template's logical id for a resource ARN (``/index/<name>`` kept, an S3 object path kept after the
+    bucket's; a Lambda qualifier ``:*`` dropped)."""
+    if resource.startswith("arn:aws:s3:::") and "/" in resource:
+        bucket, _, path = resource.partition("/")
+        return f"{resource_label(bucket, names)}/{path}"
     base, _, index = resource.partition("/index/")
     base = base.removesuffix(":*")
     for key, value in names.items():

@@ -38,7 +38,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qsl
 
-from infra.bench.platform import _application, _request
+from infra.bench.platform import _application, _request, accept_open_offer
 from infra.local.platform import LocalPlatform, running_platform
 from infra.local.template import ROOT, FunctionSpec, functions, load_template, table_definitions
 
@@ -270,6 +270,8 @@ def _wait(platform: LocalPlatform, application_id: str, token: str, statuses: se
     view: dict[str, Any] = {}
     while time.monotonic() < deadline:
         view = _request(f"{platform.api_url}/v1/applications/{application_id}", token)
+        if "APPROVED" not in statuses:
+            accept_open_offer(platform.api_url, token, view)
         if view["status"] in statuses:
             return view
         if view["status"] in ("DECLINED", "FAILED", "EXPIRED"):

@@ -1,7 +1,8 @@
 """The platform's goals (issue 4): application to DISBURSED on the local stack, and the AWS calls (and their list
 price) per originated loan. A function's cold start is :mod:`infra.bench.cold`'s.
 
-- Origination: wall time from ``POST /v1/applications`` to ``DISBURSED`` over HTTP, sandbox vendors included,
+- Origination: wall time from ``POST /v1/applications`` to ``DISBURSED`` over HTTP, the borrower reading the
+  contract and accepting it included (as soon as the offer opens), sandbox vendors included,
   after one warm-up loan; how it splits between the functions that ran (their in-process durations) and the rest
   (Step Functions hand-offs, vendor round trips, the identity vendor's callback delay, polling).
 - Calls: every AWS API call the stack makes for one loan, by service and operation, plus its state transitions,
@@ -81,11 +82,24 @@ def _request(url: str, token: str, method: str = "GET", body: Any = None, key: s
         return json.loads(response.read())
 
 
+def accept_open_offer(api: str, token: str, view: dict[str, Any]) -> None:
+    """As the borrower's app does once the offer is open: read the contract as it stands and accept it."""
+    if view["status"] != "APPROVED" or not (view.get("offer") or {}).get("expires_at") or view.get("accepted"):
+        return
+    application_id = view["application_id"]
+    contract = _request(f"{api}/v1/applications/{application_id}/contract", token)
+    body = {"contract_sha256": contract["sha256"]}
+    _request(f"{api}/v1/applications/{application_id}/acceptance", token, "POST", body, f"accept-{application_id}")
+
+
 def _originate(api: str, token: str, key: str) -> tuple[str, float]:
+    """Apply, accept the contract once it is offered, and wait for the payout: what the borrower waits for."""
     started = time.perf_counter()
     application_id = _request(f"{api}/v1/applications", token, "POST", _application(key), key)["application_id"]
     while True:
-        status = _request(f"{api}/v1/applications/{application_id}", token)["status"]
+        view = _request(f"{api}/v1/applications/{application_id}", token)
+        accept_open_offer(api, token, view)
+        status = view["status"]
         if status in {"DISBURSED", "DECLINED", "FAILED", "EXPIRED"}:
             if status != "DISBURSED":
                 raise AssertionError(f"the benchmark loan ended {status}")

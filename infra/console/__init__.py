@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The command tree: every subcommand registers its arguments here."""
-    from infra.console import demo, model, operations, quote, score, simulate
+    from infra.console import audit, demo, model, operations, quote, score, simulate
 
     parser = _Parser(prog="lending", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(commands)
     operations.register(commands)
     simulate.register(commands)
+    audit.register(commands)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""``lending demo``: one borrower through apply → verify → decide → disburse, against the running local stack.
+"""``lending demo``: one borrower through apply → verify → decide → accept the contract → disburse, against the
+running local stack.
 
 Start the stack first (``make run``); the demo reads ``.local/stack.json`` for the URL and a sandbox token.
 """
@@ -42,6 +43,23 @@ def _call(url: str, token: str, method: str = "GET", body: Any = None, headers: 
         raise ValueError(f"{method} {url}: {error.code} {error.read().decode()}") from None
 
 
+def _accept(api: str, token: str, application_id: str, started: float) -> None:
+    """Read the contract for the offer as it stands and accept exactly it; say what was accepted."""
+    contract = _call(f"{api}/v1/applications/{application_id}/contract", token, headers={"Accept-Language": "en"})
+    _call(
+        f"{api}/v1/applications/{application_id}/acceptance",
+        token,
+        "POST",
+        {"contract_sha256": contract["sha256"]},
+        {"Idempotency-Key": f"demo-accept-{application_id}"},
+    )
+    print(
+        f"{time.monotonic() - started:6.2f}s  {'accepted':<17} {contract['amount']} CNY over "
+        f"{contract['term_months']} months: APR {contract['apr']}, total cost of credit "
+        f"{contract['total_cost_of_credit']} CNY (contract {contract['sha256'][:16]}…)"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from infra.console import UsageError
     from lending.prc_id import make_id_number
@@ -83,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
             print()
         if seen in TERMINAL:
             break
+        if seen == "APPROVED" and (view.get("offer") or {}).get("expires_at") and not view.get("accepted"):
+            _accept(api, token, application_id, started)
         time.sleep(0.2)
     if view.get("loan_id"):
         loan = _call(f"{api}/v1/loans/{view['loan_id']}", token)

@@ -31,7 +31,7 @@ from infra.local.vendors import SandboxVendors
 
 #: Deadlines are days in AWS; in ``make run`` seconds, so every sandbox outcome shows within a minute. (The
 #: end-to-end tests keep AWS's days wherever a deadline must not pass, and these seconds where one must.)
-LOCAL_DEADLINES = {"IdentityTimeoutSeconds": "20", "ReviewTimeoutSeconds": "45"}
+LOCAL_DEADLINES = {"IdentityTimeoutSeconds": "20", "ReviewTimeoutSeconds": "45", "AcceptanceTimeoutSeconds": "45"}
 #: Each user's groups; a user whose group the template's pool does not have is left out (and so is its token).
 SANDBOX_USERS = {
     "borrower": ("borrower@example.com", ()),

@@ -9,6 +9,10 @@ adjustment and why); this module deploys it:
   them are replaced by the physical values.
 - the stack itself through moto's CloudFormation, then each state machine through the Step Functions API (moto's
   executing backend) with the definition and role the stack resolved.
+- S3 buckets: moto's CloudFormation creates a bucket with its encryption and tags only, so what else the template
+  declares of it is applied through the S3 API once the stack exists: versioning, ownership controls, the public
+  access block, and Object Lock with its default retention (moto accepts it on a new, versioned bucket). Bucket
+  policies are left out (:data:`infra.local.translation.LEFT_OUT` says why).
 - moto started with the local stack's four hooks (:mod:`infra.local.hooks`) and IAM weighed on every call
   (:mod:`infra.local.iam_audit`).
 """
@@ -168,6 +172,7 @@ class LocalDeployer:
         summaries = client.list_stack_resources(StackName=STACK_NAME)["StackResourceSummaries"]
         stack.physical_ids.update({s["LogicalResourceId"]: s["PhysicalResourceId"] for s in summaries})
         stack.outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+        self._configure_buckets(template, resolver, stack)
         kinds = {logical: cfn["Resources"][logical]["Properties"].get("StateMachineType") for logical in machines}
         self._create_state_machines({logical: kind or "STANDARD" for logical, kind in kinds.items()}, stack)
         runtime.bind({logical: stack.physical_ids[logical] for logical in specs if logical in stack.physical_ids})
@@ -187,6 +192,38 @@ class LocalDeployer:
                 roleArn=stack.outputs.pop(MACHINE_OUTPUT.format(logical_id, "Role")),
                 type=machine_type,
             )
+
+    def _configure_buckets(self, template: dict[str, Any], resolver: _Resolver, stack: DeployedStack) -> None:
+        """What moto's CloudFormation skips of the template's buckets, through the S3 API (see the module doc)."""
+        import boto3
+
+        s3 = boto3.client("s3", region_name=self.region)
+        resources: dict[str, Any] = template["Resources"]
+        buckets = [logical for logical, r in resources.items() if r["Type"] == "AWS::S3::Bucket"]
+        for logical in buckets:
+            resolver.values[logical] = stack.physical_ids[logical]
+            resolver.attributes[(logical, "Arn")] = f"arn:aws:s3:::{stack.physical_ids[logical]}"
+        for logical in buckets:
+            name = stack.physical_ids[logical]
+            properties = resolver.resolve(resources[logical].get("Properties", {}))
+            if "VersioningConfiguration" in properties:
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=properties["VersioningConfiguration"])
+            if "OwnershipControls" in properties:
+                s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=properties["OwnershipControls"])
+            if "PublicAccessBlockConfiguration" in properties:
+                s3.put_public_access_block(
+                    Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+                )
+            lock = properties.get("ObjectLockConfiguration")
+            if properties.get("ObjectLockEnabled") and lock:
+                retention = lock["Rule"]["DefaultRetention"]
+                s3.put_object_lock_configuration(
+                    Bucket=name,
+                    ObjectLockConfiguration={
+                        "ObjectLockEnabled": "Enabled",
+                        "Rule": {"DefaultRetention": {"Mode": retention["Mode"], "Days": int(retention["Days"])}},
+                    },
+                )
 
     def _package_code(self, s3: Any, template: dict[str, Any]) -> None:
         """Zip each function's and layer's folder into S3 and point the template at it."""

@@ -15,7 +15,8 @@ IAM check expands those itself, :mod:`infra.local.iam_audit`), then adjusted, ea
   requests from the template's ``Events: Api`` and verifies tokens as the Cognito authorizer would.
 - left out locally (:data:`LEFT_OUT`), with everything that refers to them, because moto cannot create them and
   nothing local reads them: ``AWS::CloudWatch::Alarm`` (no metrics locally), ``AWS::Scheduler::Schedule`` (moto
-  fires no schedules: the local runtime triggers scheduled functions itself).
+  fires no schedules: the local runtime triggers scheduled functions itself), ``AWS::S3::BucketPolicy`` (moto's
+  CloudFormation skips it, and moto would weigh its TLS-only deny without the request's ``aws:SecureTransport``).
 
 Code packaging and the resources moto's CloudFormation skips (Cognito, Secrets Manager) are :mod:`infra.local.stack`'s.
 """
@@ -33,6 +34,10 @@ LEFT_OUT = {
     "AWS::ApiGateway::Authorizer": "infra.local.api verifies Cognito tokens itself",
     "AWS::CloudWatch::Alarm": "no CloudWatch metrics locally",
     "AWS::Scheduler::Schedule": "moto fires no schedules; scheduled functions are triggered by the local runtime",
+    "AWS::S3::BucketPolicy": (
+        "moto weighs a bucket policy without the request's condition keys: the TLS-only deny (aws:SecureTransport "
+        "false) would refuse every request, though each goes over HTTPS"
+    ),
 }
 
 #: The stack outputs that carry a state machine's resolved definition and role (logical id, "Definition"/"Role").

@@ -103,6 +103,36 @@ class OfferRefused(LendingError):
     code = "offer_refused"
 
 
+class NotAwaitingAcceptance(LendingError):
+    """The application has no offer open for acceptance (not yet approved, still being priced, or ended)."""
+
+    code = "not_awaiting_acceptance"
+
+
+class ContractMismatch(LendingError):
+    """The hash accepted is not that of a contract issued for this application."""
+
+    code = "contract_mismatch"
+
+
+class OfferExpired(LendingError):
+    """The offer's acceptance deadline has passed."""
+
+    code = "offer_expired"
+
+
+class AlreadyAccepted(LendingError):
+    """The application accepted another contract before."""
+
+    code = "already_accepted"
+
+
+class TooManyContracts(LendingError):
+    """The application has been issued as many contract variants as it may keep."""
+
+    code = "too_many_contracts"
+
+
 class NoFundingAvailable(LendingError):
     """No source (or pair of sources) has enough quota left to fund the amount."""
 

@@ -42,7 +42,7 @@ ALLOWED_FROM: dict[Status, frozenset[Status]] = {
     Status.DISBURSED: frozenset({Status.DISBURSING}),
     Status.LINE_OPENED: frozenset({Status.APPROVED}),
     Status.DECLINED: frozenset({Status.VERIFYING_IDENTITY, Status.ASSESSING, Status.UNDER_REVIEW, Status.APPROVED}),
-    Status.EXPIRED: frozenset({Status.RECEIVED, Status.VERIFYING_IDENTITY, Status.UNDER_REVIEW}),
+    Status.EXPIRED: frozenset({Status.RECEIVED, Status.VERIFYING_IDENTITY, Status.UNDER_REVIEW, Status.APPROVED}),
     Status.FAILED: _OPEN,
 }
 

@@ -117,21 +117,57 @@ class Client:
         token: str = "borrower",
         **changes: Any,
     ) -> dict[str, Any]:
-        """Apply and see it through: the application's view once it has ended (a loan ``DISBURSED``, a line
-        ``LINE_OPENED``, or ``DECLINED``/``FAILED``/``EXPIRED``)."""
+        """Apply and see it through, accepting the offer as it stands: the application's view once it has ended (a
+        loan ``DISBURSED``, a line ``LINE_OPENED``, or ``DECLINED``/``FAILED``/``EXPIRED``)."""
         application_id = self.apply(phone_suffix, account_suffix, key=key, token=token, **changes)
         return self.wait_for(application_id, set(TERMINAL), token=token)
 
+    def contract(
+        self, application_id: str, *, token: str = "borrower", query: str = "", language: str = "en"
+    ) -> dict[str, Any]:
+        """The contract offered (``query``: ``amount=…&term_months=…`` for less of the offer)."""
+        status, contract = self.call(
+            "GET",
+            f"/v1/applications/{application_id}/contract" + (f"?{query}" if query else ""),
+            token=token,
+            headers={"Accept-Language": language},
+        )
+        assert status == 200, contract
+        return dict(contract)
+
+    def accept(self, application_id: str, contract_sha256: str, *, token: str = "borrower") -> tuple[int, Any]:
+        """The borrower's acceptance of the contract with that hash: its status and answer."""
+        return self.call(
+            "POST",
+            f"/v1/applications/{application_id}/acceptance",
+            {"contract_sha256": contract_sha256},
+            token=token,
+            headers={"Idempotency-Key": f"accept-{application_id}-{contract_sha256[:12]}"},
+        )
+
     def wait_for(
-        self, application_id: str, statuses: set[str], *, token: str = "borrower", seconds: float = WAIT_SECONDS
+        self,
+        application_id: str,
+        statuses: set[str],
+        *,
+        token: str = "borrower",
+        seconds: float = WAIT_SECONDS,
+        accept: bool = True,
     ) -> dict[str, Any]:
         """The application's view once its status is one of ``statuses``; the test fails if it is not within
-        ``seconds``."""
+        ``seconds``. On the way, unless ``APPROVED`` is awaited or ``accept`` is off, the client accepts an offer
+        open for acceptance as it stands, as a borrower tapping "accept" would."""
 
         def view() -> dict[str, Any]:
             status, answer = self.call("GET", f"/v1/applications/{application_id}", token=token)
             assert status == 200, answer
-            return dict(answer)
+            seen = dict(answer)
+            open_offer = seen["status"] == "APPROVED" and (seen.get("offer") or {}).get("expires_at")
+            if accept and "APPROVED" not in statuses and open_offer and not seen.get("accepted"):
+                contract = self.contract(application_id, token=token)
+                status, accepted = self.accept(application_id, contract["sha256"], token=token)
+                assert status == 202, accepted
+            return seen
 
         return self.wait_until(
             view, lambda seen: seen["status"] in statuses, f"{application_id} to be {sorted(statuses)}", seconds

@@ -38,6 +38,9 @@ class _Trails:
     def events(self, subject: str) -> list[AuditEvent]:
         return [event for event in self.chain.events if event.subject == subject]
 
+    def anchor(self, subject: str) -> None:
+        return None  # not sealed yet
+
 
 LOANS = _Loans({"loan_id": "L-1", "borrower_id": "borrower-1", "application_id": "app-1"})
 
@@ -46,6 +49,7 @@ def test_the_borrower_reads_their_own_loans_trail_verified() -> None:
     view = loan_audit("L-1", reader="borrower-1", groups=set(), loans=LOANS, audit=_Trails())
     assert [event.kind for event in view.events] == ["application_received"]
     assert view.verified is True
+    assert view.anchor is None
 
 
 def test_another_borrower_finds_no_such_loan() -> None:

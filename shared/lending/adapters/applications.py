@@ -13,10 +13,13 @@ from typing import Any
 from lending.adapters.attribute_values import from_item as _from_item
 from lending.adapters.attribute_values import to_item as _to_item
 from lending.adapters.aws import client
-from lending.errors import ApplicationNotFound, StatusConflict
+from lending.errors import ApplicationNotFound, NotAwaitingAcceptance, StatusConflict, TooManyContracts
 from lending.origination import ALLOWED_FROM, Status
 
 REVIEW_QUEUE = "PENDING"  # the one partition of the sparse ReviewQueue index
+#: How many contract variants (amount, term, issue day) one application keeps: enough for a borrower trying
+#: amounts, few enough that the item stays small.
+MAX_CONTRACTS = 40
 
 
 class ApplicationRepository:
@@ -158,3 +161,47 @@ class ApplicationRepository:
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             raise StatusConflict(f"application {application_id} is not waiting for a decision") from None
         return _from_item(response["Attributes"])
+
+    def issue_contract(self, application_id: str, sha256: str, terms: Mapping[str, Any]) -> None:
+        """Keep a contract issued to the borrower (by its hash, with the terms that rebuild it) so that accepting it
+        can be checked; issuing one again is a no-op. TooManyContracts once the application keeps MAX_CONTRACTS."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=_to_item({"application_id": application_id}),
+                UpdateExpression="SET contracts.#sha = :terms",
+                # Protects the offer's end (no contract issued once it is accepted, expired or declined) and the
+                # item's size (a bounded number of variants; one already kept may be written again).
+                ConditionExpression="#status = :approved AND attribute_not_exists(accepted) AND "
+                "(attribute_exists(contracts.#sha) OR size(contracts) < :most)",
+                ExpressionAttributeNames={"#sha": sha256, "#status": "status"},
+                ExpressionAttributeValues=_to_item(
+                    {":terms": dict(terms), ":approved": Status.APPROVED.value, ":most": MAX_CONTRACTS}
+                ),
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            current = self.get(application_id)
+            if current.get("status") == Status.APPROVED.value and not current.get("accepted"):
+                raise TooManyContracts(
+                    f"application {application_id} has {MAX_CONTRACTS} contract variants already; accept one of them"
+                ) from None
+            raise NotAwaitingAcceptance(f"application {application_id} is not waiting for acceptance") from None
+
+    def record_acceptance(self, application_id: str, sha256: str, accepted: Mapping[str, Any]) -> bool:
+        """Record the borrower's acceptance of the issued contract ``sha256``, once; False when the application
+        accepted a contract before, or stopped waiting for acceptance (the caller reads why)."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=_to_item({"application_id": application_id}),
+                UpdateExpression="SET accepted = :accepted",
+                # Protects the acceptance from being made twice (two taps, two devices) or of a contract never
+                # issued for this application, or after the offer ended.
+                ConditionExpression="#status = :approved AND attribute_not_exists(accepted) AND "
+                "attribute_exists(contracts.#sha)",
+                ExpressionAttributeNames={"#sha": sha256, "#status": "status"},
+                ExpressionAttributeValues=_to_item({":accepted": dict(accepted), ":approved": Status.APPROVED.value}),
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

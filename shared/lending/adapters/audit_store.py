@@ -3,6 +3,11 @@
 Each event's fields are plain attributes (``seq`` is the event's index; ``data`` is its canonical JSON, so it reads
 back exactly as it was hashed). Appending is a conditional put on the next ``seq``: two writers that read the same
 head cannot both take the next link; the loser reads the new head and builds its event on it.
+
+A chain's first event also carries ``chain_shard`` (one of :data:`CHAIN_SHARDS`, from the subject), the key of the
+sparse ``AuditChains`` index: the daily seal lists every chain from it (one index entry per chain, not per event)
+and reads each head with one single-item Query. A chain's anchors live beside it in the partition
+``ANCHOR#<subject>``, one item per sealed head (``seq`` is the head's index), written once.
 """
 
 from __future__ import annotations
@@ -10,19 +15,30 @@ from __future__ import annotations
 import json
 import random
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from lending.anchoring import Anchor
 from lending.audit import AuditEvent, ChainLink, canonical_json, next_event, verify
 from lending.errors import AuditContention
 
 #: How often an append re-reads the head after losing the next link to another writer.
 APPEND_ATTEMPTS = 8
+#: Partitions of the AuditChains index (each chain's first event is in one, by its subject).
+CHAIN_SHARDS = 16
+CHAINS_INDEX = "AuditChains"
+ANCHOR_PREFIX = "ANCHOR#"
+
+
+def chain_shard(subject: str) -> str:
+    """The AuditChains partition a chain is listed in: the same for a subject on every write."""
+    return f"{zlib.crc32(subject.encode()) % CHAIN_SHARDS:02d}"
 
 
 def _to_item(event: AuditEvent) -> dict[str, Any]:
-    return {
+    item = {
         "subject": {"S": event.subject},
         "seq": {"N": str(event.index)},
         "kind": {"S": event.kind},
@@ -31,12 +47,16 @@ def _to_item(event: AuditEvent) -> dict[str, Any]:
         "prev_hash": {"S": event.prev_hash},
         "hash": {"S": event.hash},
     }
+    if event.index == 0:  # the chain's entry in the AuditChains index (not part of the event: never hashed)
+        item["chain_shard"] = {"S": chain_shard(event.subject)}
+    return item
 
 
 def _from_item(item: Mapping[str, Any]) -> AuditEvent:
     """The stored event; a missing or mistyped attribute is a ValueError (AuditEvent.from_json checks each)."""
     raw: dict[str, Any] = {name: value["S"] for name, value in item.items() if "S" in value}
     raw.pop("data", None)
+    raw.pop("chain_shard", None)
     if "seq" in item:
         raw["index"] = int(item["seq"]["N"])
     if "data" in item:
@@ -141,3 +161,48 @@ class DynamoAuditStore:
             except (ValueError, KeyError, TypeError):
                 return position
         return verify(events)
+
+    def chains(self) -> Iterator[str]:
+        """Every chain's subject, from the AuditChains index: one entry per chain, shard by shard, every page."""
+        for shard in range(CHAIN_SHARDS):
+            arguments: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": CHAINS_INDEX,
+                "KeyConditionExpression": "chain_shard = :shard",
+                "ExpressionAttributeValues": {":shard": {"S": f"{shard:02d}"}},
+            }
+            while True:
+                page = self._dynamodb.query(**arguments)
+                for item in page.get("Items", []):
+                    yield item["subject"]["S"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def anchor(self, subject: str) -> Anchor | None:
+        """The chain's latest anchor (its most recently sealed head, with the proof), or None before its first."""
+        response = self._dynamodb.query(
+            TableName=self._table,
+            KeyConditionExpression="subject = :subject",
+            ExpressionAttributeValues={":subject": {"S": ANCHOR_PREFIX + subject}},
+            ScanIndexForward=False,
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return Anchor.from_json(json.loads(items[0]["anchor"]["S"])) if items else None
+
+    def record_anchor(self, anchor: Anchor) -> bool:
+        """Keep the anchor of a newly sealed head, once: False when that head's anchor is already kept (a rerun)."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    "subject": {"S": ANCHOR_PREFIX + anchor.chain},
+                    "seq": {"N": str(anchor.head_index)},
+                    "anchor": {"S": canonical_json(anchor.to_json()).decode()},
+                },
+                ConditionExpression="attribute_not_exists(seq)",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

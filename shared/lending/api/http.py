@@ -77,6 +77,11 @@ DOMAIN_STATUS: dict[str, HTTPStatus] = {
     "catalogue_error": HTTPStatus.UNPROCESSABLE_ENTITY,
     "rate_cap_exceeded": HTTPStatus.UNPROCESSABLE_ENTITY,
     "drawdown_refused": HTTPStatus.CONFLICT,
+    "not_awaiting_acceptance": HTTPStatus.CONFLICT,
+    "contract_mismatch": HTTPStatus.CONFLICT,
+    "offer_expired": HTTPStatus.CONFLICT,
+    "already_accepted": HTTPStatus.CONFLICT,
+    "too_many_contracts": HTTPStatus.CONFLICT,
     "idempotency_conflict": HTTPStatus.CONFLICT,
     "servicing_contention": HTTPStatus.SERVICE_UNAVAILABLE,
     "paid_at_in_future": HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -209,6 +214,11 @@ def claims(app: APIGatewayRestResolver) -> dict[str, Any]:
     authorizer = app.current_event.request_context.authorizer
     found: dict[str, Any] = (authorizer.raw_event.get("claims") if authorizer else None) or {}
     return found
+
+
+def language(app: APIGatewayRestResolver) -> str:
+    """The language the caller reads (``Accept-Language``): ``en`` or ``zh-CN``."""
+    return _language(app.current_event.headers)
 
 
 def borrower_id(app: APIGatewayRestResolver) -> str:

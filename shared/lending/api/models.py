@@ -177,6 +177,7 @@ class OfferView(BaseModel):
     annual_rate: RateString
     apr: RateString
     term_months: int
+    expires_at: str | None = Field(default=None, description="the offer's acceptance deadline, once it is open")
 
 
 class ApplicationView(BaseModel):
@@ -186,6 +187,7 @@ class ApplicationView(BaseModel):
     status: str
     decision: DecisionView | None = None
     offer: OfferView | None = None
+    accepted: AcceptanceView | None = None
     loan_id: str | None = None
 
 
@@ -324,6 +326,33 @@ class AuditEventView(BaseModel):
     hash: str
 
 
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256, lower-case hex")]
+
+
+class ProofStepView(BaseModel):
+    hash: Sha256Hex = Field(description="the sibling's hash")
+    side: Literal["left", "right"] = Field(description="left: SHA-256(0x01 || sibling || running); right: the other")
+
+
+class SealedHeadView(BaseModel):
+    index: int = Field(description="the sealed head's index: the root covers events 0 to this one")
+    hash: Sha256Hex
+
+
+class AnchorView(BaseModel):
+    """The latest sealed head of the chain and its inclusion proof in that day's Merkle root (RFC 6962 hashing:
+    leaf SHA-256(0x00 || canonical JSON {chain, hash, index}), node SHA-256(0x01 || left || right))."""
+
+    chain: str = Field(description="the chain's subject (the application id): part of the leaf and of every event")
+    day: str = Field(description="the sealed business day; its seal is anchors/<day>.json in the anchor bucket")
+    root: Sha256Hex
+    sealed_at: str
+    head: SealedHeadView
+    leaf_index: int = Field(description="the leaf's position among the seal's leaves, sorted by chain id")
+    tree_size: int
+    proof: list[ProofStepView] = Field(description="the audit path, leaf first")
+
+
 class AuditView(BaseModel):
     """``GET /v1/loans/{loan_id}/audit``."""
 
@@ -331,6 +360,7 @@ class AuditView(BaseModel):
     events: list[AuditEventView]
     verified: bool
     first_broken_at: int | None
+    anchor: AnchorView | None = Field(description="null until the chain's first daily seal")
 
 
 class FieldProblem(BaseModel):
@@ -348,6 +378,60 @@ class ErrorBody(BaseModel):
     """Every answer that is not a success, whatever its status."""
 
     error: ErrorDetail
+
+
+# Acceptance: the contract a borrower reads and the acceptance that signs it (lending.contract).
+
+
+class ContractScheduleRow(BaseModel):
+    number: int
+    due_date: date
+    principal: MoneyString
+    interest: MoneyString
+    fee: MoneyString
+    total: MoneyString
+
+
+class ContractView(BaseModel):
+    """``GET /v1/applications/{application_id}/contract``: the contract to accept, its hash and its figures
+    (APR and the total cost of credit first). ``document`` is the canonical document itself: its SHA-256 over
+    sorted keys, no whitespace, UTF-8, is ``sha256``."""
+
+    contract_id: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    language: Literal["zh-CN", "en"]
+    apr: RateString
+    total_cost_of_credit: MoneyString
+    total_interest: MoneyString
+    total_fees: MoneyString
+    total_repayable: MoneyString
+    text: str
+    offer: OfferView
+    amount: MoneyString
+    term_months: int
+    net_disbursement: MoneyString
+    schedule: list[ContractScheduleRow]
+    expires_at: str
+    document: dict[str, JsonValue]
+
+
+class AcceptanceRequest(_Body):
+    """``POST /v1/applications/{application_id}/acceptance``: the hash of the contract accepted."""
+
+    contract_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class AcceptanceView(BaseModel):
+    """The acceptance recorded: the workflow goes on to funding and disbursement (or opens the line)."""
+
+    application_id: str
+    contract_id: str
+    contract_sha256: str
+    accepted_at: str
+    amount: MoneyString
+    term_months: int
+    apr: RateString
+    total_cost_of_credit: MoneyString
 
 
 # ---------------------------------------------------------------- collections (repay from the app, auto-debit)

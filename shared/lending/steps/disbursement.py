@@ -1,5 +1,6 @@
-"""A loan's disbursement: the funding reservation, the payout, booking, and the compensation that releases the
-funding when the payout fails (the offer before it is lending.steps.offer).
+"""A loan's disbursement, once the borrower has accepted its contract (lending.steps.acceptance): the funding
+reservation, the payout, booking, and the compensation that releases the funding when the payout fails (the offer
+before it is lending.steps.offer). The accepted amount and term are what is funded, paid out and booked.
 
 Every one is safe to retry, and says how:
 - ids derive from the application id (reservation, payout key, loan id, ledger transaction ids), so a retried
@@ -24,6 +25,7 @@ from lending.origination import Status
 from lending.pricing import make_offer
 from lending.rates import format_rate
 from lending.servicing import LoanStatus, schedule_record
+from lending.steps.acceptance import accepted_terms
 from lending.steps.ports import Applications, Audit, Decrypt, Ledger, Loans, Payouts
 
 
@@ -44,7 +46,7 @@ def reserve_funding(
     application = applications.get(application_id)
     if application.get("funding"):
         return dict(application["funding"])
-    principal = Money.of(application["offer"]["limit"])
+    principal, _ = accepted_terms(application)
     shares = reserve_funding_shares(
         ledger, reservation_id(application_id), application_id, principal, sources, business_date()
     )
@@ -85,8 +87,9 @@ def disburse(
     application = applications.get(application_id)
     if application.get("payout"):
         return dict(application["payout"])  # paid on an earlier attempt that did not get to answer
+    accepted_terms(application)  # nothing is paid out for an offer nobody accepted
     applications.move(application_id, Status.DISBURSING)
-    amount = Money.of(application["offer"]["net_disbursement"])
+    amount = Money.of(application["accepted"]["net_disbursement"])
     account = decrypt(application_id, application["pii"], ("bank_account",))["bank_account"]
     try:
         payout = payouts.pay(payout_key(application_id), amount, account, application_id)
@@ -117,6 +120,7 @@ def book(
     now = clock.now()
     application = applications.get(application_id)
     offer = application["offer"]
+    amount, term_months = accepted_terms(application)
     loan_id = loan_id_for(application_id)
     product = catalogue.product(offer["product"])
     base = {
@@ -128,27 +132,28 @@ def book(
         "opened_at": now.isoformat(),
         "opened_on": today.isoformat(),
         "annual_rate": offer["annual_rate"],
-        "term_months": int(offer["term_months"]),
+        "term_months": term_months,
+        "contract_sha256": application["accepted"]["contract_sha256"],
         "status": LoanStatus.ACTIVE.value,
     }
     if product.kind == "revolving":
         loans.create(
             {
                 **base,
-                "limit": offer["limit"],
+                "limit": str(amount),
                 "principal_outstanding": "0.00",
                 "frozen": False,
             }
         )
         applications.move(application_id, Status.LINE_OPENED, {"loan_id": loan_id})
-        audit.append(application_id, "line_opened", now, {"loan_id": loan_id, "limit": offer["limit"]})
+        audit.append(application_id, "line_opened", now, {"loan_id": loan_id, "limit": str(amount)})
         return {"loan_id": loan_id, "status": Status.LINE_OPENED.value}
-    principal = Money.of(offer["limit"])
+    principal = amount
     priced = make_offer(
         catalogue,
         product.code,
         principal,
-        int(offer["term_months"]),
+        term_months,
         Method(offer["method"]),
         today,
         Decimal(offer["annual_rate"]),

@@ -25,6 +25,12 @@ class AwaitingStep(ApplicationStep):
     task_token: str = Field(min_length=1)
 
 
+class AcceptanceStep(AwaitingStep):
+    """The wait for the borrower's acceptance, with the deadline the workflow's own timeout on the state enforces."""
+
+    timeout_seconds: int = Field(ge=1)
+
+
 class DecisionStep(ApplicationStep):
     """The decision, with the identity vendor's verdict as the identity step stored it in the execution."""
 

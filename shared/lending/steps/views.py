@@ -6,10 +6,16 @@ from collections.abc import Callable, Set
 from datetime import date
 from typing import Any
 
+from lending.anchoring import Anchor
+from lending.api.language import CHINESE, ENGLISH
 from lending.api.models import (
+    AcceptanceView,
+    AnchorView,
     ApplicationView,
     AuditEventView,
     AuditView,
+    ContractScheduleRow,
+    ContractView,
     DecisionView,
     LoanView,
     OfferView,
@@ -20,6 +26,7 @@ from lending.api.models import (
 from lending.audit import AuditEvent, verify
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
+from lending.contract import Contract
 from lending.errors import PayoffDateInPast
 from lending.roles import UNDERWRITERS
 from lending.serviced_loan import ServicedLoan
@@ -28,6 +35,17 @@ from lending.steps.ports import AuditTrails, Loans
 
 #: The groups whose members may read any loan's audit trail; everyone else reads only their own loans'.
 AUDIT_READERS = frozenset({UNDERWRITERS})
+
+
+def offer_view(offer: dict[str, Any]) -> OfferView:
+    return OfferView(
+        product=offer["product"],
+        limit=offer["limit"],
+        annual_rate=offer["annual_rate"],
+        apr=offer["apr"],
+        term_months=int(offer["term_months"]),
+        expires_at=offer.get("expires_at"),
+    )
 
 
 def application_view(application: dict[str, Any]) -> ApplicationView:
@@ -45,15 +63,10 @@ def application_view(application: dict[str, Any]) -> ApplicationView:
             score=int(decision["score"]) if decision.get("score") is not None else None,
             reasons=[ReasonView(code=r["code"], message=r["text"]) for r in decision.get("reasons", [])],
         ),
-        offer=None
-        if not offer
-        else OfferView(
-            product=offer["product"],
-            limit=offer["limit"],
-            annual_rate=offer["annual_rate"],
-            apr=offer["apr"],
-            term_months=int(offer["term_months"]),
-        ),
+        offer=None if not offer else offer_view(offer),
+        accepted=None
+        if not application.get("accepted")
+        else AcceptanceView(application_id=application["application_id"], **application["accepted"]),
         loan_id=application.get("loan_id"),
     )
 
@@ -120,14 +133,15 @@ def payoff(loan_id: str, on: date, *, load: Callable[[str], ServicedLoan], catal
     return payoff_view(loan_id, position_on(load(loan_id), catalogue, on))
 
 
-def audit_view(loan_id: str, events: list[AuditEvent]) -> AuditView:
-    """``GET /v1/loans/{id}/audit``: the chain in order, verified end to end."""
+def audit_view(loan_id: str, events: list[AuditEvent], anchor: Anchor | None = None) -> AuditView:
+    """``GET /v1/loans/{id}/audit``: the chain in order, verified end to end, with its latest sealed head."""
     broken = verify(events)
     return AuditView(
         loan_id=loan_id,
         events=[AuditEventView(**{k: v for k, v in e.to_json().items() if k != "subject"}) for e in events],
         verified=broken is None,
         first_broken_at=broken,
+        anchor=None if anchor is None else AnchorView.model_validate(anchor.to_json()),
     )
 
 
@@ -135,4 +149,28 @@ def loan_audit(loan_id: str, *, reader: str, groups: Set[str], loans: Loans, aud
     """The loan's audit trail for ``reader``: an underwriter reads any loan's, a borrower only their own (anyone
     else's answers as if it did not exist)."""
     loan = loans.get(loan_id) if groups & AUDIT_READERS else loans.get_owned(loan_id, reader)
-    return audit_view(loan_id, audit.events(loan["application_id"]))
+    chain = loan["application_id"]
+    return audit_view(loan_id, audit.events(chain), audit.anchor(chain))
+
+
+def contract_view(application: dict[str, Any], contract: Contract, language: str) -> ContractView:
+    """``GET …/contract``: the figures first, the text in the caller's language, and the document that is hashed."""
+    document = contract.document
+    return ContractView(
+        contract_id=contract.contract_id,
+        sha256=contract.sha256,
+        language=ENGLISH if language == ENGLISH else CHINESE,
+        apr=document["apr"],
+        total_cost_of_credit=document["total_cost_of_credit"],
+        total_interest=document["total_interest"],
+        total_fees=document["total_fees"],
+        total_repayable=document["total_repayable"],
+        text=contract.text(language),
+        offer=offer_view(application["offer"]),
+        amount=document["amount"],
+        term_months=document["term_months"],
+        net_disbursement=document["net_disbursement"],
+        schedule=[ContractScheduleRow(**row) for row in document["schedule"]],
+        expires_at=document["expires_at"],
+        document=dict(document),
+    )

@@ -70,10 +70,28 @@ def _approved(deployed: Deployed) -> None:
     )
 
 
+def _accepted(deployed: Deployed) -> None:
+    """The offer accepted as it stands, as the acceptance records it (lending.steps.acceptance)."""
+    offer = stored(deployed, "ApplicationsTable", application_id=APPLICATION_ID)["offer"]
+    accepted = {
+        "contract_sha256": "0" * 64,
+        "amount": offer["limit"],
+        "term_months": int(offer["term_months"]),
+        "net_disbursement": offer["net_disbursement"],
+    }
+    deployed.client("dynamodb").update_item(
+        TableName=deployed.table("ApplicationsTable"),
+        Key={"application_id": {"S": APPLICATION_ID}},
+        UpdateExpression="SET accepted = :accepted",
+        ExpressionAttributeValues={":accepted": to_attribute(accepted)},
+    )
+
+
 def _paid_out(deployed: Deployed, payouts: SandboxPayoutProvider) -> dict[str, Any]:
     """The offer priced, its funding reserved and the net amount paid out, each by its workflow step's event."""
     _approved(deployed)
     assert deployed.invoke("OfferPricingFunction", event("offer_pricing"))["limit"] == "120000.00"
+    _accepted(deployed)
     deployed.invoke("FundingReservationFunction", event("funding_reservation"))
     payout: dict[str, Any] = deployed.invoke(
         "DisbursementFunction", event("disbursement"), PAYOUT_PROVIDER_URL=payouts.url

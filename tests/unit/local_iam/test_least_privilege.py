@@ -89,3 +89,21 @@ def test_leading_keys_conditions_narrow_item_writes_only(roles: TemplateRoles) -
             if "dynamodb:LeadingKeys" in str(statement.get("Condition", "")):
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert set(actions) <= item_writes, principal
+
+
+@pytest.mark.parametrize("principal", sorted(USES))
+def test_no_role_may_change_a_sealed_day(roles: TemplateRoles, principal: str) -> None:
+    # Given the whole role, and the anchor bucket's objects (moto lets a compliance-mode retention be weakened and
+    # an Object Lock bucket's versioning be suspended, which AWS refuses: here IAM refuses them to every role)
+    statements = roles.statements(principal)
+    bucket = NAMES["AuditAnchorBucket.Arn"]
+    sealed = f"{bucket}/anchors/2024-03-06.json"
+    # Then no role may delete a seal, change its retention or the bucket's lock, versioning or policy
+    for action in ("DeleteObject", "DeleteObjectVersion", "PutObjectRetention", "BypassGovernanceRetention"):
+        assert not allowed(statements, f"s3:{action}", sealed), action
+    for action in ("PutBucketVersioning", "PutBucketObjectLockConfiguration", "PutBucketPolicy", "DeleteBucket"):
+        assert not allowed(statements, f"s3:{action}", bucket), action
+    # And the seal's writer may add anchors only, never a link of a chain
+    if principal == "AuditAnchorFunction":
+        assert not allowed(statements, "dynamodb:PutItem", table("AuditTable"), {"dynamodb:LeadingKeys": ["app_1"]})
+        assert allowed(statements, "dynamodb:PutItem", table("AuditTable"), {"dynamodb:LeadingKeys": ["ANCHOR#app_1"]})

@@ -194,6 +194,8 @@ def test_the_api_routes_are_the_contract() -> None:
     assert routes == {
         ("POST", "/v1/applications"): "CognitoAuthorizer",
         ("GET", "/v1/applications/{application_id}"): "CognitoAuthorizer",
+        ("GET", "/v1/applications/{application_id}/contract"): "CognitoAuthorizer",
+        ("POST", "/v1/applications/{application_id}/acceptance"): "CognitoAuthorizer",
         ("GET", "/v1/reviews"): "CognitoAuthorizer",
         ("POST", "/v1/reviews/{application_id}"): "CognitoAuthorizer",
         ("GET", "/v1/loans/{loan_id}"): "CognitoAuthorizer",

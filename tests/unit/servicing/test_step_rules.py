@@ -106,6 +106,7 @@ def _approved() -> dict[str, Any]:
         "application_id": "app-1",
         "status": Status.APPROVED.value,
         "offer": {"net_disbursement": "99000.00"},
+        "accepted": {"amount": "100000.00", "term_months": 12, "net_disbursement": "99000.00"},
         "pii": {"bank_account": "6222020200000000"},
     }
 
