@@ -65,9 +65,9 @@ test: check sam  ## everything CI runs: check, sam validate + build, then the wh
 mutation: setup  ## mutation testing of the money core: killed / total mutants per module
 	$(BIN)/python -m infra.mutation $(MODULES)
 
-# The suite fuzzes 100 examples per operation and mode (2,000 requests); this run 1,100 (22,000), same seedless
+# The suite fuzzes 100 examples per operation and mode (2,800 requests); this run 1,100 (30,800), same seedless
 # derandomized generation, so a failure it finds reproduces. Figures land in .local/fuzz.json.
-fuzz: setup  ## schemathesis over the served OpenAPI document, 22,000 requests against a local stack
+fuzz: setup  ## schemathesis over the served OpenAPI document, 30,800 requests against a local stack
 	FUZZ_EXAMPLES=1100 $(BIN)/pytest -q tests/e2e/test_fuzz_contract.py
 	@cat .local/fuzz.json
 
