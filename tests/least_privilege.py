@@ -42,7 +42,7 @@ WORKFLOW_FUNCTIONS = [
     "DrawdownBookingFunction",
     "DrawdownReleaseFunction",
 ]
-TABLES = ["ApplicationsTable", "LoansTable", "LedgerTable", "AuditTable", "IdempotencyTable"]
+TABLES = ["ApplicationsTable", "LoansTable", "LedgerTable", "AuditTable", "IdempotencyTable", "CollectionsTable"]
 #: Physical names as the deployed stack would report them, made by hand (Ref of a table is its name, and so on).
 NAMES: dict[str, str] = {
     **pseudo_parameters(REGION, ACCOUNT),
@@ -51,6 +51,7 @@ NAMES: dict[str, str] = {
     "LedgerTable": "lending-ledger-dev",
     "AuditTable": "lending-audit-dev",
     "IdempotencyTable": "lending-idempotency-dev",
+    "CollectionsTable": "lending-collections-dev",
     "PiiKey": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
     "DeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:lending-dlq-dev",
     "OriginationStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-origination-dev",
@@ -77,6 +78,12 @@ _DECRYPT = {"kms:Decrypt PiiKey"}
 _POSTS = {"dynamodb:PutItem LedgerTable[TX#*]", "dynamodb:UpdateItem LedgerTable[ACCOUNT#*]"}
 #: Resolves pending transfers too (reads them, moves their state): UpdateItem on any ledger item.
 _RESOLVES = {"dynamodb:GetItem LedgerTable", "dynamodb:PutItem LedgerTable[TX#*]", "dynamodb:UpdateItem LedgerTable"}
+#: Keeps repayments (created once, their status moved once) and reminders (claimed, then marked sent).
+_REPAYMENTS = {
+    "dynamodb:GetItem CollectionsTable",
+    "dynamodb:PutItem CollectionsTable",
+    "dynamodb:UpdateItem CollectionsTable",
+}
 
 USES: dict[str, set[str]] = {
     "ApplicationIntakeFunction": {
@@ -108,7 +115,11 @@ USES: dict[str, set[str]] = {
     "BookingFunction": _APPLICATION_STEP | _AUDIT | _RESOLVES | {"dynamodb:PutItem LoansTable"},
     "ApplicationOutcomeFunction": _APPLICATION_STEP | _AUDIT,
     "NotificationFunction": {"dynamodb:GetItem ApplicationsTable", "sns:Publish BorrowerNotificationsTopic"},
-    "PaymentsWebhookFunction": _LOAN_STEP | _AUDIT | _POSTS | {"secretsmanager:GetSecretValue PaymentsWebhookSecret"},
+    "PaymentsWebhookFunction": _LOAN_STEP
+    | _AUDIT
+    | _POSTS
+    | _REPAYMENTS
+    | {"secretsmanager:GetSecretValue PaymentsWebhookSecret"},
     "DrawdownRequestFunction": _LOAN_STEP | _AUDIT | {"states:StartExecution DrawdownStateMachine"},
     "DrawdownFundingFunction": _LOAN_STEP | _AUDIT | _POSTS | {"dynamodb:GetItem LedgerTable"},
     "DrawdownDisbursementFunction": {"dynamodb:GetItem ApplicationsTable"} | _LOAN_STEP | _AUDIT | _DECRYPT,
@@ -133,6 +144,24 @@ USES: dict[str, set[str]] = {
         "dynamodb:Query ApplicationsTable/index/BorrowerApplications",
         "dynamodb:Query LoansTable/index/BorrowerLoans",
         "secretsmanager:GetSecretValue ListCursorSecret",
+        "dynamodb:Query CollectionsTable/index/LoanRepayments",
+    },
+    "RepaymentRequestFunction": {
+        "dynamodb:GetItem LoansTable",
+        "dynamodb:GetItem ApplicationsTable",
+        *_REPAYMENTS,
+        "dynamodb:PutItem IdempotencyTable",
+        "dynamodb:UpdateItem IdempotencyTable",
+        "dynamodb:DeleteItem IdempotencyTable",
+        *_DECRYPT,
+    },
+    "AutoDebitFunction": {
+        "dynamodb:GetItem LoansTable",
+        "dynamodb:Query LoansTable/index/DueLoans",
+        "dynamodb:GetItem ApplicationsTable",
+        *_REPAYMENTS,
+        *_DECRYPT,
+        "sns:Publish BorrowerNotificationsTopic",
     },
     "OriginationStateMachine": {
         f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if not name.startswith("Drawdown")

@@ -12,12 +12,14 @@ from aws_lambda_powertools.utilities.parameters import get_secret
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field, ValidationError
 
+from lending.adapters.repayments import repayment_store
 from lending.adapters.servicing import servicing_store
 from lending.adapters.settings import Settings, settings
 from lending.api import models
 from lending.api.http import make_resolver
 from lending.catalogue import load_catalogue
 from lending.errors import PaidAtInFuture
+from lending.steps.collections import record_pushed, settle_collection
 from lending.steps.repayments import apply_repayment, check_not_future
 from lending.webhooks import SIGNATURE_HEADER, verify
 
@@ -37,14 +39,16 @@ class PaymentsWebhookSettings(Settings):
     "/v1/webhooks/payments",
     summary="The payment provider's signed repayment notice",
     responses={
-        200: {"description": "applied, a duplicate of one applied, or parked (no such loan)"},
+        200: {"description": "applied, a duplicate of one applied, a failed collection recorded, or parked"},
         422: {"description": "the notice is invalid, or paid_at is more than 300 s after the platform's clock"},
         503: {"description": "the loan changed under this notice; the provider retries it"},
     },
 )
 def payment_received() -> models.PaymentReceipt:
     """Signed with the provider's shared secret (X-Signature); a bad or stale signature is 401 and changes nothing.
-    The same ``event_id`` again is answered 200 and applied once; a payment for an unknown loan is parked."""
+    The same ``event_id`` again is answered 200 and applied once; a payment for an unknown loan is parked. With
+    ``repayment_id`` it settles a collection the platform asked for: ``succeeded`` is applied once, ``failed`` is
+    recorded with its reason; one for a repayment the platform never asked for is parked for a person."""
 
     config = settings(PaymentsWebhookSettings)
     body = (app.current_event.body or "").encode()
@@ -61,7 +65,25 @@ def payment_received() -> models.PaymentReceipt:
     except PaidAtInFuture:
         metrics.add_metric(name="PaymentFutureDated", unit=MetricUnit.Count, value=1)
         raise
-    receipt = apply_repayment(notice.event(), notice.loan_id, store=servicing_store(), catalogue=load_catalogue())
+    if notice.repayment_id is not None:
+        logger.append_keys(repayment_id=notice.repayment_id)
+        receipt = settle_collection(
+            event_id=notice.event_id,
+            repayment_id=notice.repayment_id,
+            loan_id=notice.loan_id,
+            amount=notice.amount,
+            paid_at=notice.paid_at,
+            succeeded=notice.status == "succeeded",
+            failure_reason=notice.failure_reason,
+            store=servicing_store(),
+            repayments=repayment_store(),
+            catalogue=load_catalogue(),
+        )
+    else:
+        receipt = apply_repayment(notice.event(), notice.loan_id, store=servicing_store(), catalogue=load_catalogue())
+        record_pushed(
+            notice.event_id, notice.loan_id, notice.amount, notice.paid_at, receipt, repayments=repayment_store()
+        )
     metrics.add_metric(name=f"Repayment_{receipt['status']}", unit=MetricUnit.Count, value=1)
     return models.PaymentReceipt.model_validate(receipt)
 

@@ -207,6 +207,35 @@ def openapi() -> event_handler.Response[str]:
     return event_handler.Response(HTTPStatus.OK, content_type="application/json", body=document)
 
 
+@app.get(
+    "/v1/loans/<loan_id>/repayments",
+    summary="The loan's repayments from every source, newest first",
+    responses={
+        200: {"description": "one page of repayments (app, auto-debit, provider-pushed) and the next page's cursor"},
+        404: {"description": "no such loan of the caller's"},
+        422: {"description": "limit outside 1-100, or a cursor this list did not give"},
+    },
+)
+def list_repayments(
+    loan_id: str,
+    limit: Annotated[int, params.Query(ge=1, le=100, description="items per page")] = 20,
+    cursor: Annotated[str | None, params.Query(max_length=2048, description="the previous page's next")] = None,
+) -> models.RepaymentList:
+    """Every repayment of the borrower's own loan, with its status; anyone else's loan answers 404."""
+    from lending.adapters.repayments import repayment_store
+    from lending.steps.collections import list_repayments as repayments_page
+
+    page = repayments_page(
+        loan_id,
+        borrower_id(app),
+        limit=limit,
+        cursor=cursor,
+        loans=stores.loans().get_owned,
+        repayments=repayment_store(),
+    )
+    return models.RepaymentList.model_validate(page)
+
+
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -246,6 +246,7 @@ def running_platform(
             "payments": deployed.secret_values["PaymentsWebhookSecret"],
         }
         vendors.identity.secret = secrets["identity"]  # before anything is served: no callback signed otherwise
+        vendors.collections.secret = secrets["payments"]
         cors = cors_from_template(load_template()) or web_origin_policy(web_url)
         server.serve(LocalApi(deployed, cors=cors))
         stack.callback(server.stop)  # the front stops before moto does: no request reaches a stack that is gone

@@ -14,8 +14,10 @@ and ``authorise`` refuses the call as IAM would.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib.util
+import io
 import json
 import threading
 import time
@@ -108,6 +110,9 @@ class InProcessRuntime:
         #: Set by the platform once the stack is deployed: the refusal AWS would give a call, or None to let it run.
         self.authorise: Callable[[AwsCall], str | None] | None = None
         self.last_error = ""
+        #: What each function printed (its log stream, as Lambda hands a function's stdout to CloudWatch Logs), the
+        #: latest invocations' only: Powertools' metrics print their EMF there, never into the process's stdout.
+        self.output: dict[str, collections.deque[str]] = collections.defaultdict(lambda: collections.deque(maxlen=50))
 
     def bind(self, physical_names: dict[str, str]) -> None:
         """Tell the runtime which deployed function name is which template function."""
@@ -155,10 +160,18 @@ class InProcessRuntime:
             caller = getattr(_running, "function", None)  # a state machine, when its task invoked the function
             _running.function = spec.logical_id
             try:
+                printed = io.StringIO()
                 with provided_environment(environment):
-                    # Imported (its init run) on its first invocation, with its environment, as Lambda does.
+                    # Imported (its init run) on its first invocation, with its environment, as Lambda does; its
+                    # Logger's stream is the process's stdout, bound at init.
                     handler = self.handler_for(spec)
-                    result = handler(event, context)
+                # (one invocation at a time, so the one stdout is this invocation's while it runs)
+                with provided_environment(environment), contextlib.redirect_stdout(printed):
+                    try:
+                        result = handler(event, context)
+                    finally:
+                        if printed.getvalue():
+                            self.output[spec.logical_id].append(printed.getvalue())
                 payload, errored = json.dumps(result), False
             except Exception as exc:  # a Lambda function error: reported in the payload, as AWS does
                 error_type = type(exc).__name__

@@ -141,6 +141,9 @@ class Product(_Strict):
     min_dscr: Decimal = Field(ge=0, description="debt-service coverage floor of the business assessment")
     startup: Startup | None = None
     freeze_drawdowns_when_past_due: bool = False
+    collection_retry_days: tuple[int, ...] = Field(
+        default=(1, 3, 7), description="days after a due date on which a failed auto-debit is tried again"
+    )
 
     @model_validator(mode="after")
     def _within_the_brief(self) -> Self:
@@ -159,6 +162,9 @@ class Product(_Strict):
             raise ValueError(f"{self.code}: interest-only grace belongs to the start-up plan, and only to it")
         if self.startup is not None and self.startup.grace_months >= self.min_term_months:
             raise ValueError(f"{self.code}: the grace period must be shorter than the shortest term")
+        retry = list(self.collection_retry_days)
+        if any(day < 1 or day > 30 for day in retry) or retry != sorted(set(retry)):
+            raise ValueError(f"{self.code}: collection retry days are strictly increasing, from 1 to 30")
         return self
 
 
@@ -205,6 +211,9 @@ class Catalogue(_Strict):
     industries: dict[str, Industry]
     products: dict[str, Product]
     delinquency_buckets: tuple[DelinquencyBucket, ...]
+    overdue_reminder_days: tuple[int, ...] = Field(
+        default=(1, 7, 30, 60, 90), description="days past due on which the borrower is reminded, once each"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

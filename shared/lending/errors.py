@@ -320,3 +320,25 @@ class InvalidSignature(LendingError):
     def __init__(self, reason: SignatureFailure, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+# Collections (repay from the app, auto-debit)
+
+
+class ExceedsPayoff(LendingError):
+    """A repayment asked for more than repays the whole loan today: nothing is collected."""
+
+    code = "exceeds_payoff"
+
+
+class CollectionUnavailable(VendorUnavailable):
+    """The payment provider could not be reached or answered with a transient error: ask again with the same key
+    (if it did collect, the key makes the retry that same collection)."""
+
+    code = "collection_unavailable"
+
+
+class CollectionRejected(VendorRejected):
+    """The provider refused to start the collection (a malformed request, an account it cannot debit)."""
+
+    code = "collection_rejected"

@@ -82,7 +82,8 @@ def _money(text: str) -> Decimal:
 
 @pytest.fixture(scope="module")
 def instalment_loan(client: Client) -> str:
-    application_id = client.apply("0001", key="servicing-instalment", amount="12000.00", term_months=3)
+    # The bound account has no funds for auto-debit (sandbox: account ending 3333): the borrower pays by notice alone
+    application_id = client.apply("0001", "3333", key="servicing-instalment", amount="12000.00", term_months=3)
     view = client.wait_for(application_id, TERMINAL)
     assert view["status"] == "DISBURSED", view
     return str(view["loan_id"])
@@ -91,7 +92,7 @@ def instalment_loan(client: Client) -> str:
 @pytest.fixture(scope="module")
 def line(client: Client) -> str:
     application_id = client.apply(
-        "0001", key="servicing-line", product="credit_line", amount="50000.00", term_months=12
+        "0001", "3333", key="servicing-line", product="credit_line", amount="50000.00", term_months=12
     )
     view = client.wait_for(application_id, TERMINAL)
     assert view["status"] == "LINE_OPENED", view
@@ -288,7 +289,8 @@ def test_a_loan_never_paid_is_aged_by_the_nightly_close_whose_write_is_the_loans
 ) -> None:
     # Given a loan nothing has serviced yet: its chain's head is not on the loan, so its first servicing write, the
     # nightly close's here, reads the head from the audit table
-    application_id = client.apply("0001", key="servicing-never-paid", amount="12000.00", term_months=3)
+    # (its bound account has no funds: auto-debit fails, sandbox account ending 3333)
+    application_id = client.apply("0001", "3333", key="servicing-never-paid", amount="12000.00", term_months=3)
     view = client.wait_for(application_id, TERMINAL)
     assert view["status"] == "DISBURSED", view
     loan_id = str(view["loan_id"])

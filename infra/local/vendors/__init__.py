@@ -1,7 +1,7 @@
 """Sandbox vendors: real HTTP servers on loopback that behave as the sandbox tables of the API contract say.
 
-``SandboxVendors`` starts the identity vendor, the credit bureau, the bank and tax data vendor and the payout
-provider, each on its own port (ephemeral by default), in background threads::
+``SandboxVendors`` starts the identity vendor, the credit bureau, the bank and tax data vendor, the payout
+provider and the collection provider, each on its own port (ephemeral by default), in background threads::
 
     with SandboxVendors(identity_secret=secret) as vendors:
         vendors.urls.identity  # http://127.0.0.1:54321
@@ -23,6 +23,7 @@ from types import TracebackType
 
 from infra.local.vendors.bank_data import SandboxBankData
 from infra.local.vendors.bureau import SandboxCreditBureau
+from infra.local.vendors.collections import SandboxCollection, SandboxCollectionProvider
 from infra.local.vendors.identity import Delivery, SandboxIdentityVendor
 from infra.local.vendors.payouts import SandboxPayout, SandboxPayoutProvider
 from infra.local.vendors.server import SandboxServer
@@ -32,6 +33,8 @@ from lending.calendar import business_date
 __all__ = [
     "Delivery",
     "SandboxBankData",
+    "SandboxCollection",
+    "SandboxCollectionProvider",
     "SandboxCreditBureau",
     "SandboxIdentityVendor",
     "SandboxPayout",
@@ -54,6 +57,7 @@ class VendorUrls:
     credit_bureau: str
     bank_data: str
     payouts: str
+    collections: str
 
     def as_parameters(self) -> dict[str, str]:
         """The template Parameters that name the vendors, set to these URLs."""
@@ -62,11 +66,12 @@ class VendorUrls:
             "CreditBureauUrl": self.credit_bureau,
             "BankDataUrl": self.bank_data,
             "PayoutProviderUrl": self.payouts,
+            "CollectionProviderUrl": self.collections,
         }
 
 
 class SandboxVendors:
-    """All four sandbox vendors, started and stopped together."""
+    """All five sandbox vendors, started and stopped together."""
 
     def __init__(
         self,
@@ -96,10 +101,19 @@ class SandboxVendors:
 
         self.bank_data = SandboxBankData(host=host, api_key=api_key, today=today)
         self.payouts = SandboxPayoutProvider(host=host, api_key=api_key, clock=clock)
+        # Its notices are signed with the payments webhook secret, set once the stack has created it.
+        self.collections = SandboxCollectionProvider(
+            host=host,
+            api_key=api_key,
+            callback_delay=callback_delay,
+            callback_attempts=callback_attempts,
+            callback_backoff=callback_backoff,
+            clock=clock,
+        )
 
     @property
     def servers(self) -> tuple[SandboxServer, ...]:
-        return (self.identity, self.bureau, self.bank_data, self.payouts)
+        return (self.identity, self.bureau, self.bank_data, self.payouts, self.collections)
 
     @property
     def identity_secret(self) -> bytes:
@@ -109,7 +123,9 @@ class SandboxVendors:
     @property
     def urls(self) -> VendorUrls:
         """Base URLs of the running vendors."""
-        return VendorUrls(self.identity.url, self.bureau.url, self.bank_data.url, self.payouts.url)
+        return VendorUrls(
+            self.identity.url, self.bureau.url, self.bank_data.url, self.payouts.url, self.collections.url
+        )
 
     def start(self) -> SandboxVendors:
         """Start every vendor (any that fails to bind stops the ones already started)."""
@@ -122,7 +138,7 @@ class SandboxVendors:
         return self
 
     def stop(self) -> None:
-        """Stop every vendor, pending identity callbacks included."""
+        """Stop every vendor, pending identity callbacks and collection notices included."""
         for server in reversed(self.servers):
             server.stop()
 

@@ -47,6 +47,19 @@ class PayoutSettings(Settings):
     payout_provider_url: str = Field(alias="PAYOUT_PROVIDER_URL", min_length=1)
 
 
+class CollectionsSettings(Settings):
+    """What the functions that keep repayments (the app's, auto-debit's, the webhook's, the list's) are given."""
+
+    collections_table: str = Field(alias="COLLECTIONS_TABLE", min_length=1)
+
+
+class CollectorSettings(CollectionsSettings):
+    """What the functions that ask the provider to collect are given: where it is, and where it calls back."""
+
+    collection_provider_url: str = Field(alias="COLLECTION_PROVIDER_URL", min_length=1)
+    payments_webhook_url: str = Field(alias="PAYMENTS_WEBHOOK_URL", min_length=1)
+
+
 @overload
 def settings() -> Settings: ...
 @overload

@@ -40,6 +40,8 @@ CHINESE_MESSAGES: dict[str, str] = {
     "catalogue_error": "产品目录中没有该项",
     "rate_cap_exceeded": "利率超过上限",
     "servicing_contention": "贷款状态刚刚发生变化，请使用同一幂等键重试",
+    "exceeds_payoff": "还款金额超过今日结清金额",
+    "collection_unavailable": "支付机构暂时无法响应，请使用同一幂等键重试",
     "internal_error": "服务内部错误",
     # Answers the local front (API Gateway's part) makes itself.
     "bad_request": "无法读取该请求",

@@ -400,6 +400,17 @@ class PaymentNotice(_Body):
     amount: Amount
     paid_at: MomentText
     kind: Literal["repayment"]
+    repayment_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="the collection the platform asked for, if it did"
+    )
+    status: Literal["succeeded", "failed"] | None = Field(default=None, description="a collection's outcome")
+    failure_reason: str | None = Field(default=None, max_length=200, description="why a collection failed")
+
+    @model_validator(mode="after")
+    def _collection_outcome(self) -> Self:
+        if (self.repayment_id is None) != (self.status is None):
+            raise ValueError("a collection's notice gives both repayment_id and status; a pushed payment neither")
+        return self
 
     @field_validator("paid_at")
     @classmethod
@@ -417,7 +428,7 @@ class PaymentNotice(_Body):
 class PaymentReceipt(BaseModel):
     event_id: str
     loan_id: str
-    status: Literal["applied", "duplicate", "parked"]
+    status: Literal["applied", "duplicate", "parked", "failed"]
     loan_status: str | None = None
     reason: str | None = None
 
@@ -551,3 +562,39 @@ class AcceptanceView(BaseModel):
     term_months: int
     apr: RateString
     total_cost_of_credit: MoneyString
+
+
+# ---------------------------------------------------------------- collections (repay from the app, auto-debit)
+
+
+class RepaymentRequest(_Body):
+    """``POST /v1/loans/{loan_id}/repayments``: collect this much now from the borrower's bound account."""
+
+    amount: Amount
+
+
+class RepaymentAccepted(BaseModel):
+    repayment_id: str
+    status: Literal["PENDING", "SUCCEEDED", "FAILED"]
+
+
+class RepaymentView(BaseModel):
+    """One repayment of a loan, from any source."""
+
+    repayment_id: str
+    loan_id: str
+    source: Literal["app", "auto_debit", "provider"]
+    amount: MoneyString
+    status: Literal["PENDING", "SUCCEEDED", "FAILED"]
+    failure_reason: str | None = None
+    requested_at: str = Field(description="when it was asked for (a pushed payment: when the money arrived)")
+    settled_at: str | None = Field(default=None, description="when the provider's notice settled it")
+    due_date: date | None = Field(default=None, description="the due date an auto-debit collects")
+    attempt: int | None = Field(default=None, description="an auto-debit's attempt: 0 on the due date, then retries")
+
+
+class RepaymentList(BaseModel):
+    """``GET /v1/loans/{loan_id}/repayments``: newest first."""
+
+    items: list[RepaymentView]
+    next: str | None = Field(description="the cursor of the next page; null on the last")

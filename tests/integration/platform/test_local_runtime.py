@@ -24,6 +24,7 @@ import boto3
 
 
 def handler(event, context):
+    print('{"_aws": "an EMF line, as Powertools metrics print it"}')
     dynamodb = boto3.session.Session().client("dynamodb", region_name="ap-east-1")
     item = dynamodb.get_item(TableName="notes", Key={"id": {"S": event["id"]}}).get("Item")
     return {"found": item is not None, "function": context.function_name}
@@ -90,3 +91,17 @@ def test_a_call_the_role_does_not_allow_is_refused_as_aws_refuses_it(function: A
     assert payload["errorType"] == "ClientError"
     assert "AccessDeniedException" in payload["errorMessage"]
     assert "not allowed here" in payload["errorMessage"]
+
+
+def test_what_a_function_prints_goes_to_its_log_never_into_the_process_stdout(
+    function: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lambda_client, runtime = function
+    # When the function prints (Powertools' metrics print their EMF lines, even disabled once 100 values pile up)
+    _invoke(lambda_client, {"id": "n-1"})
+    # Then it is in the function's log, as Lambda sends stdout to CloudWatch Logs, and not in what a console
+    # command running beside the stack prints
+    assert "an EMF line" not in capsys.readouterr().out
+    assert [line.strip() for line in runtime.output["NotesFunction"]] == [
+        '{"_aws": "an EMF line, as Powertools metrics print it"}'
+    ]

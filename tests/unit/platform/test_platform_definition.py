@@ -206,6 +206,8 @@ def test_the_api_routes_are_the_contract() -> None:
         ("GET", "/v1/loans"): "CognitoAuthorizer",
         ("GET", "/v1/loans/{loan_id}/transactions"): "CognitoAuthorizer",
         ("GET", "/v1/loans/{loan_id}/statements"): "CognitoAuthorizer",
+        ("POST", "/v1/loans/{loan_id}/repayments"): "CognitoAuthorizer",
+        ("GET", "/v1/loans/{loan_id}/repayments"): "CognitoAuthorizer",
         ("POST", "/v1/webhooks/identity"): None,
         ("POST", "/v1/webhooks/payments"): None,
         ("GET", "/v1/openapi.json"): None,

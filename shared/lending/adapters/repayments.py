@@ -1,0 +1,164 @@
+"""Repayments and reminders in DynamoDB (CollectionsTable, key ``id``).
+
+- A repayment (``id`` = its repayment id): ``loan_id``, ``requested_at``, ``source``, ``amount``, ``status``,
+  ``failure_reason``, ``settled_at``, and for auto-debit ``due_date`` and ``attempt``; for a collection its
+  ``collection_key``, ``reference`` and, once the provider took it, ``collection_id``. The ``LoanRepayments`` index
+  (``loan_id``, ``requested_at``) lists a loan's repayments newest first, one query per page.
+- A reminder (``id`` = ``reminder/…``): ``state`` ``claimed`` then ``sent``. It has no ``requested_at``, so the
+  index never lists it.
+
+Every status change is conditioned on the status it leaves (``PENDING``), so a settlement applies once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from lending.adapters.attribute_values import from_item, to_item
+from lending.adapters.aws import client
+from lending.errors import LendingError
+
+LOAN_INDEX = "LoanRepayments"
+
+
+class InvalidCursor(LendingError):
+    """A ``cursor`` that is not one this list handed out (for this loan)."""
+
+    code = "invalid_request"
+
+
+def encode_cursor(key: Mapping[str, Any]) -> str:
+    """A page's LastEvaluatedKey as an opaque cursor."""
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, loan_id: str) -> dict[str, Any]:
+    """The ExclusiveStartKey a cursor stands for; refused unless it is a key of this loan's list."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise InvalidCursor("cursor: not a cursor this list gave") from None
+    names = {"id", "loan_id", "requested_at"}
+    if (
+        not isinstance(key, dict)
+        or set(key) != names
+        or not all(isinstance(key[name], dict) and set(key[name]) == {"S"} for name in names)
+        or not all(isinstance(key[name]["S"], str) for name in names)
+        or key["loan_id"]["S"] != loan_id
+    ):
+        raise InvalidCursor("cursor: not a cursor this list gave")
+    return key
+
+
+class RepaymentStore:
+    """Repayment records and sent reminders (lending.steps.collections' Repayments)."""
+
+    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
+        self._table = table_name
+        self._dynamodb = dynamodb or client("dynamodb")
+
+    def get(self, repayment_id: str) -> dict[str, Any] | None:
+        response = self._dynamodb.get_item(TableName=self._table, Key={"id": {"S": repayment_id}}, ConsistentRead=True)
+        item = response.get("Item")
+        return None if item is None else self._record(from_item(item))
+
+    def create(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Store a new repayment; the one already stored under its id (and False) when it exists."""
+        repayment_id = str(record["repayment_id"])
+        item = {k: v for k, v in record.items() if k != "repayment_id" and v is not None}
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=to_item({"id": repayment_id, **item}),
+                # A repayment is created once: its id is the collection's, and a second would collect twice.
+                ConditionExpression="attribute_not_exists(id)",
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            existing = self.get(repayment_id)
+            if existing is None:  # pragma: no cover - a repayment is never deleted
+                raise
+            return existing, False
+        return dict(record), True
+
+    def update(self, repayment_id: str, fields: Mapping[str, Any], *, when_status: str) -> bool:
+        """Set ``fields`` on a repayment whose status is ``when_status``; False when it is not (any more)."""
+        values = {k: v for k, v in fields.items() if v is not None}
+        removes = [k for k, v in fields.items() if v is None]
+        names = {f"#f{i}": name for i, name in enumerate([*values, *removes])}
+        by_name = {name: key for key, name in names.items()}
+        expression = "SET " + ", ".join(f"{by_name[name]} = :v{i}" for i, name in enumerate(values))
+        if removes:
+            expression += " REMOVE " + ", ".join(by_name[name] for name in removes)
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": repayment_id}},
+                UpdateExpression=expression,
+                ConditionExpression="#status = :expected",
+                ExpressionAttributeNames={**names, "#status": "status"},
+                ExpressionAttributeValues={
+                    **{f":v{i}": value for i, value in enumerate(to_item(values).values())},
+                    ":expected": {"S": when_status},
+                },
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def page(self, loan_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the loan's repayments, newest first, and the cursor of the next (None: the last page)."""
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": LOAN_INDEX,
+            "KeyConditionExpression": "loan_id = :loan",
+            "ExpressionAttributeValues": {":loan": {"S": loan_id}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            arguments["ExclusiveStartKey"] = decode_cursor(cursor, loan_id)
+        page = self._dynamodb.query(**arguments)
+        items = [self._record(from_item(item)) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return items, None if not last else encode_cursor(last)
+
+    def claim_reminder(self, reminder_id: str, message: Mapping[str, Any]) -> bool:
+        """Claim a reminder before it is sent: False when it was sent before (a claim never sent is claimed again,
+        so a crash between the claim and the send only delays the reminder to the job's next run)."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=to_item({"id": reminder_id, "state": "claimed", **message}),
+                ConditionExpression="attribute_not_exists(id) OR #state = :claimed",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":claimed": {"S": "claimed"}},
+            )
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def reminder_sent(self, reminder_id: str) -> None:
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key={"id": {"S": reminder_id}},
+            UpdateExpression="SET #state = :sent",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":sent": {"S": "sent"}},
+        )
+
+    @staticmethod
+    def _record(item: dict[str, Any]) -> dict[str, Any]:
+        item["repayment_id"] = item.pop("id")
+        return item
+
+
+def repayment_store() -> RepaymentStore:
+    """The store of the current function, from its settings (``COLLECTIONS_TABLE``)."""
+    from lending.adapters.settings import CollectionsSettings, settings
+
+    return RepaymentStore(settings(CollectionsSettings).collections_table)

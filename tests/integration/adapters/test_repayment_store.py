@@ -1,0 +1,83 @@
+"""RepaymentStore against moto's DynamoDB, CollectionsTable built from template.yaml: a repayment is created once,
+its status moves from PENDING once, a loan's list is one query per page, newest first, and reminders are once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import TABLES
+
+from lending.adapters.repayments import InvalidCursor, RepaymentStore, encode_cursor
+
+
+@pytest.fixture
+def store(dynamodb: Any) -> RepaymentStore:
+    definition = TABLES["CollectionsTable"]
+    if definition["TableName"] in dynamodb.list_tables()["TableNames"]:
+        dynamodb.delete_table(TableName=definition["TableName"])
+    dynamodb.create_table(**definition)
+    return RepaymentStore(definition["TableName"], dynamodb)
+
+
+def _repayment(n: int, loan_id: str = "L-1", **changes: Any) -> dict[str, Any]:
+    return {
+        "repayment_id": f"rp-{n}",
+        "loan_id": loan_id,
+        "source": "app",
+        "amount": "100.00",
+        "status": "PENDING",
+        "requested_at": f"2026-02-10T02:00:{n:02d}.000000Z",
+        **changes,
+    }
+
+
+def test_a_repayment_is_created_once(store: RepaymentStore) -> None:
+    created, fresh = store.create(_repayment(1))
+    again, second = store.create(_repayment(1, amount="999.00"))
+    assert (fresh, second) == (True, False)
+    assert again["amount"] == created["amount"] == "100.00"
+    assert store.get("rp-1") == {**_repayment(1)}
+    assert store.get("rp-none") is None
+
+
+def test_a_status_moves_from_pending_once(store: RepaymentStore) -> None:
+    store.create(_repayment(1))
+    assert store.update("rp-1", {"status": "FAILED", "failure_reason": "insufficient_funds"}, when_status="PENDING")
+    assert not store.update("rp-1", {"status": "SUCCEEDED", "failure_reason": None}, when_status="PENDING")
+    kept = store.get("rp-1")
+    assert kept is not None
+    assert (kept["status"], kept["failure_reason"]) == ("FAILED", "insufficient_funds")
+
+
+def test_a_loans_list_is_newest_first_page_by_page(store: RepaymentStore, dynamodb: Any) -> None:
+    for n in range(5):
+        store.create(_repayment(n))
+    store.create(_repayment(9, loan_id="L-2"))
+    store.claim_reminder("reminder/L-1/due_soon/2026-02-10", {"loan_id": "L-1"})  # never listed
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        items, cursor = store.page("L-1", 2, cursor)
+        seen += [item["repayment_id"] for item in items]
+        pages += 1
+        if cursor is None:
+            break
+    assert seen == ["rp-4", "rp-3", "rp-2", "rp-1", "rp-0"]
+    assert pages <= 3
+
+
+def test_a_cursor_of_another_loan_or_none_at_all_is_refused(store: RepaymentStore) -> None:
+    foreign = encode_cursor({"id": {"S": "rp-9"}, "loan_id": {"S": "L-2"}, "requested_at": {"S": "x"}})
+    for cursor in (foreign, "not-a-cursor", "e30", "ü"):
+        with pytest.raises(InvalidCursor):
+            store.page("L-1", 2, cursor)
+
+
+def test_a_reminder_is_sent_once_and_a_claim_never_sent_is_claimed_again(store: RepaymentStore) -> None:
+    reminder = "reminder/L-1/due_today/2026-02-10"
+    assert store.claim_reminder(reminder, {"loan_id": "L-1"})
+    assert store.claim_reminder(reminder, {"loan_id": "L-1"})  # claimed, never marked sent: a crash in between
+    store.reminder_sent(reminder)
+    assert not store.claim_reminder(reminder, {"loan_id": "L-1"})
