@@ -132,7 +132,7 @@ def list_applications(limit: LimitQuery = 20, cursor: CursorQuery = None) -> mod
     """The caller's own applications, newest first: one query of the borrower's index a page."""
     scope = _scope("applications")
     after = paging.key_after(_after(cursor, scope))
-    records, following = listing.borrower_page(
+    records, following = listing.page(
         settings().applications_table, listing.APPLICATIONS, borrower_id(app), limit, after
     )
     return models.ApplicationList(items=[lists.application_summary(r) for r in records], next=_next(following, scope))
@@ -151,7 +151,7 @@ def list_loans(limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.Loa
     (the index holds each loan whole, so no loan is read again)."""
     scope = _scope("loans")
     after = paging.key_after(_after(cursor, scope))
-    records, following = listing.borrower_page(settings().loans_table, listing.LOANS, borrower_id(app), limit, after)
+    records, following = listing.page(settings().loans_table, listing.LOANS, borrower_id(app), limit, after)
     catalogue = load_catalogue()
     return models.LoanList(items=[lists.loan_summary(r, catalogue) for r in records], next=_next(following, scope))
 
@@ -197,6 +197,32 @@ def list_statements(loan_id: str, limit: LimitQuery = 20, cursor: CursorQuery = 
     return models.StatementList(items=page, next=_next(None if following is None else {"offset": following}, scope))
 
 
+@app.get(
+    "/v1/loans/<loan_id>/repayments",
+    summary="The loan's repayments from every source, newest first",
+    responses={
+        200: {"description": "one page of repayments (app, auto-debit, provider-pushed)"},
+        404: {"description": "no such loan of the caller's"},
+        422: {"description": "limit is not 1–100, or cursor is not this list's"},
+    },
+)
+def list_repayments(loan_id: str, limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.RepaymentList:
+    """Every repayment of the borrower's own loan, with its status; anyone else's loan answers 404."""
+    from lending.adapters.repayments import repayment_store
+    from lending.steps.collections import list_repayments as repayments_page
+
+    scope = _scope("repayments", loan_id)
+    items, following = repayments_page(
+        loan_id,
+        borrower_id(app),
+        limit=limit,
+        after=paging.key_after(_after(cursor, scope)),
+        loans=stores.loans().get_owned,
+        repayments=repayment_store(),
+    )
+    return models.RepaymentList.model_validate({"items": items, "next": _next(following, scope)})
+
+
 # ---- end of the borrower's lists
 
 
@@ -205,35 +231,6 @@ def openapi() -> event_handler.Response[str]:
     """The document generated from every function's routes at build time (``python -m infra.local.openapi``)."""
     document = resources.files("lending.api").joinpath("openapi.json").read_text()
     return event_handler.Response(HTTPStatus.OK, content_type="application/json", body=document)
-
-
-@app.get(
-    "/v1/loans/<loan_id>/repayments",
-    summary="The loan's repayments from every source, newest first",
-    responses={
-        200: {"description": "one page of repayments (app, auto-debit, provider-pushed) and the next page's cursor"},
-        404: {"description": "no such loan of the caller's"},
-        422: {"description": "limit outside 1-100, or a cursor this list did not give"},
-    },
-)
-def list_repayments(
-    loan_id: str,
-    limit: Annotated[int, params.Query(ge=1, le=100, description="items per page")] = 20,
-    cursor: Annotated[str | None, params.Query(max_length=2048, description="the previous page's next")] = None,
-) -> models.RepaymentList:
-    """Every repayment of the borrower's own loan, with its status; anyone else's loan answers 404."""
-    from lending.adapters.repayments import repayment_store
-    from lending.steps.collections import list_repayments as repayments_page
-
-    page = repayments_page(
-        loan_id,
-        borrower_id(app),
-        limit=limit,
-        cursor=cursor,
-        loans=stores.loans().get_owned,
-        repayments=repayment_store(),
-    )
-    return models.RepaymentList.model_validate(page)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

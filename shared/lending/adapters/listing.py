@@ -1,6 +1,8 @@
-"""A borrower's applications and loans, a page at a time: ONE Query of the borrower's index per page, never a scan.
+"""The API's lists, a page at a time: ONE Query of the owner's index per page, never a scan.
 
-The indexes (template.yaml) are keyed by ``borrower_id`` and a time, newest first when read backwards, and project
+A borrower's applications and loans, and a loan's repayments (``LoanRepayments``: loan_id, requested_at, in
+CollectionsTable). The borrower indexes (template.yaml) are keyed by ``borrower_id`` and a time, newest first when
+read backwards, and project
 what a list shows, so no page reads item by item: ``BorrowerApplications`` (borrower_id, created_at) projects an
 application's summary (status, product, amount, term, offer, loan id; never its personal data), and
 ``BorrowerLoans`` (borrower_id, opened_at) the whole loan item, servicing state included, from which each loan's
@@ -20,9 +22,10 @@ from lending.adapters.aws import client
 
 
 @dataclass(frozen=True, slots=True)
-class BorrowerIndex:
-    """One of the tables' borrower indexes: its name and its key (the table's key, then the index's sort key)."""
+class ListIndex:
+    """An index a list is read from: its name and its keys (the owner's, the index's sort key, the table's key)."""
 
+    owner_key: str
     table_key: str
     index: str
     sort_key: str
@@ -30,29 +33,31 @@ class BorrowerIndex:
     def position(self, item: dict[str, Any]) -> dict[str, str]:
         """Where a page that ends at ``item`` resumes: the index's and the table's key values."""
         return {
-            "borrower_id": str(item["borrower_id"]),
+            self.owner_key: str(item[self.owner_key]),
             self.sort_key: str(item[self.sort_key]),
             self.table_key: str(item[self.table_key]),
         }
 
 
-APPLICATIONS = BorrowerIndex("application_id", "BorrowerApplications", "created_at")
-LOANS = BorrowerIndex("loan_id", "BorrowerLoans", "opened_at")
+APPLICATIONS = ListIndex("borrower_id", "application_id", "BorrowerApplications", "created_at")
+LOANS = ListIndex("borrower_id", "loan_id", "BorrowerLoans", "opened_at")
+REPAYMENTS = ListIndex("loan_id", "id", "LoanRepayments", "requested_at")
 
 
-def borrower_page(
-    table: str, index: BorrowerIndex, borrower_id: str, limit: int, after: dict[str, str] | None
+def page(
+    table: str, index: ListIndex, owner: str, limit: int, after: dict[str, str] | None
 ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
-    """Up to ``limit`` of the borrower's records, newest first, after ``after`` (a position this function gave for
-    the same borrower); and the position the next page starts after, or None at the end."""
-    keys = {"borrower_id", index.sort_key, index.table_key}
-    if after is not None and (set(after) != keys or after["borrower_id"] != borrower_id):
+    """Up to ``limit`` of the owner's records, newest first, after ``after`` (a position this function gave for
+    the same owner); and the position the next page starts after, or None at the end."""
+    keys = {index.owner_key, index.sort_key, index.table_key}
+    if after is not None and (set(after) != keys or after[index.owner_key] != owner):
         raise ValueError("a position on another list")
     arguments: dict[str, Any] = {
         "TableName": table,
         "IndexName": index.index,
-        "KeyConditionExpression": "borrower_id = :borrower",
-        "ExpressionAttributeValues": to_item({":borrower": borrower_id}),
+        "KeyConditionExpression": "#owner = :owner",
+        "ExpressionAttributeNames": {"#owner": index.owner_key},
+        "ExpressionAttributeValues": to_item({":owner": owner}),
         "ScanIndexForward": False,
         "Limit": limit + 1,
     }

@@ -12,47 +12,14 @@ Every status change is conditioned on the status it leaves (``PENDING``), so a s
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from lending.adapters import listing
 from lending.adapters.attribute_values import from_item, to_item
 from lending.adapters.aws import client
-from lending.errors import LendingError
 
 LOAN_INDEX = "LoanRepayments"
-
-
-class InvalidCursor(LendingError):
-    """A ``cursor`` that is not one this list handed out (for this loan)."""
-
-    code = "invalid_request"
-
-
-def encode_cursor(key: Mapping[str, Any]) -> str:
-    """A page's LastEvaluatedKey as an opaque cursor."""
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, loan_id: str) -> dict[str, Any]:
-    """The ExclusiveStartKey a cursor stands for; refused unless it is a key of this loan's list."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise InvalidCursor("cursor: not a cursor this list gave") from None
-    names = {"id", "loan_id", "requested_at"}
-    if (
-        not isinstance(key, dict)
-        or set(key) != names
-        or not all(isinstance(key[name], dict) and set(key[name]) == {"S"} for name in names)
-        or not all(isinstance(key[name]["S"], str) for name in names)
-        or key["loan_id"]["S"] != loan_id
-    ):
-        raise InvalidCursor("cursor: not a cursor this list gave")
-    return key
 
 
 class RepaymentStore:
@@ -110,22 +77,13 @@ class RepaymentStore:
             return False
         return True
 
-    def page(self, loan_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of the loan's repayments, newest first, and the cursor of the next (None: the last page)."""
-        arguments: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": LOAN_INDEX,
-            "KeyConditionExpression": "loan_id = :loan",
-            "ExpressionAttributeValues": {":loan": {"S": loan_id}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if cursor:
-            arguments["ExclusiveStartKey"] = decode_cursor(cursor, loan_id)
-        page = self._dynamodb.query(**arguments)
-        items = [self._record(from_item(item)) for item in page.get("Items", [])]
-        last = page.get("LastEvaluatedKey")
-        return items, None if not last else encode_cursor(last)
+    def page(
+        self, loan_id: str, limit: int, after: dict[str, str] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+        """One page of the loan's repayments, newest first, and where the next starts (None: the last page), by the
+        ``LoanRepayments`` index (lending.adapters.listing)."""
+        items, following = listing.page(self._table, listing.REPAYMENTS, loan_id, limit, after)
+        return [self._record(item) for item in items], following
 
     def claim_reminder(self, reminder_id: str, message: Mapping[str, Any]) -> bool:
         """Claim a reminder before it is sent: False when it was sent before (a claim never sent is claimed again,

@@ -59,7 +59,9 @@ class Repayments(Protocol):
     def get(self, repayment_id: str) -> dict[str, Any] | None: ...
     def create(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], bool]: ...
     def update(self, repayment_id: str, fields: Mapping[str, Any], *, when_status: str) -> bool: ...
-    def page(self, loan_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]: ...
+    def page(
+        self, loan_id: str, limit: int, after: dict[str, str] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]: ...
     def claim_reminder(self, reminder_id: str, message: Mapping[str, Any]) -> bool: ...
     def reminder_sent(self, reminder_id: str) -> None: ...
 
@@ -281,15 +283,15 @@ def list_repayments(
     borrower_id: str,
     *,
     limit: int,
-    cursor: str | None,
+    after: dict[str, str] | None,
     loans: Callable[[str, str], Any],
     repayments: Repayments,
-) -> dict[str, Any]:
-    """The borrower's loan's repayments from every source, newest first, one page (``loans`` answers the loan if
-    the borrower owns it, else not found)."""
+) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """The borrower's loan's repayments from every source, newest first, one page after ``after``, and where the
+    next starts (``loans`` answers the loan if the borrower owns it, else not found)."""
     loans(loan_id, borrower_id)
-    items, after = repayments.page(loan_id, limit, cursor)
-    return {"items": [repayment_view(item) for item in items], "next": after}
+    items, following = repayments.page(loan_id, limit, after)
+    return [repayment_view(item) for item in items], following
 
 
 # ------------------------------------------------------------------------------------------------------ auto-debit

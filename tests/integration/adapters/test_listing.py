@@ -11,7 +11,7 @@ import pytest
 from infra.local.template import load_template, table_definitions
 from lending.adapters.attribute_values import to_item
 from lending.adapters.aws import forget_clients
-from lending.adapters.listing import APPLICATIONS, LOANS, borrower_page
+from lending.adapters.listing import APPLICATIONS, LOANS, page
 
 TABLES = table_definitions(load_template())
 APPLICATIONS_TABLE = str(TABLES["ApplicationsTable"]["TableName"])
@@ -56,7 +56,7 @@ def test_pages_of_a_borrowers_applications_are_newest_first_only_theirs_and_end_
     # When the borrower's list is read two at a time
     seen, after, pages = [], None, 0
     while True:
-        items, after = borrower_page(APPLICATIONS_TABLE, APPLICATIONS, "b-1", 2, after)
+        items, after = page(APPLICATIONS_TABLE, APPLICATIONS, "b-1", 2, after)
         seen += [item["application_id"] for item in items]
         pages += 1
         if after is None:
@@ -65,7 +65,7 @@ def test_pages_of_a_borrowers_applications_are_newest_first_only_theirs_and_end_
     assert seen == [f"b-1-{n}" for n in reversed(range(5))]
     assert pages == 3
     # And the index holds the summary, never the personal data
-    items, _ = borrower_page(APPLICATIONS_TABLE, APPLICATIONS, "b-1", 1, None)
+    items, _ = page(APPLICATIONS_TABLE, APPLICATIONS, "b-1", 1, None)
     assert "pii" not in items[0]
     assert {"status", "product", "amount", "created_at"} <= set(items[0])
 
@@ -73,20 +73,20 @@ def test_pages_of_a_borrowers_applications_are_newest_first_only_theirs_and_end_
 def test_a_full_last_page_says_it_is_the_last(tables: Any) -> None:
     for n in range(4):
         _apply(tables, "b-1", n)
-    first, after = borrower_page(APPLICATIONS_TABLE, APPLICATIONS, "b-1", 2, None)
-    last, after = borrower_page(APPLICATIONS_TABLE, APPLICATIONS, "b-1", 2, after)
+    first, after = page(APPLICATIONS_TABLE, APPLICATIONS, "b-1", 2, None)
+    last, after = page(APPLICATIONS_TABLE, APPLICATIONS, "b-1", 2, after)
     assert ([i["application_id"] for i in first + last], after) == ([f"b-1-{n}" for n in (3, 2, 1, 0)], None)
 
 
 def test_a_position_on_another_borrowers_list_is_refused_before_anything_is_read(tables: Any) -> None:
     _apply(tables, "b-2", 0)
-    _, after = borrower_page(APPLICATIONS_TABLE, APPLICATIONS, "b-2", 1, None)
+    _, after = page(APPLICATIONS_TABLE, APPLICATIONS, "b-2", 1, None)
     assert after is None
     theirs = {"borrower_id": "b-2", "created_at": _moment(0), "application_id": "b-2-0"}
     with pytest.raises(ValueError, match="another list"):
-        borrower_page(APPLICATIONS_TABLE, APPLICATIONS, "b-1", 1, theirs)
+        page(APPLICATIONS_TABLE, APPLICATIONS, "b-1", 1, theirs)
     with pytest.raises(ValueError, match="another list"):
-        borrower_page(LOANS_TABLE, LOANS, "b-2", 1, theirs)  # an applications position on the loans list
+        page(LOANS_TABLE, LOANS, "b-2", 1, theirs)  # an applications position on the loans list
 
 
 def test_the_loans_index_holds_each_loan_whole(tables: Any) -> None:
@@ -98,5 +98,5 @@ def test_the_loans_index_holds_each_loan_whole(tables: Any) -> None:
         "schedule": [{"number": 1, "due_date": "2026-04-01"}],
     }
     tables.put_item(TableName=LOANS_TABLE, Item=to_item(loan))
-    items, after = borrower_page(LOANS_TABLE, LOANS, "b-1", 20, None)
+    items, after = page(LOANS_TABLE, LOANS, "b-1", 20, None)
     assert (items, after) == ([loan], None)

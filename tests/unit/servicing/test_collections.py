@@ -216,12 +216,14 @@ class MemoryRepayments:
                 item[name] = value
         return True
 
-    def page(self, loan_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def page(
+        self, loan_id: str, limit: int, after: dict[str, str] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
         mine = sorted((i for i in self.items.values() if i["loan_id"] == loan_id), key=lambda i: i["requested_at"])
         mine.reverse()
-        start = int(cursor or 0)
+        start = int((after or {}).get("start", 0))
         page = mine[start : start + limit]
-        return copy.deepcopy(page), str(start + limit) if start + limit < len(mine) else None
+        return copy.deepcopy(page), {"start": str(start + limit)} if start + limit < len(mine) else None
 
     def claim_reminder(self, reminder_id: str, message: Mapping[str, Any]) -> bool:
         if self.reminders.get(reminder_id) == "sent":
@@ -487,10 +489,10 @@ def test_the_list_is_the_owners_newest_first(
     store, repayments, collector = memory_store(booked_instalment()), MemoryRepayments(), FakeCollector()
     for n in range(3):
         _request(store, repayments, collector, catalogue, idempotency_key=f"k-{n}", now=at(date(2026, 1, 20), 10 + n))
-    page = list_repayments("L-1", "b-1", limit=2, cursor=None, loans=lambda loan_id, owner: None, repayments=repayments)
-    assert [item["requested_at"] for item in page["items"]] == sorted(
-        (item["requested_at"] for item in page["items"]), reverse=True
+    items, following = list_repayments(
+        "L-1", "b-1", limit=2, after=None, loans=lambda loan_id, owner: None, repayments=repayments
     )
-    assert page["next"] is not None
-    assert len(page["items"]) == 2
-    assert {item["source"] for item in page["items"]} == {"app"}
+    assert [item["requested_at"] for item in items] == sorted((item["requested_at"] for item in items), reverse=True)
+    assert following is not None
+    assert len(items) == 2
+    assert {item["source"] for item in items} == {"app"}
