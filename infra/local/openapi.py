@@ -87,7 +87,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
 
 #: What each answer a shared layer gives means, for the routes it applies to.
 SHARED_ANSWERS = {
-    400: "the body is not UTF-8 JSON, or nests deeper than 32 levels",
+    400: "the request could not be read (a malformed header), or its body is not UTF-8 JSON or nests deeper than 32 "
+    "levels",
     401: "no valid credentials: a missing, expired or forged token, or a webhook's missing or wrong signature",
     404: "no such resource (another borrower's answers exactly as if it did not exist)",
     413: "the body is over 64 KiB (refused before it is parsed)",
@@ -159,6 +160,7 @@ def complete(document: dict[str, Any], routes: list[ApiRoute]) -> None:
                     answers.setdefault(str(status), {})
             if "{" in path:
                 answers.setdefault("404", {})
+            answers.setdefault("400", {})  # the front refuses a request it cannot read, on any route
             answers.setdefault("500", {})
             for status, answer in answers.items():
                 if int(status) >= 400:

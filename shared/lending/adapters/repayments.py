@@ -13,13 +13,17 @@ Every status change is conditioned on the status it leaves (``PENDING``), so a s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from lending.adapters import listing
 from lending.adapters.attribute_values import from_item, to_item
 from lending.adapters.aws import client
+from lending.money import Money
 
 LOAN_INDEX = "LoanRepayments"
+#: How long a claimed reminder is another run's to send before this run may send it.
+REMINDER_LEASE = timedelta(minutes=15)
 
 
 class RepaymentStore:
@@ -85,16 +89,40 @@ class RepaymentStore:
         items, following = listing.page(self._table, listing.REPAYMENTS, loan_id, limit, after)
         return [self._record(item) for item in items], following
 
-    def claim_reminder(self, reminder_id: str, message: Mapping[str, Any]) -> bool:
-        """Claim a reminder before it is sent: False when it was sent before (a claim never sent is claimed again,
-        so a crash between the claim and the send only delays the reminder to the job's next run)."""
+    def pending(self, loan_id: str) -> Money:
+        """What is being collected from the loan and not yet settled: its PENDING repayments, by the
+        ``LoanRepayments`` index (one query; a loan has few repayments in flight)."""
+        fen = 0
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": listing.REPAYMENTS.index,
+            "KeyConditionExpression": "loan_id = :loan",
+            "FilterExpression": "#status = :pending",
+            "ExpressionAttributeNames": {"#status": "status", "#amount": "amount"},
+            "ExpressionAttributeValues": to_item({":loan": loan_id, ":pending": "PENDING"}),
+            "ProjectionExpression": "#amount",
+        }
+        while True:
+            response = self._dynamodb.query(**arguments)
+            fen += sum(Money.of(str(from_item(item)["amount"])).fen for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return Money(fen)
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def claim_reminder(self, reminder_id: str, message: Mapping[str, Any], now: datetime) -> bool:
+        """Claim a reminder before it is sent: False when it was sent, or another run claimed it in the last
+        ``REMINDER_LEASE`` (EventBridge may deliver a schedule twice). A claim never sent is claimed again once its
+        lease has run out, so a crash between the claim and the send only delays the reminder."""
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
-                Item=to_item({"id": reminder_id, "state": "claimed", **message}),
-                ConditionExpression="attribute_not_exists(id) OR #state = :claimed",
+                Item=to_item({"id": reminder_id, "state": "claimed", "claimed_at": now.isoformat(), **message}),
+                # Protects a reminder from two sends: a second run while the first holds the claim finds it taken.
+                ConditionExpression="attribute_not_exists(id) OR (#state = :claimed AND claimed_at < :stale)",
                 ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={":claimed": {"S": "claimed"}},
+                ExpressionAttributeValues=to_item(
+                    {":claimed": "claimed", ":stale": (now - REMINDER_LEASE).isoformat()}
+                ),
             )
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return False

@@ -16,6 +16,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -403,14 +404,23 @@ class PaymentNotice(_Body):
     repayment_id: str | None = Field(
         default=None, min_length=1, max_length=64, description="the collection the platform asked for, if it did"
     )
-    status: Literal["succeeded", "failed"] | None = Field(default=None, description="a collection's outcome")
+    status: Literal["succeeded", "failed"] | None = Field(
+        default=None,
+        validate_default=True,
+        description="a collection's outcome (a pushed payment may say succeeded, or nothing)",
+    )
     failure_reason: str | None = Field(default=None, max_length=200, description="why a collection failed")
 
-    @model_validator(mode="after")
-    def _collection_outcome(self) -> Self:
-        if (self.repayment_id is None) != (self.status is None):
-            raise ValueError("a collection's notice gives both repayment_id and status; a pushed payment neither")
-        return self
+    @field_validator("status")
+    @classmethod
+    def _collection_outcome(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A collection's notice says how it ended; a pushed payment is money received, so it cannot have failed."""
+        asked = info.data.get("repayment_id") is not None
+        if asked and value is None:
+            raise ValueError("a collection's notice (repayment_id) gives its status: succeeded or failed")
+        if not asked and value == "failed":
+            raise ValueError("failed is a collection's outcome: give the repayment_id it is for")
+        return value
 
     @field_validator("paid_at")
     @classmethod

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
@@ -62,7 +63,8 @@ class Repayments(Protocol):
     def page(
         self, loan_id: str, limit: int, after: dict[str, str] | None
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]: ...
-    def claim_reminder(self, reminder_id: str, message: Mapping[str, Any]) -> bool: ...
+    def pending(self, loan_id: str) -> Money: ...
+    def claim_reminder(self, reminder_id: str, message: Mapping[str, Any], now: datetime) -> bool: ...
     def reminder_sent(self, reminder_id: str) -> None: ...
 
 
@@ -177,8 +179,12 @@ def request_app_repayment(
             raise IdempotencyConflict("this Idempotency-Key was used for another repayment")
     else:
         payoff = _position(loan, catalogue, business_date(now)).payoff
-        if amount > payoff:
-            raise ExceedsPayoff(f"the amount is more than today's payoff of {payoff}")
+        pending = repayments.pending(loan_id)  # collections asked for and not settled: already on their way
+        if amount + pending > payoff:
+            raise ExceedsPayoff(
+                f"the amount is more than today's payoff of {payoff}"
+                + (f", of which {pending} is already being collected" if pending.is_positive else "")
+            )
         record, _ = repayments.create(
             {
                 "repayment_id": repayment_id,
@@ -227,9 +233,11 @@ def settle_collection(
         repayments.update(repayment_id, failed, when_status=RepaymentStatus.PENDING.value)
         return {**base, "status": "failed", "reason": failure_reason}
     if record["status"] == RepaymentStatus.FAILED:
-        # Money for a collection recorded as failed: held in suspense for a person to place, never guessed.
+        # Money for a collection recorded as failed: held in suspense for a person to place, never guessed; once
+        # per collection, however many notices (and event ids) say it.
         logger.warning("collected after a recorded failure; parked", extra={"repayment_id": repayment_id})
-        return _park_unmatched(event_id, loan_id, amount, paid_at, True, "recorded as failed", store, base)
+        after_failure = f"{repayment_id}/after-failure"
+        return _park_unmatched(after_failure, loan_id, amount, paid_at, True, "recorded as failed", store, base)
     event = ServicingEvent(repayment_id, EventKind.REPAYMENT, paid_at, amount)
     receipt = apply_repayment(event, loan_id, store=store, catalogue=catalogue)
     if receipt["status"] in ("applied", "duplicate"):
@@ -328,8 +336,28 @@ def collect_attempt(
     if record is None:
         for earlier in range(attempt.attempt):
             before = repayments.get(Attempt(attempt.loan_id, attempt.due_date, earlier, attempt.amount).repayment_id)
-            if before is not None and before["status"] == RepaymentStatus.PENDING:
-                return "waiting"
+            if before is None or before["status"] != RepaymentStatus.PENDING:
+                continue
+            if before.get("collection_id"):
+                return "waiting"  # the provider took it and has not said how it ended
+            # Never reached the provider (down all that day, or the run failed on it): ask for it again, under its
+            # own key, so the provider collects it once; this day's attempt waits for it.
+            try:
+                _ask(
+                    before,
+                    loan,
+                    repayments=repayments,
+                    collector=collector,
+                    bank_account=bank_account,
+                    notify_url=notify_url,
+                )
+            except CollectionUnavailable:
+                return "unavailable"
+            return "asked_again"
+        pending = repayments.pending(attempt.loan_id)  # the borrower's own repayment on its way covers its share
+        if pending >= attempt.amount:
+            return "covered"
+        attempt = replace(attempt, amount=attempt.amount - pending)
         record, _ = repayments.create(
             {
                 "repayment_id": attempt.repayment_id,
@@ -384,18 +412,54 @@ def run_auto_debit(
     counts: dict[str, int] = {"loans_read": 0, "reminders_sent": 0}
     for loan_id in _unique(store.due(through), due_on(ahead)):
         counts["loans_read"] += 1
-        loan = store.load(loan_id)
-        position = _position(loan, catalogue, day)
-        for reminder in reminders_on(position, day, catalogue.overdue_reminder_days):
-            message = reminder.message()
-            if repayments.claim_reminder(reminder.reminder_id, message):
-                publish(message)
-                repayments.reminder_sent(reminder.reminder_id)
-                counts["reminders_sent"] += 1
-        retry_days = catalogue.product(str(loan.record["product"])).collection_retry_days
-        attempt = attempt_on(position, day, retry_days)
-        if attempt is None:
-            continue
+        try:
+            outcome = _loan_day(
+                loan_id,
+                day,
+                store=store,
+                repayments=repayments,
+                collector=collector,
+                bank_account=bank_account,
+                catalogue=catalogue,
+                notify_url=notify_url,
+                publish=publish,
+                now=now,
+            )
+        except Exception as exc:  # one loan's trouble must not stop the day's run for every loan after it
+            # The error's type only: a message may carry what a vendor said about the borrower.
+            logger.error("auto-debit failed for a loan", extra={"loan_id": loan_id, "error": type(exc).__name__})
+            outcome = {"loans_failed": 1}
+        for name, count in outcome.items():
+            counts[name] = counts.get(name, 0) + count
+    return {"date": day.isoformat(), **counts}
+
+
+def _loan_day(
+    loan_id: str,
+    day: date,
+    *,
+    store: DueLoans,
+    repayments: Repayments,
+    collector: Collector,
+    bank_account: BankAccount,
+    catalogue: Catalogue,
+    notify_url: str,
+    publish: Callable[[Mapping[str, Any]], None],
+    now: datetime,
+) -> dict[str, int]:
+    """One loan's reminders and collection attempt for ``day``; what it did, counted."""
+    done: dict[str, int] = {}
+    loan = store.load(loan_id)
+    position = _position(loan, catalogue, day)
+    for reminder in reminders_on(position, day, catalogue.overdue_reminder_days):
+        message = reminder.message()
+        if repayments.claim_reminder(reminder.reminder_id, message, now):
+            publish(message)
+            repayments.reminder_sent(reminder.reminder_id)
+            done["reminders_sent"] = done.get("reminders_sent", 0) + 1
+    retry_days = catalogue.product(str(loan.record["product"])).collection_retry_days
+    attempt = attempt_on(position, day, retry_days)
+    if attempt is not None:
         outcome = collect_attempt(
             attempt,
             loan,
@@ -405,5 +469,5 @@ def run_auto_debit(
             notify_url=notify_url,
             now=now,
         )
-        counts[f"collections_{outcome}"] = counts.get(f"collections_{outcome}", 0) + 1
-    return {"date": day.isoformat(), **counts}
+        done[f"collections_{outcome}"] = 1
+    return done

@@ -3,12 +3,14 @@ its status moves from PENDING once, a loan's list is one query per page, newest 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from conftest import TABLES
 
 from lending.adapters.repayments import RepaymentStore
+from lending.money import Money
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ def test_a_loans_list_is_newest_first_page_by_page(store: RepaymentStore, dynamo
     for n in range(5):
         store.create(_repayment(n))
     store.create(_repayment(9, loan_id="L-2"))
-    store.claim_reminder("reminder/L-1/due_soon/2026-02-10", {"loan_id": "L-1"})  # never listed
+    store.claim_reminder("reminder/L-1/due_soon/2026-02-10", {"loan_id": "L-1"}, datetime.now(UTC))  # never listed
     seen: list[str] = []
     after = None
     pages = 0
@@ -74,9 +76,23 @@ def test_a_position_on_another_loans_list_is_refused(store: RepaymentStore) -> N
         store.page("L-1", 2, {"id": "rp-9", "loan_id": "L-2", "requested_at": "x"})
 
 
-def test_a_reminder_is_sent_once_and_a_claim_never_sent_is_claimed_again(store: RepaymentStore) -> None:
-    reminder = "reminder/L-1/due_today/2026-02-10"
-    assert store.claim_reminder(reminder, {"loan_id": "L-1"})
-    assert store.claim_reminder(reminder, {"loan_id": "L-1"})  # claimed, never marked sent: a crash in between
+def test_a_reminder_is_sent_once_and_a_claim_never_sent_is_claimed_again_once_its_lease_ran_out(
+    store: RepaymentStore,
+) -> None:
+    reminder, now = "reminder/L-1/due_today/2026-02-10", datetime(2026, 2, 10, 1, tzinfo=UTC)
+    assert store.claim_reminder(reminder, {"loan_id": "L-1"}, now)
+    # A second run at once (a schedule delivered twice) finds it claimed: never two sends
+    assert not store.claim_reminder(reminder, {"loan_id": "L-1"}, now + timedelta(minutes=1))
+    # Claimed, never marked sent (a crash in between): the next run after the lease sends it
+    assert store.claim_reminder(reminder, {"loan_id": "L-1"}, now + timedelta(minutes=16))
     store.reminder_sent(reminder)
-    assert not store.claim_reminder(reminder, {"loan_id": "L-1"})
+    assert not store.claim_reminder(reminder, {"loan_id": "L-1"}, now + timedelta(days=1))
+
+
+def test_what_is_being_collected_is_the_loans_pending_repayments(store: RepaymentStore) -> None:
+    for n in range(3):
+        store.create(_repayment(n))
+    store.create(_repayment(9, loan_id="L-2"))
+    store.update("rp-0", {"status": "SUCCEEDED"}, when_status="PENDING")
+    each = Money.of(str(_repayment(1)["amount"]))
+    assert store.pending("L-1") == each + each

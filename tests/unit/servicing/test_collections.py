@@ -33,7 +33,7 @@ from lending.steps.collections import (
     run_auto_debit,
     settle_collection,
 )
-from lending.steps.repayments import apply_repayment
+from lending.steps.repayments import SUSPENSE, apply_repayment
 
 RETRY = (1, 3, 7)
 MILESTONES = (1, 7, 30, 60, 90)
@@ -225,7 +225,16 @@ class MemoryRepayments:
         page = mine[start : start + limit]
         return copy.deepcopy(page), {"start": str(start + limit)} if start + limit < len(mine) else None
 
-    def claim_reminder(self, reminder_id: str, message: Mapping[str, Any]) -> bool:
+    def pending(self, loan_id: str) -> Money:
+        return Money(
+            sum(
+                Money.of(str(i["amount"])).fen
+                for i in self.items.values()
+                if i["loan_id"] == loan_id and i["status"] == "PENDING"
+            )
+        )
+
+    def claim_reminder(self, reminder_id: str, message: Mapping[str, Any], now: datetime) -> bool:
         if self.reminders.get(reminder_id) == "sent":
             return False
         self.reminders[reminder_id] = "claimed"
@@ -496,3 +505,101 @@ def test_the_list_is_the_owners_newest_first(
     assert following is not None
     assert len(items) == 2
     assert {item["source"] for item in items} == {"app"}
+
+
+# ------------------------------------------------------------------------------------------- found from outside
+
+
+def test_the_borrowers_own_repayment_on_its_way_is_not_collected_again_by_auto_debit(
+    booked_instalment: Any, memory_store: Any, catalogue: Catalogue, at: Callable[..., datetime]
+) -> None:
+    # Given a borrower who tapped "repay" for the whole instalment the evening before its due date
+    record = booked_instalment()
+    due = _first_due(record)
+    store, repayments, collector = DueStore(memory_store(record)), MemoryRepayments(), FakeCollector()
+    tapped = _request(
+        store, repayments, collector, catalogue, amount=_instalment(record), now=at(due - timedelta(days=1), 20)
+    )
+    # When the due date's job runs before the provider's notice has come
+    summary, _ = _run(store, repayments, collector, catalogue, due)
+    # Then the job asks for nothing: that amount is already on its way
+    assert [c["key"] for c in collector.calls] == [collection_key(tapped["repayment_id"])]
+    assert summary["collections_covered"] == 1
+
+
+def test_an_app_repayment_beside_a_pending_auto_debit_may_not_exceed_the_payoff_together(
+    booked_instalment: Any, memory_store: Any, catalogue: Catalogue, at: Callable[..., datetime]
+) -> None:
+    record = booked_instalment()
+    due = _first_due(record)
+    store, repayments, collector = DueStore(memory_store(record)), MemoryRepayments(), FakeCollector()
+    _run(store, repayments, collector, catalogue, due)  # the instalment is being collected
+    payoff = _position(store.load("L-1").record, catalogue, due).payoff
+    with pytest.raises(ExceedsPayoff, match="already being collected"):
+        _request(store, repayments, collector, catalogue, amount=payoff, now=at(due, 9))
+    assert len(collector.calls) == 1
+
+
+def test_an_attempt_that_never_reached_the_provider_is_asked_again_on_the_retry_day(
+    booked_instalment: Any, memory_store: Any, catalogue: Catalogue
+) -> None:
+    # Given the provider down all through the due date
+    record = booked_instalment()
+    due = _first_due(record)
+    store, repayments, collector = DueStore(memory_store(record)), MemoryRepayments(), FakeCollector(down=True)
+    _run(store, repayments, collector, catalogue, due)
+    first = auto_debit_repayment_id("L-1", due, 0)
+    assert repayments.items[first]["status"] == "PENDING"
+    # When it is back on the first retry day
+    collector.down = False
+    summary, _ = _run(store, repayments, collector, catalogue, due + timedelta(days=1))
+    # Then the attempt it never took is asked for again, under its own key: collected once, not left pending
+    assert summary["collections_asked_again"] == 1
+    assert [c["key"] for c in collector.calls] == [collection_key(first)] * 2
+    assert repayments.items[first].get("collection_id")
+
+
+def test_one_loans_trouble_does_not_stop_the_days_run_for_the_others(
+    booked_instalment: Any, memory_store: Any, catalogue: Catalogue
+) -> None:
+    first = booked_instalment()
+    store = DueStore(memory_store(first, {**booked_instalment(), "loan_id": "L-2"}))
+    repayments, collector = MemoryRepayments(), FakeCollector()
+    due = _first_due(first)
+
+    def account(loan: Any) -> str:
+        if loan.loan_id == "L-1":
+            raise KeyError("the bound account could not be read")
+        return "62220200000005678"
+
+    summary = run_auto_debit(
+        due,
+        store=store,
+        due_on=store.due_on,
+        repayments=repayments,
+        collector=collector,
+        bank_account=account,
+        catalogue=catalogue,
+        notify_url="http://127.0.0.1:1/v1/webhooks/payments",
+        publish=lambda message: None,
+        now=datetime.combine(due, datetime.min.time()).astimezone(),
+    )
+    assert summary["loans_failed"] == 1
+    assert [c["loan_id"] for c in collector.calls] == ["L-2"]
+
+
+def test_money_collected_after_a_recorded_failure_is_parked_once_however_many_notices_say_it(
+    booked_instalment: Any, memory_store: Any, catalogue: Catalogue, at: Callable[..., datetime]
+) -> None:
+    record = booked_instalment()
+    store, repayments, collector = memory_store(record), MemoryRepayments(), FakeCollector()
+    now = at(date(2026, 1, 20))
+    asked = _request(store, repayments, collector, catalogue, now=now)
+    _settle(store, repayments, catalogue, asked["repayment_id"], succeeded=False, failure_reason="x", paid_at=now)
+    receipts = [
+        _settle(store, repayments, catalogue, asked["repayment_id"], event_id=f"evt-s{n}", paid_at=now) for n in (1, 2)
+    ]
+    # Then it is held in suspense once (the books show the cash once), and nothing is applied to the loan
+    assert [r["status"] for r in receipts] == ["parked", "parked"]
+    assert abs(store.ledger.balance(SUSPENSE).fen) == Money.of("1000.00").fen
+    assert list(store.load("L-1").events) == []
