@@ -19,7 +19,6 @@ import hashlib
 import http.client
 import json
 import logging
-import re
 import threading
 import time
 import urllib.error
@@ -32,8 +31,17 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text, utc_now
-from lending.errors import InvalidAmount
+from infra.local.vendors.server import (
+    Answer,
+    Request,
+    SandboxError,
+    SandboxServer,
+    idempotency_key,
+    invalid,
+    money_order,
+    require_text,
+    utc_now,
+)
 from lending.money import Money
 from lending.webhooks import SIGNATURE_HEADER, sign
 
@@ -43,7 +51,6 @@ FAILING_ACCOUNT_SUFFIX = "3333"
 FIRST_FAILS_ACCOUNT_SUFFIX = "4444"
 INSUFFICIENT_FUNDS = "insufficient_funds"
 CALLBACK_TIMEOUT_SECONDS = 30.0
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -184,37 +191,16 @@ class SandboxCollectionProvider(SandboxServer):
     # ------------------------------------------------------------------------------------------------------ routes
 
     def _collect(self, request: Request) -> Answer:
-        key = request.headers.get("idempotency-key", "")
-        if not _KEY.match(key):
-            raise SandboxError(
-                HTTPStatus.BAD_REQUEST,
-                "idempotency_key_required",
-                "An Idempotency-Key header of 1 to 255 visible ASCII characters is required.",
-            )
+        key = idempotency_key(request)
         body = request.body
         problems: dict[str, str] = {}
-        account = require_text(body, "bank_account", problems)
-        reference = require_text(body, "reference", problems)
+        account, reference, amount = money_order(body, problems)
         repayment_id = require_text(body, "repayment_id", problems)
         loan_id = require_text(body, "loan_id", problems)
         notify_url = require_text(body, "notify_url", problems)
-        amount_text = require_text(body, "amount", problems)
-        if account and not account.isdigit():
-            problems["bank_account"] = "digits"
-        if body is not None and body.get("currency", "CNY") != "CNY":
-            problems["currency"] = "CNY only"
         parts = urllib.parse.urlsplit(notify_url)
         if notify_url and (parts.scheme not in ("http", "https") or not parts.netloc):
             problems["notify_url"] = "an absolute http(s) URL"
-        amount = Money.ZERO
-        if amount_text:
-            try:
-                amount = Money.of(amount_text)
-            except InvalidAmount:
-                problems["amount"] = "a decimal string with at most two places"
-            else:
-                if not amount.is_positive:
-                    problems["amount"] = "positive"
         if problems:
             raise invalid(problems)
         fingerprint = hashlib.sha256(

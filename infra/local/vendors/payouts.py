@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -23,8 +22,16 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text, utc_now
-from lending.errors import InvalidAmount
+from infra.local.vendors.server import (
+    Answer,
+    Request,
+    SandboxError,
+    SandboxServer,
+    idempotency_key,
+    invalid,
+    money_order,
+    utc_now,
+)
 from lending.money import Money
 
 logger = logging.getLogger(__name__)
@@ -32,7 +39,6 @@ logger = logging.getLogger(__name__)
 REJECTED_ACCOUNT_SUFFIX = "0000"
 FLAKY_ACCOUNT_SUFFIX = "1111"
 FLAKY_FAILURES = 2
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 @dataclass(frozen=True)
@@ -93,31 +99,9 @@ class SandboxPayoutProvider(SandboxServer):
             return self._attempts.get(idempotency_key, 0)
 
     def _pay(self, request: Request) -> Answer:
-        key = request.headers.get("idempotency-key", "")
-        if not _KEY.match(key):
-            raise SandboxError(
-                HTTPStatus.BAD_REQUEST,
-                "idempotency_key_required",
-                "An Idempotency-Key header of 1 to 255 visible ASCII characters is required.",
-            )
-        body = request.body
+        key = idempotency_key(request)
         problems: dict[str, str] = {}
-        account = require_text(body, "bank_account", problems)
-        reference = require_text(body, "reference", problems)
-        amount_text = require_text(body, "amount", problems)
-        if account and not account.isdigit():
-            problems["bank_account"] = "digits"
-        if body is not None and body.get("currency", "CNY") != "CNY":
-            problems["currency"] = "CNY only"
-        amount = Money.ZERO
-        if amount_text:
-            try:
-                amount = Money.of(amount_text)
-            except InvalidAmount:
-                problems["amount"] = "a decimal string with at most two places"
-            else:
-                if not amount.is_positive:
-                    problems["amount"] = "positive"
+        account, reference, amount = money_order(request.body, problems)
         if problems:
             raise invalid(problems)
         fingerprint = hashlib.sha256(

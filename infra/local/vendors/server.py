@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -18,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 from lending import clock
+from lending.errors import InvalidAmount
+from lending.money import Money
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -233,3 +236,40 @@ class SandboxServer:
                 raise SandboxError(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed.")
             raise SandboxError(HTTPStatus.NOT_FOUND, "not_found", "No such endpoint.")
         return handler(request)
+
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def idempotency_key(request: Request) -> str:
+    """The request's Idempotency-Key, as money-moving providers require one; 400 without a well-formed one."""
+    key = request.headers.get("idempotency-key", "")
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise SandboxError(
+            HTTPStatus.BAD_REQUEST,
+            "idempotency_key_required",
+            "An Idempotency-Key header of 1 to 255 visible ASCII characters is required.",
+        )
+    return key
+
+
+def money_order(body: Mapping[str, Any] | None, problems: dict[str, str]) -> tuple[str, str, Money]:
+    """What every order to move money names: the bank account (digits), our reference and a positive CNY amount;
+    each problem noted in ``problems``."""
+    account = require_text(body, "bank_account", problems)
+    reference = require_text(body, "reference", problems)
+    amount_text = require_text(body, "amount", problems)
+    if account and not account.isdigit():
+        problems["bank_account"] = "digits"
+    if body is not None and body.get("currency", "CNY") != "CNY":
+        problems["currency"] = "CNY only"
+    amount = Money.ZERO
+    if amount_text:
+        try:
+            amount = Money.of(amount_text)
+        except InvalidAmount:
+            problems["amount"] = "a decimal string with at most two places"
+        else:
+            if not amount.is_positive:
+                problems["amount"] = "positive"
+    return account, reference, amount
