@@ -296,7 +296,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
 
 def _scenario(platform: LocalPlatform) -> None:
     """Sandbox traffic that reaches every function, most of them ``SAMPLES`` times: approved loans, declines,
-    payouts the bank rejects, referrals an underwriter approves, two lines drawn on (one rejected), repayments, and
+    payouts the bank rejects, referrals an underwriter approves, two lines drawn on (one rejected), repayments
+    (pushed, and asked for from the app), and
     a nightly close for each of the days after."""
     from lending import clock
     from lending.webhooks import SIGNATURE_HEADER, sign
@@ -336,6 +337,9 @@ def _scenario(platform: LocalPlatform) -> None:
         body = json.dumps(notice).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body, int(time.time()))}
         _post(f"{api}/v1/webhooks/payments", body, headers)
+    for n in range(SAMPLES):  # the borrower repays from the app: the provider is asked to collect
+        loan_id = views[n]["loan_id"]
+        _request(f"{api}/v1/loans/{loan_id}/repayments", borrower, "POST", {"amount": "50.00"}, f"cold-repay-{n}")
     deadline = time.monotonic() + 300
     while _drawdowns_running(platform) and time.monotonic() < deadline:
         time.sleep(0.5)
