@@ -15,7 +15,6 @@ retried on a 5xx or no answer, like the identity vendor's callbacks.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import logging
@@ -34,8 +33,8 @@ from typing import Any
 from infra.local.vendors.server import (
     Answer,
     Request,
-    SandboxError,
     SandboxServer,
+    claim_key,
     idempotency_key,
     invalid,
     money_order,
@@ -203,18 +202,8 @@ class SandboxCollectionProvider(SandboxServer):
             problems["notify_url"] = "an absolute http(s) URL"
         if problems:
             raise invalid(problems)
-        fingerprint = hashlib.sha256(
-            json.dumps([str(amount), account, reference, repayment_id, loan_id], separators=(",", ":")).encode()
-        ).hexdigest()
-
         with self._lock:
-            first = self._fingerprints.setdefault(key, fingerprint)
-            if first != fingerprint:
-                raise SandboxError(
-                    HTTPStatus.CONFLICT,
-                    "idempotency_conflict",
-                    "This Idempotency-Key was used with a different request.",
-                )
+            claim_key(self._fingerprints, key, str(amount), account, reference, repayment_id, loan_id)
             made = self._collections.get(key)
             if made is not None:
                 logger.info("collection %s replayed for repayment %s", made.collection_id, repayment_id)

@@ -11,8 +11,6 @@ first two attempts of each key answer 503 and the third pays; anything else pays
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
 import uuid
@@ -27,6 +25,7 @@ from infra.local.vendors.server import (
     Request,
     SandboxError,
     SandboxServer,
+    claim_key,
     idempotency_key,
     invalid,
     money_order,
@@ -104,18 +103,8 @@ class SandboxPayoutProvider(SandboxServer):
         account, reference, amount = money_order(request.body, problems)
         if problems:
             raise invalid(problems)
-        fingerprint = hashlib.sha256(
-            json.dumps([str(amount), account, reference], separators=(",", ":")).encode()
-        ).hexdigest()
-
         with self._lock:
-            first = self._fingerprints.setdefault(key, fingerprint)
-            if first != fingerprint:
-                raise SandboxError(
-                    HTTPStatus.CONFLICT,
-                    "idempotency_conflict",
-                    "This Idempotency-Key was used with a different request.",
-                )
+            claim_key(self._fingerprints, key, str(amount), account, reference)
             made = self._payouts.get(key)
             if made is not None:
                 logger.info("payout %s replayed for reference %s", made.payout_id, reference)

@@ -6,6 +6,7 @@ events, with references only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -273,3 +274,13 @@ def money_order(body: Mapping[str, Any] | None, problems: dict[str, str]) -> tup
             if not amount.is_positive:
                 problems["amount"] = "positive"
     return account, reference, amount
+
+
+def claim_key(fingerprints: dict[str, str], key: str, *request: str) -> None:
+    """Hold ``key`` to the request first made with it (its parts, fingerprinted); 409 for another request under it.
+    Called with the provider's lock held."""
+    fingerprint = hashlib.sha256(json.dumps(list(request), separators=(",", ":")).encode()).hexdigest()
+    if fingerprints.setdefault(key, fingerprint) != fingerprint:
+        raise SandboxError(
+            HTTPStatus.CONFLICT, "idempotency_conflict", "This Idempotency-Key was used with a different request."
+        )
