@@ -15,11 +15,8 @@ retried on a 5xx or no answer, like the identity vendor's callbacks.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,10 +27,10 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
+from infra.local.vendors.callbacks import CALLBACK_TIMEOUT_SECONDS, CallbackVendor
 from infra.local.vendors.server import (
     Answer,
     Request,
-    SandboxServer,
     claim_key,
     idempotency_key,
     invalid,
@@ -42,14 +39,12 @@ from infra.local.vendors.server import (
     utc_now,
 )
 from lending.money import Money
-from lending.webhooks import SIGNATURE_HEADER, sign
 
 logger = logging.getLogger(__name__)
 
 FAILING_ACCOUNT_SUFFIX = "3333"
 FIRST_FAILS_ACCOUNT_SUFFIX = "4444"
 INSUFFICIENT_FUNDS = "insufficient_funds"
-CALLBACK_TIMEOUT_SECONDS = 30.0
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -104,10 +99,11 @@ class SandboxCollection:
         return json.dumps(body, separators=(",", ":")).encode()
 
 
-class SandboxCollectionProvider(SandboxServer):
+class SandboxCollectionProvider(CallbackVendor):
     """Collections on loopback, idempotent by key, each outcome sent to the platform's webhook."""
 
     name = "collection_provider"
+    secret_name = "payments webhook"
 
     def __init__(
         self,
@@ -119,38 +115,26 @@ class SandboxCollectionProvider(SandboxServer):
         callback_delay: float = 0.2,
         callback_attempts: int = 4,
         callback_backoff: float = 0.2,
+        callback_timeout: float = CALLBACK_TIMEOUT_SECONDS,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        super().__init__(host=host, port=port, api_key=api_key)
-        self._secret = b""
-        if secret is not None:
-            self.secret = secret
-        self.callback_delay = callback_delay
-        self.callback_attempts = callback_attempts
-        self.callback_backoff = callback_backoff
+        super().__init__(
+            secret,
+            host=host,
+            port=port,
+            api_key=api_key,
+            callback_delay=callback_delay,
+            callback_attempts=callback_attempts,
+            callback_backoff=callback_backoff,
+            callback_timeout=callback_timeout,
+        )
         self._clock = clock
-        self._lock = threading.Lock()
         self._collections: dict[str, SandboxCollection] = {}  # by idempotency key
         self._fingerprints: dict[str, str] = {}
         self._failed_references: set[str] = set()  # the 4444 accounts' due amounts whose first collection failed
         self._deliveries: list[tuple[str, int | None]] = []  # (repayment id, webhook status)
-        self._workers: set[threading.Thread] = set()
-        self._stopping = threading.Event()
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         self.route("POST", "/v1/collections", self._collect)
         self.route("GET", "/v1/collections", self._list)
-
-    @property
-    def secret(self) -> bytes:
-        """The payments webhook secret the notices are signed with (set once the stack has created it)."""
-        return self._secret
-
-    @secret.setter
-    def secret(self, value: bytes | str) -> None:
-        secret = value.encode() if isinstance(value, str) else bytes(value)
-        if not secret:
-            raise ValueError("the payments webhook secret must not be empty")
-        self._secret = secret
 
     def collections(self, loan_id: str | None = None) -> list[SandboxCollection]:
         """Collections made, oldest first (all, or one loan's)."""
@@ -162,30 +146,6 @@ class SandboxCollectionProvider(SandboxServer):
         """Every webhook attempt: the repayment id and our webhook's HTTP status (None: no answer)."""
         with self._lock:
             return list(self._deliveries)
-
-    def start(self) -> None:
-        self._stopping.clear()
-        super().start()
-
-    def stop(self) -> None:
-        """Stop taking collections, abandon pending notices and wait for the delivery threads."""
-        self._stopping.set()
-        super().stop()
-        self.settle(timeout=CALLBACK_TIMEOUT_SECONDS + 1)
-
-    def settle(self, timeout: float = 60.0) -> bool:
-        """Wait until every notice scheduled so far was delivered or given up; whether they all ended in time."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                workers = list(self._workers)
-            if not workers:
-                return True
-            for worker in workers:
-                worker.join(max(0.0, deadline - time.monotonic()))
-            if time.monotonic() >= deadline:
-                with self._lock:
-                    return not self._workers
 
     # ------------------------------------------------------------------------------------------------------ routes
 
@@ -255,53 +215,9 @@ class SandboxCollectionProvider(SandboxServer):
 
     def _schedule(self, collection: SandboxCollection, notify_url: str) -> None:
         """Deliver the collection's notice from a worker thread after the delay (called with the lock held)."""
-        worker = threading.Thread(
-            target=self._deliver,
-            args=(collection, notify_url),
-            name=f"collection-notice-{collection.collection_id}",
-            daemon=True,
-        )
-        self._workers.add(worker)
-        worker.start()
 
-    def _deliver(self, collection: SandboxCollection, notify_url: str) -> None:
-        body = collection.notice()
-        try:
-            if self._stopping.wait(self.callback_delay):
-                return
-            for attempt in range(1, self.callback_attempts + 1):
-                status = self._post(notify_url, body)
-                with self._lock:
-                    self._deliveries.append((collection.repayment_id, status))
-                logger.info("collection notice for %s, attempt %d: %s", collection.repayment_id, attempt, status)
-                if status is not None and status < 500:
-                    return
-                if attempt < self.callback_attempts and self._stopping.wait(self.callback_backoff * 2 ** (attempt - 1)):
-                    return
-            logger.warning("collection notice for %s gave up after %d attempts", collection.repayment_id, attempt)
-        except Exception:  # a bug here must not end the thread without a word
-            logger.exception("collection notice for %s failed", collection.repayment_id)
-        finally:
+        def attempted(attempt: int, status: int | None) -> None:
             with self._lock:
-                self._workers.discard(threading.current_thread())
+                self._deliveries.append((collection.repayment_id, status))
 
-    def _post(self, notify_url: str, body: bytes) -> int | None:
-        """POST the signed notice; our webhook's HTTP status, or None if it did not answer."""
-        if not self._secret:
-            logger.warning("collection notice not sent: no payments webhook secret set")
-            return None
-        request = urllib.request.Request(
-            notify_url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(self._secret, body, int(time.time()))},
-        )
-        try:
-            with self._opener.open(request, timeout=CALLBACK_TIMEOUT_SECONDS) as response:
-                response.read()
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            error.close()
-            return int(error.code)
-        except (urllib.error.URLError, OSError, http.client.HTTPException):
-            return None
+        self._call_back(collection.repayment_id, notify_url, collection.notice(), attempted)

@@ -8,11 +8,8 @@ The wire contract is :mod:`lending.adapters.vendors.identity`'s.
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import logging
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,8 +22,8 @@ from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
-from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text, utc_now
-from lending.webhooks import SIGNATURE_HEADER, sign
+from infra.local.vendors.callbacks import CALLBACK_TIMEOUT_SECONDS, CallbackVendor
+from infra.local.vendors.server import Answer, Request, SandboxError, invalid, require_text, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +57,7 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-#: How long one callback waits for our webhook's answer. Generous: on a loaded machine the webhook's function waits
-#: its turn in the local runtime behind the other applications' steps, and an answer that comes after the vendor
-#: stopped waiting turns a delivered result into a retry.
-CALLBACK_TIMEOUT_SECONDS = 30.0
-
-
-class SandboxIdentityVendor(SandboxServer):
+class SandboxIdentityVendor(CallbackVendor):
     """Identity checks on loopback, with signed callbacks retried on 5xx or no answer.
 
     Every attempt is recorded (:meth:`deliveries`) and logged; a callback that is never delivered (every attempt
@@ -75,6 +66,7 @@ class SandboxIdentityVendor(SandboxServer):
     """
 
     name = "identity"
+    secret_name = "identity webhook"
 
     def __init__(
         self,
@@ -89,54 +81,21 @@ class SandboxIdentityVendor(SandboxServer):
         callback_timeout: float = CALLBACK_TIMEOUT_SECONDS,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        super().__init__(host=host, port=port, api_key=api_key)
-        self.secret = secret
-        self.callback_delay = callback_delay
-        self.callback_attempts = callback_attempts
-        self.callback_backoff = callback_backoff
-        self.callback_timeout = callback_timeout
+        super().__init__(
+            secret,
+            host=host,
+            port=port,
+            api_key=api_key,
+            callback_delay=callback_delay,
+            callback_attempts=callback_attempts,
+            callback_backoff=callback_backoff,
+            callback_timeout=callback_timeout,
+        )
         self._clock = clock
-        self._lock = threading.Lock()
         self._checks: dict[str, IdentityCheck] = {}
         self._deliveries: list[Delivery] = []
-        self._workers: dict[threading.Thread, str] = {}  # delivery threads still running, and their references
         self._scheduled: Counter[str] = Counter()  # callbacks scheduled, by reference
-        self._stopping = threading.Event()
-        # Callbacks go straight to the given URL, never through a proxy named in the environment.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         self.route("POST", "/v1/checks", self._request_check)
-
-    @property
-    def secret(self) -> bytes:
-        """The shared secret the callbacks are signed with (settable: the local stack may create it later)."""
-        return self._secret
-
-    @secret.setter
-    def secret(self, value: bytes | str) -> None:
-        secret = value.encode() if isinstance(value, str) else bytes(value)
-        if not secret:
-            raise ValueError("the identity webhook secret must not be empty")
-        self._secret = secret
-
-    def start(self) -> None:
-        self._stopping.clear()
-        super().start()
-
-    def stop(self) -> None:
-        """Stop accepting checks, abandon pending callbacks and wait for the delivery threads."""
-        self._stopping.set()
-        super().stop()
-        self.settle(timeout=self.callback_timeout + 1)  # an attempt under way ends within its own timeout
-
-    def settle(self, reference: str | None = None, timeout: float | None = None) -> bool:
-        """Wait until every callback scheduled so far (all, or those for ``reference``) is over: delivered, refused,
-        given up or abandoned; none of them sends anything after that. True if all were over within ``timeout``
-        seconds (None: however long it takes)."""
-        with self._lock:
-            workers = [worker for worker, ref in self._workers.items() if reference is None or ref == reference]
-        for worker in workers:
-            worker.join(timeout=timeout)
-        return not any(worker.is_alive() for worker in workers)
 
     def scheduled(self, reference: str) -> int:
         """How many callbacks were scheduled for ``reference`` (0 for an applicant whose vendor stays silent)."""
@@ -219,56 +178,11 @@ class SandboxIdentityVendor(SandboxServer):
 
     def _schedule(self, reference: str, callback_url: str, body: bytes) -> None:
         """Deliver ``body`` from a worker thread after the delay (called with the lock held)."""
-        worker = threading.Thread(
-            target=self._deliver, args=(reference, callback_url, body), name=f"identity-callback-{reference}"
-        )
-        worker.daemon = True
-        self._workers[worker] = reference
-        self._scheduled[reference] += 1
-        worker.start()
-
-    def _deliver(self, reference: str, callback_url: str, body: bytes) -> None:
         event_id = json.loads(body)["event_id"]
-        try:
-            if self._stopping.wait(self.callback_delay):
-                logger.info("identity callback for reference %s abandoned: the vendor stopped", reference)
-                return
-            for attempt in range(1, self.callback_attempts + 1):
-                status = self._post(callback_url, body)
-                with self._lock:
-                    self._deliveries.append(Delivery(reference, event_id, attempt, status))
-                logger.info("identity callback for reference %s, attempt %d: %s", reference, attempt, status)
-                if status is not None and status < 500:
-                    if status >= 400:
-                        logger.warning("identity callback for reference %s refused with %d", reference, status)
-                    return  # 2xx: delivered; 4xx: refused, and resending the same thing will not change that
-                if attempt < self.callback_attempts and self._stopping.wait(self.callback_backoff * 2 ** (attempt - 1)):
-                    logger.info("identity callback for reference %s abandoned: the vendor stopped", reference)
-                    return
-            logger.warning(
-                "identity callback for reference %s gave up after %d attempts", reference, self.callback_attempts
-            )
-        except Exception:  # a bug here must not end the thread without a word
-            logger.exception("identity callback for reference %s failed", reference)
-        finally:
-            with self._lock:
-                self._workers.pop(threading.current_thread(), None)
 
-    def _post(self, callback_url: str, body: bytes) -> int | None:
-        """POST the signed result; the webhook's HTTP status, or None if it did not answer."""
-        signature = sign(self.secret, body, int(time.time()))
-        request = urllib.request.Request(
-            callback_url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature},
-        )
-        try:
-            with self._opener.open(request, timeout=self.callback_timeout) as response:
-                response.read()
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            error.close()
-            return int(error.code)
-        except (urllib.error.URLError, OSError, http.client.HTTPException):
-            return None  # no answer, or one that is not HTTP (a connection cut mid-answer): retried
+        def attempted(attempt: int, status: int | None) -> None:
+            with self._lock:
+                self._deliveries.append(Delivery(reference, event_id, attempt, status))
+
+        self._scheduled[reference] += 1
+        self._call_back(reference, callback_url, body, attempted)
