@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from lending.adapters.servicing import publish_warning, servicing_store
+from lending.adapters.servicing import publish_event, publish_warning, servicing_store
 from lending.adapters.settings import Settings, settings
 from lending.catalogue import load_catalogue
 from lending.steps.daily_close import close_date_for, close_day
@@ -33,9 +33,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(close_date=day.isoformat())
     bus = settings(DailyCloseSettings).event_bus_name
     summary = close_day(
-        day, store=servicing_store(), catalogue=load_catalogue(), warn=lambda warning: publish_warning(bus, warning)
+        day,
+        store=servicing_store(),
+        catalogue=load_catalogue(),
+        warn=lambda warning: publish_warning(bus, warning),
+        announce=lambda detail_type, detail: publish_event(bus, detail_type, detail),
     )
     metrics.add_metric(name="LoansAged", unit=MetricUnit.Count, value=summary["loans_changed"])
     metrics.add_metric(name="EarlyWarnings", unit=MetricUnit.Count, value=summary["warnings"])
+    metrics.add_metric(name="LoansClassified", unit=MetricUnit.Count, value=summary["classified"])
+    metrics.add_metric(name="LoansWrittenOff", unit=MetricUnit.Count, value=summary["written_off"])
     logger.info("day closed", extra=summary)
     return summary

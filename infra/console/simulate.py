@@ -123,7 +123,7 @@ def simulate(terms: LoanTerms, steps: Sequence[Step]) -> list[dict[str, Any]]:
     from infra.console import UsageError
 
     events: list[ServicingEvent] = []
-    booked: dict[Any, int] = {}
+    booked: dict[Any, int] = dict(replay(terms, [], terms.opened_on).booked)  # as booking leaves it
     days: list[dict[str, Any]] = []
     for number, step in sorted(enumerate(steps), key=lambda pair: (pair[1].on, pair[0])):
         if step.on < terms.opened_on:

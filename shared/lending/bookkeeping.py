@@ -106,3 +106,52 @@ def repayment(tx_id: str, loan_id: str, applied: PaymentApplied, on: date) -> Tr
         ],
         memo=f"loan {loan_id}",
     )
+
+
+#: A loan's receivables, in the order a write-off takes them off the book.
+RECEIVABLES = (
+    AccountCode.PRINCIPAL_RECEIVABLE,
+    AccountCode.INTEREST_RECEIVABLE,
+    AccountCode.FEE_RECEIVABLE,
+    AccountCode.PENALTY_RECEIVABLE,
+)
+PROVISION_EXPENSE = Account(AccountCode.PROVISION_EXPENSE)
+RECOVERY_INCOME = Account(AccountCode.RECOVERY_INCOME)
+
+
+def write_off(tx_id: str, loan_id: str, receivables: Mapping[AccountCode, Money], on: date) -> Transaction | None:
+    """The loan's receivables taken off the book (the borrower still owes them): Dr write-off / Cr each."""
+    parts = [(of_loan(code, loan_id), receivables.get(code, Money.ZERO)) for code in RECEIVABLES]
+    written = total(amount for _, amount in parts)
+    if not written:
+        return None
+    return Transaction.build(
+        tx_id, "write_off", on, [(of_loan(AccountCode.WRITE_OFF, loan_id), written)], parts, memo=f"loan {loan_id}"
+    )
+
+
+def recovery(tx_id: str, loan_id: str, amount: Money, credit: Money, on: date) -> Transaction:
+    """Money collected after a write-off: income, but for what went beyond everything owed (the borrower's credit)."""
+    return Transaction.build(
+        tx_id,
+        "recovery",
+        on,
+        [(SETTLEMENT_CASH, amount)],
+        [(RECOVERY_INCOME, amount - credit), (of_loan(AccountCode.BORROWER_CREDIT, loan_id), credit)],
+        memo=f"loan {loan_id}",
+    )
+
+
+def provision(tx_id: str, loan_id: str, allowance: Money, on: date) -> Transaction | None:
+    """The loan's loss allowance raised to ``allowance`` from nothing: Dr provision expense / Cr the allowance."""
+    if not allowance:
+        return None
+    return Transaction.transfer(
+        tx_id,
+        "provision",
+        on,
+        PROVISION_EXPENSE,
+        of_loan(AccountCode.LOAN_LOSS_ALLOWANCE, loan_id),
+        allowance,
+        memo=f"loan {loan_id}",
+    )

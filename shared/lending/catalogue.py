@@ -144,6 +144,9 @@ class Product(_Strict):
     collection_retry_days: tuple[int, ...] = Field(
         default=(1, 3, 7), description="days after a due date on which a failed auto-debit is tried again"
     )
+    write_off_days_past_due: int | None = Field(
+        default=180, ge=1, description="days past due at which the daily close writes the balance off (None: never)"
+    )
 
     @model_validator(mode="after")
     def _within_the_brief(self) -> Self:
@@ -201,6 +204,56 @@ class DelinquencyBucket(_Strict):
     max_days: int | None = None
 
 
+class LoanClass(StrEnum):
+    """The five regulatory loan grades (China's five-category classification), best first."""
+
+    NORMAL = "normal"
+    SPECIAL_MENTION = "special_mention"
+    SUBSTANDARD = "substandard"
+    DOUBTFUL = "doubtful"
+    LOSS = "loss"
+
+    @property
+    def rank(self) -> int:
+        """0 for normal up to 4 for loss (higher is worse)."""
+        return list(LoanClass).index(self)
+
+    @property
+    def non_performing(self) -> bool:
+        return self.rank >= LoanClass.SUBSTANDARD.rank
+
+
+class Classification(_Strict):
+    """How loans are graded and provisioned: days past due beyond which a grade is the least a loan can have,
+    the floor of a restructured loan and its observation period, and a provision rate per grade."""
+
+    substandard_after_days: int = Field(default=90, ge=1)
+    doubtful_after_days: int = Field(default=270, ge=1)
+    loss_after_days: int = Field(default=360, ge=1)
+    observation_periods: int = Field(default=2, ge=0, description="repayment periods a restructured loan is watched")
+    observation_months: int = Field(default=12, ge=0, description="the least observation period, in months")
+    provision_rates: dict[LoanClass, Decimal] = Field(
+        default_factory=lambda: {
+            LoanClass.NORMAL: Decimal("0.01"),
+            LoanClass.SPECIAL_MENTION: Decimal("0.02"),
+            LoanClass.SUBSTANDARD: Decimal("0.25"),
+            LoanClass.DOUBTFUL: Decimal("0.50"),
+            LoanClass.LOSS: Decimal("1.00"),
+        }
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.substandard_after_days < self.doubtful_after_days < self.loss_after_days:
+            raise ValueError("classification: substandard < doubtful < loss days past due")
+        if sorted(self.provision_rates) != sorted(LoanClass):
+            raise ValueError("classification: a provision rate for every grade")
+        rates = [self.provision_rates[grade] for grade in LoanClass]
+        if any(not Decimal(0) <= rate <= 1 for rate in rates) or rates != sorted(rates):
+            raise ValueError("classification: provision rates between 0 and 1, never lower for a worse grade")
+        return self
+
+
 class Catalogue(_Strict):
     """The whole catalogue, validated at load."""
 
@@ -214,6 +267,7 @@ class Catalogue(_Strict):
     overdue_reminder_days: tuple[int, ...] = Field(
         default=(1, 7, 30, 60, 90), description="days past due on which the borrower is reminded, once each"
     )
+    classification: Classification = Field(default_factory=Classification)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

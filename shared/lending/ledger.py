@@ -37,7 +37,10 @@ class AccountCode(StrEnum):
     FEE_INCOME = "fee_income"
     BORROWER_CREDIT = "borrower_credit"  # money we owe a borrower: overpayments
     SUSPENSE = "suspense"  # money received that we cannot yet place, held for investigation
-    WRITE_OFF = "write_off"
+    WRITE_OFF = "write_off"  # keyed by loan: receivables taken off the book (the borrower still owes them)
+    PROVISION_EXPENSE = "provision_expense"  # the allowance's change charged to the period
+    LOAN_LOSS_ALLOWANCE = "loan_loss_allowance"  # keyed by loan: the provision its grade implies (a contra-asset)
+    RECOVERY_INCOME = "recovery_income"  # money collected on a loan after it was written off
 
 
 class Normal(StrEnum):
@@ -53,12 +56,15 @@ NORMAL_BALANCE: Mapping[AccountCode, Normal] = {
     AccountCode.FEE_RECEIVABLE: Normal.DEBIT,
     AccountCode.SETTLEMENT_CASH: Normal.DEBIT,
     AccountCode.WRITE_OFF: Normal.DEBIT,
+    AccountCode.PROVISION_EXPENSE: Normal.DEBIT,
     AccountCode.FUNDING: Normal.CREDIT,
     AccountCode.INTEREST_INCOME: Normal.CREDIT,
     AccountCode.PENALTY_INCOME: Normal.CREDIT,
     AccountCode.FEE_INCOME: Normal.CREDIT,
     AccountCode.BORROWER_CREDIT: Normal.CREDIT,
     AccountCode.SUSPENSE: Normal.CREDIT,
+    AccountCode.LOAN_LOSS_ALLOWANCE: Normal.CREDIT,
+    AccountCode.RECOVERY_INCOME: Normal.CREDIT,
 }
 
 

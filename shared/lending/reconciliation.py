@@ -7,8 +7,10 @@ Three independent witnesses are held against each other:
 
 Checks (any failure makes the report not ok):
 1. Trial balance: the posted balances sum to zero, and every stored balance equals the one rebuilt from the journal.
-2. Per loan: the ledger's principal receivable equals the principal outstanding its replay gives, and the funding
-   booked for it (the loan's, and each booked drawdown's) equals the principal it paid out.
+2. Per loan: the ledger's principal receivable equals the principal on the book its replay gives (none once
+   written off), the funding booked for it (the loan's, and each booked drawdown's) equals the principal it paid
+   out, and its loss allowance in the ledger is the provision its grade implies (the grade's rate × the principal
+   on the book).
 3. Per funding source: what the ledger says it disbursed equals the principal outstanding + principal repaid +
    written off of its shares of the loans, each loan split by its funding shares (largest remainder, to the fen).
 
@@ -66,6 +68,7 @@ class Report:
     loan_problems: list[str]
     buckets: dict[str, tuple[int, Money]]  # bucket → (loans, principal outstanding)
     rolls: dict[tuple[str, str], int] = field(default_factory=dict)  # (bucket the day before, bucket now) → loans
+    provisions: Money = Money.ZERO  # the allowance the loans' grades imply, which the ledger carries
 
     @property
     def ok(self) -> bool:
@@ -95,6 +98,7 @@ class Report:
                 f"{line.source:<22}{line.disbursed!s:>16}{line.outstanding!s:>16}{line.repaid!s:>16}"
                 f"{line.written_off!s:>14}  {'ok' if line.ok else 'DOES NOT ADD UP'}"
             )
+        lines.append(f"loss allowance           {self.provisions}")
         lines += ["", "loans                    " + ("ok" if not self.loan_problems else "PROBLEMS")]
         lines += [f"  {problem}" for problem in self.loan_problems]
         lines += ["", f"{'bucket':<14}{'loans':>8}{'principal':>18}"]
@@ -142,15 +146,21 @@ def build_report(
     for defined in catalogue.delinquency_buckets:
         buckets[defined.code] = (0, Money.ZERO)
     rolls: Counter[tuple[str, str]] = Counter()
+    provisions = 0
     for loan in loans:
         terms = LoanTerms.from_record(loan.record, catalogue)
         through = max([loan.aged_through, *(e.on for e in loan.events)])
         position = replay(terms, loan.events, through)
         in_ledger = Money(posted.get(Account(AccountCode.PRINCIPAL_RECEIVABLE, loan.loan_id), 0))
-        if in_ledger != position.principal_outstanding:
+        if in_ledger != position.principal_on_book:
+            problems.append(f"{loan.loan_id}: ledger principal {in_ledger}, its history {position.principal_on_book}")
+        allowance = Money(-posted.get(Account(AccountCode.LOAN_LOSS_ALLOWANCE, loan.loan_id), 0))  # credit-normal
+        if allowance != position.provision:
             problems.append(
-                f"{loan.loan_id}: ledger principal {in_ledger}, its history {position.principal_outstanding}"
+                f"{loan.loan_id}: ledger allowance {allowance}, its grade ({terms.classification}) implies "
+                f"{position.provision}"
             )
+        provisions += position.provision.fen
         paid_out = (Money.of(str(loan.record["principal"])) if terms.kind == "instalment" else Money.ZERO) + (
             position.drawn
         )
@@ -162,8 +172,8 @@ def build_report(
             for source, share in funding.items():
                 weights[source] += share.fen
         booked_principal = Money(position.booked.get(Account(AccountCode.PRINCIPAL_RECEIVABLE, loan.loan_id), 0))
-        principal_repaid = position.drawn - booked_principal
-        write_offs = Money(posted.get(Account(AccountCode.WRITE_OFF, loan.loan_id), 0))  # an expense: debit
+        principal_repaid = position.drawn - booked_principal - position.written_off
+        write_offs = position.written_off  # the principal taken off the book (the write-off also took interest)
         for source, part in split(in_ledger, weights).items():
             outstanding[source] += part.fen
         for source, part in split(principal_repaid, weights).items():
@@ -179,6 +189,10 @@ def build_report(
             if previous_day >= terms.opened_on and now.status is LoanStatus.ACTIVE:
                 before = replay(terms, [e for e in loan.events if e.on <= previous_day], previous_day)
                 rolls[(before.bucket or CURRENT, bucket)] += 1
+    # The allowance is only ever raised against provision expense: the two move together, book-wide.
+    expense = Money(posted.get(Account(AccountCode.PROVISION_EXPENSE), 0))
+    if expense != Money(provisions):
+        problems.append(f"provision expense {expense}, the loans' allowances {Money(provisions)}")
     sources = []
     for account, fen in sorted(posted.items(), key=lambda item: str(item[0])):
         if account.code is not AccountCode.FUNDING:
@@ -201,4 +215,5 @@ def build_report(
         loan_problems=problems,
         buckets=buckets,
         rolls=dict(rolls),
+        provisions=Money(provisions),
     )

@@ -19,14 +19,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
 from lending import bookkeeping
 from lending.calendar import business_date
-from lending.catalogue import Catalogue, Component, DelinquencyBucket, EarlyRepayment, InterestMethod, Method
+from lending.catalogue import (
+    Catalogue,
+    Classification,
+    Component,
+    DelinquencyBucket,
+    EarlyRepayment,
+    InterestMethod,
+    LoanClass,
+    Method,
+)
+from lending.classification import provision
 from lending.credit_line import CreditLine
 from lending.errors import InvalidAmount, UnplaceablePayment
 from lending.ledger import Account, AccountCode, Posting, Transaction
@@ -35,6 +45,8 @@ from lending.money import Money
 from lending.schedule import Instalment, Schedule
 
 Kind = Literal["instalment", "revolving"]
+_ONE_DAY = timedelta(days=1)
+_DEFAULT_RULES = Classification()
 
 
 class EventKind(StrEnum):
@@ -47,6 +59,7 @@ class LoanStatus(StrEnum):
 
     ACTIVE = "ACTIVE"
     CLOSED = "CLOSED"
+    WRITTEN_OFF = "WRITTEN_OFF"  # taken off the book; the borrower still owes it, and payments are recoveries
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +124,12 @@ class LoanTerms:
     limit: Money | None = None
     term_months: int | None = None
     freeze_when_past_due: bool = False
+    # Risk: the grade the daily close last gave the loan (the replay books the allowance it implies), the rules,
+    # the product's write-off threshold, and the day the loan was written off (None: on the book).
+    classification: LoanClass = LoanClass.NORMAL
+    rules: Classification = _DEFAULT_RULES
+    write_off_days: int | None = None
+    written_off_on: date | None = None
 
     @classmethod
     def from_record(cls, loan: Mapping[str, Any], catalogue: Catalogue) -> LoanTerms:
@@ -119,6 +138,8 @@ class LoanTerms:
         annual = Decimal(str(loan["annual_rate"]))
         # The penalty rate is the contract rate times the product's multiplier, never above the cap.
         penalty = min(annual * product.penalty_rate_multiplier, catalogue.rate_cap.annual_rate)
+        servicing = loan.get("servicing") or {}
+        written_off = servicing.get("written_off") or {}
         common: dict[str, Any] = {
             "loan_id": str(loan["loan_id"]),
             "opened_on": date.fromisoformat(str(loan["opened_on"])),
@@ -126,6 +147,10 @@ class LoanTerms:
             "penalty_annual_rate": penalty,
             "day_count_basis": product.day_count_basis,
             "buckets": catalogue.delinquency_buckets,
+            "classification": LoanClass(str(servicing.get("classification") or LoanClass.NORMAL)),
+            "rules": catalogue.classification,
+            "write_off_days": product.write_off_days_past_due,
+            "written_off_on": date.fromisoformat(str(written_off["on"])) if written_off else None,
         }
         if product.kind == "revolving":
             return cls(
@@ -208,6 +233,13 @@ class Position:
     paid_in: Money
     drawn: Money
     payoff: Money  # what repays everything on ``as_of``, before any credit balance is used
+    written_off: Money = Money.ZERO  # the principal taken off the book by a write-off
+    provision: Money = Money.ZERO  # the loss allowance the loan's grade implies for the principal on the book
+
+    @property
+    def principal_on_book(self) -> Money:
+        """The principal the ledger carries: none once written off (the borrower still owes it)."""
+        return Money.ZERO if self.status is LoanStatus.WRITTEN_OFF else self.principal_outstanding
 
 
 def bucket_for(days_past_due: int, buckets: Sequence[DelinquencyBucket]) -> str | None:
@@ -233,16 +265,56 @@ def ordered(events: Iterable[ServicingEvent]) -> list[ServicingEvent]:
 
 
 class _Book:
-    """Postings summed per account, from balanced transactions only."""
+    """Postings summed per account, from balanced transactions only.
 
-    def __init__(self) -> None:
+    Once the loan is written off (:meth:`write_off`, on its day) nothing more is recognised on the book, and money
+    coming in is a recovery: the loan's own model still runs, so the borrower's balances stay what they owe.
+    """
+
+    def __init__(self, terms: LoanTerms) -> None:
         self.fen: dict[Account, int] = {}
+        self.loan_id = terms.loan_id
+        self.written_off_on = terms.written_off_on
+        self.off = False
+        self.written_off = Money.ZERO
 
     def add(self, transaction: Transaction | None) -> None:
         if transaction is None:
             return
         for posting in transaction.postings:
             self.fen[posting.account] = self.fen.get(posting.account, 0) + posting.amount.fen
+
+    def recognise(self, transaction: Transaction | None) -> None:
+        """Income becoming receivable: booked while the loan is on the book."""
+        if not self.off:
+            self.add(transaction)
+
+    def due_for_write_off(self, on: date) -> bool:
+        """Is the loan written off before anything dated ``on`` happens (its write-off day has passed)?"""
+        return not self.off and self.written_off_on is not None and on > self.written_off_on
+
+    def write_off(self, principal: Money, interest: Money, fee: Money, penalty: Money) -> None:
+        """Take every receivable (what the loan's model says is owed) off the book, as of the write-off day."""
+        assert self.written_off_on is not None
+        receivables = {
+            AccountCode.PRINCIPAL_RECEIVABLE: principal,
+            AccountCode.INTEREST_RECEIVABLE: interest,
+            AccountCode.FEE_RECEIVABLE: fee,
+            AccountCode.PENALTY_RECEIVABLE: penalty,
+        }
+        self.add(bookkeeping.write_off("write-off", self.loan_id, receivables, self.written_off_on))
+        self.written_off = principal
+        self.off = True
+
+    def paid(self, on_book: Transaction, amount: Money, credit: Money, on: date) -> None:
+        """A payment: as booked on the loan, or a recovery once it is written off."""
+        self.add(bookkeeping.recovery(on_book.id, self.loan_id, amount, credit, on) if self.off else on_book)
+
+    def provide(self, grade: LoanClass, principal: Money, rules: Classification, on: date) -> Money:
+        """Book the allowance the grade implies for the principal on the book (none once written off)."""
+        allowance = provision(grade, Money.ZERO if self.off else principal, rules)
+        self.add(bookkeeping.provision("provision", self.loan_id, allowance, on))
+        return allowance
 
 
 def replay(terms: LoanTerms, events: Iterable[ServicingEvent], through: date) -> Position:
@@ -271,23 +343,40 @@ def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date)
         terms.early_repayment,
         interest_method=terms.interest_method,
     )
-    book = _Book()
+    book = _Book(terms)
+
+    def write_off_before(on: date) -> None:
+        if book.due_for_write_off(on):
+            assert terms.written_off_on is not None
+            book.recognise(bookkeeping.recognition("close", terms.loan_id, loan.advance_to(terms.written_off_on), on))
+            book.write_off(
+                loan.principal_outstanding, loan.interest_receivable, loan.fee_receivable, loan.penalty_receivable
+            )
+
     paid_in = Money.ZERO
     for event in history:
         if event.kind is not EventKind.REPAYMENT:
             raise InvalidAmount(f"{event.event_id}: an instalment loan takes repayments only")
+        write_off_before(event.on)
         recognised, applied = loan.apply_payment(event.amount, event.on)
-        book.add(bookkeeping.recognition(f"{event.event_id}/recognition", terms.loan_id, recognised, event.on))
-        book.add(bookkeeping.repayment(event.event_id, terms.loan_id, applied, event.on))
+        book.recognise(bookkeeping.recognition(f"{event.event_id}/recognition", terms.loan_id, recognised, event.on))
+        book.paid(
+            bookkeeping.repayment(event.event_id, terms.loan_id, applied, event.on),
+            event.amount,
+            applied.credit,
+            event.on,
+        )
         paid_in += event.amount
-    book.add(bookkeeping.recognition("close", terms.loan_id, loan.advance_to(through), through))
+    write_off_before(through + _ONE_DAY)
+    book.recognise(bookkeeping.recognition("close", terms.loan_id, loan.advance_to(through), through))
     dpd = loan.days_past_due(through)
     open_rows = [row for row in loan.rows if not row.settled]
     closed = loan.is_closed
+    allowance = book.provide(terms.classification, loan.principal_outstanding, terms.rules, through)
     return Position(
         loan_id=terms.loan_id,
         as_of=through,
-        status=LoanStatus.CLOSED if closed else LoanStatus.ACTIVE,
+        status=_status(closed, book),
         principal_outstanding=loan.principal_outstanding,
         interest_accrued=loan.interest_receivable,
         fee_accrued=loan.fee_receivable,
@@ -315,7 +404,15 @@ def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date)
         paid_in=paid_in,
         drawn=Money.ZERO,
         payoff=loan.payoff(through),
+        written_off=book.written_off,
+        provision=allowance,
     )
+
+
+def _status(closed: bool, book: _Book) -> LoanStatus:
+    if closed:
+        return LoanStatus.CLOSED
+    return LoanStatus.WRITTEN_OFF if book.off else LoanStatus.ACTIVE
 
 
 def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date) -> Position:
@@ -329,11 +426,21 @@ def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date)
         term_months=terms.term_months,
         penalty_annual_rate=terms.penalty_annual_rate,
     )
-    book = _Book()
+    book = _Book(terms)
     paid_in = drawn = Money.ZERO
     loan_id = terms.loan_id
+
+    def write_off_before(on: date) -> None:
+        if book.due_for_write_off(on):
+            assert terms.written_off_on is not None
+            book.recognise(_line_recognition("close", loan_id, *line.advance_to(terms.written_off_on), on))
+            book.write_off(line.principal_outstanding, line.interest_accrued, Money.ZERO, line.penalty_accrued)
+
     for event in history:
-        book.add(_line_recognition(f"{event.event_id}/recognition", loan_id, *line.advance_to(event.on), event.on))
+        write_off_before(event.on)
+        book.recognise(
+            _line_recognition(f"{event.event_id}/recognition", loan_id, *line.advance_to(event.on), event.on)
+        )
         if event.kind is EventKind.DRAWDOWN:
             line.draw(event.amount, event.on, check=False)  # it was paid out: its checks were made on request
             book.add(
@@ -350,7 +457,7 @@ def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date)
             drawn += event.amount
             continue
         repaid = line.repay(event.amount, event.on)
-        book.add(
+        book.paid(
             Transaction.build(
                 event.event_id,
                 "repayment",
@@ -363,25 +470,30 @@ def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date)
                     (bookkeeping.of_loan(AccountCode.BORROWER_CREDIT, loan_id), repaid.credit),
                 ],
                 memo=f"line {loan_id}",
-            )
+            ),
+            event.amount,
+            repaid.credit,
+            event.on,
         )
         paid_in += event.amount
-    book.add(_line_recognition("close", loan_id, *line.advance_to(through), through))
+    write_off_before(through + _ONE_DAY)
+    book.recognise(_line_recognition("close", loan_id, *line.advance_to(through), through))
     dpd = line.days_past_due(through)
-    line.frozen = terms.freeze_when_past_due and dpd > 0
+    line.frozen = (terms.freeze_when_past_due and dpd > 0) or book.off
     owes = bool(line.principal_outstanding or line.interest_accrued or line.penalty_accrued)
     oldest = line.oldest_unpaid_due_date
     next_statement = line.next_statement_date
+    allowance = book.provide(terms.classification, line.principal_outstanding, terms.rules, through)
     return Position(
         loan_id=loan_id,
         as_of=through,
-        status=LoanStatus.CLOSED if line.is_closed else LoanStatus.ACTIVE,
+        status=_status(line.is_closed, book),
         principal_outstanding=line.principal_outstanding,
         interest_accrued=line.interest_accrued,
         fee_accrued=Money.ZERO,
         penalty_accrued=line.penalty_accrued,
         credit_balance=line.credit_balance,
-        available_limit=line.available_limit,
+        available_limit=Money.ZERO if book.off else line.available_limit,
         frozen=line.frozen,
         days_past_due=dpd,
         bucket=bucket_for(dpd, terms.buckets),
@@ -393,6 +505,8 @@ def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date)
         paid_in=paid_in,
         drawn=drawn,
         payoff=line.principal_outstanding + line.interest_accrued + line.penalty_accrued,
+        written_off=book.written_off,
+        provision=allowance,
     )
 
 
@@ -427,6 +541,19 @@ def difference(
     if not postings:
         return None
     return Transaction(transaction_id, kind, on, postings, memo)
+
+
+def opening(terms: LoanTerms, transaction_id: str) -> tuple[Transaction | None, dict[str, Any]]:
+    """What booking posts for a loan's own books on its first day (the allowance its grade implies), and the
+    servicing state that remembers it, so the first servicing write posts only what changed since."""
+    position = replay(terms, [], terms.opened_on)
+    transaction = difference(transaction_id, "provision", terms.opened_on, {}, position.booked, f"loan {terms.loan_id}")
+    state = {
+        "booked": booked_to_record(position.booked),
+        "classification": terms.classification.value,
+        "provision": str(position.provision),
+    }
+    return transaction, state
 
 
 def booked_to_record(booked: Mapping[Account, int]) -> dict[str, int]:

@@ -46,6 +46,9 @@ def test_what_if_i_pay_early_then_on_time_then_let_a_month_pass(
     assert {p["account"]: p["amount"] for p in first["transaction"]} == {
         "principal_receivable:simulated": "-3000.00",
         "settlement_cash": "3000.00",
+        # the allowance of a normal loan (1%) follows the principal down
+        "loan_loss_allowance:simulated": "30.00",
+        "provision_expense": "-30.00",
     }
     # And the instalment paid on its due date settles the re-planned first row (855.00 = 57,000 × 1.5%)
     assert days[1]["schedule"][0] == {

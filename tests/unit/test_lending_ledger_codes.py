@@ -24,6 +24,9 @@ STORED_CODES = {
     AccountCode.BORROWER_CREDIT: "borrower_credit",
     AccountCode.SUSPENSE: "suspense",
     AccountCode.WRITE_OFF: "write_off",
+    AccountCode.PROVISION_EXPENSE: "provision_expense",
+    AccountCode.LOAN_LOSS_ALLOWANCE: "loan_loss_allowance",
+    AccountCode.RECOVERY_INCOME: "recovery_income",
 }
 
 

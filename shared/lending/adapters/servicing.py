@@ -20,7 +20,7 @@ One servicing write is one TransactWriteItems: the ledger transaction and its ba
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from lending.adapters.attribute_values import to_attribute
@@ -29,10 +29,11 @@ from lending.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_shard
 from lending.adapters.ledger_store import DynamoLedgerStore
 from lending.adapters.loans import LoanRepository
 from lending.audit import ChainHead
+from lending.catalogue import LoanClass
 from lending.errors import ConcurrentChange, LendingError
 from lending.ledger import Transaction
 from lending.serviced_loan import ServicedLoan
-from lending.servicing import Position, booked_to_record
+from lending.servicing import LoanStatus, Position, booked_to_record
 
 #: Where a servicing write's items stand in its DynamoDB transaction: the loan's update, then its audit link.
 _LOAN, _LINK = 0, 1
@@ -49,7 +50,26 @@ def projections(position: Position, warned_bucket: str | None) -> dict[str, Any]
         "bucket": position.bucket,
         "frozen": position.frozen,
         "warned_bucket": warned_bucket,
+        "provision": str(position.provision),
     }
+
+
+def next_look(position: Position, state: Mapping[str, Any]) -> date | None:
+    """The day from which the daily close must read the loan again: when something next falls due; sooner, the
+    next day, for a loan graded worse than normal that owes nothing overdue and is not under observation (so it is
+    graded back up), never for one written off (nothing is recognised on it any more)."""
+    if position.status is not LoanStatus.ACTIVE:
+        return None
+    grade = state.get("classification")
+    observed_until = state.get("observation_ends")
+    if (
+        grade not in (None, LoanClass.NORMAL.value)
+        and not position.days_past_due
+        and (observed_until is None or position.as_of >= date.fromisoformat(str(observed_until)))
+    ):
+        tomorrow = position.as_of + timedelta(days=1)
+        return tomorrow if position.next_due_on is None else min(position.next_due_on, tomorrow)
+    return position.next_due_on
 
 
 def new_attributes(
@@ -64,10 +84,11 @@ def new_attributes(
         state.update(projections(position, state.get("warned_bucket")))
         state["booked"] = booked_to_record(position.booked)
         values["status"] = position.status.value
-        if position.next_due_on is None:
+        look = next_look(position, state)
+        if look is None:
             removes += ["next_due_on", "due_shard"]
         else:
-            values["next_due_on"] = position.next_due_on.isoformat()
+            values["next_due_on"] = look.isoformat()
             values["due_shard"] = due_shard(loan.loan_id)
     values["servicing"] = state
     values["version"] = loan.version + 1
@@ -219,6 +240,11 @@ def start_drawdown(state_machine_arn: str, drawdown_id: str, payload: Mapping[st
 
 def publish_warning(event_bus_name: str, warning: Mapping[str, Any]) -> None:
     """An early-warning event on the lending event bus (consumers dedupe by ``warning_id``)."""
+    publish_event(event_bus_name, "LoanDelinquencyWorsened", warning)
+
+
+def publish_event(event_bus_name: str, detail_type: str, detail: Mapping[str, Any]) -> None:
+    """A servicing event on the lending event bus (consumers dedupe by the id in its detail)."""
     import json
 
     from lending.adapters.aws import client
@@ -228,10 +254,10 @@ def publish_warning(event_bus_name: str, warning: Mapping[str, Any]) -> None:
             {
                 "EventBusName": event_bus_name,
                 "Source": "lending.servicing",
-                "DetailType": "LoanDelinquencyWorsened",
-                "Detail": json.dumps(dict(warning)),
+                "DetailType": detail_type,
+                "Detail": json.dumps(dict(detail)),
             }
         ]
     )
     if response.get("FailedEntryCount"):
-        raise LendingError(f"the early warning for {warning.get('loan_id')} was not accepted by the event bus")
+        raise LendingError(f"the {detail_type} event for {detail.get('loan_id')} was not accepted by the event bus")

@@ -1,19 +1,23 @@
 """The daily close: age every loan due or overdue through the day: recognise what fell due, accrue penalty, bucket
-it, freeze or unfreeze a line, and warn when a loan enters or worsens a bucket.
+it, freeze or unfreeze a line, warn when a loan enters or worsens a bucket, grade it in the five categories (the
+allowance its grade implies is booked with the day's other postings), and write it off at its product's threshold
+of days past due.
 
-Safe to run again: the close of a day is a no-op for a loan already aged through that day, and a warning's id
-derives from the loan, the day and the bucket (consumers dedupe by it).
+Safe to run again: the close of a day is a no-op for a loan already aged through that day, and the id of a warning
+or an announcement derives from the loan, the day and what it says (consumers dedupe by it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from lending import clock
 from lending.calendar import business_date
-from lending.catalogue import Catalogue
+from lending.catalogue import Catalogue, LoanClass
+from lending.classification import Restructure, classify, observation_ends
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import LoanStatus, LoanTerms, bucket_rank, difference, replay
 from lending.steps.ports import DueLoans, LoanStore
@@ -29,17 +33,48 @@ def close_date_for(event: Mapping[str, Any]) -> date:
     return business_date(fired) - timedelta(days=1)
 
 
+#: Says something happened to a loan: (detail type, detail with its ``event_id``), for the event bus.
+Announce = Callable[[str, dict[str, Any]], None]
+
+
+def _silent(detail_type: str, detail: dict[str, Any]) -> None:
+    return None
+
+
 def close_day(
-    day: date, *, store: DueLoans, catalogue: Catalogue, warn: Callable[[dict[str, Any]], None]
+    day: date,
+    *,
+    store: DueLoans,
+    catalogue: Catalogue,
+    warn: Callable[[dict[str, Any]], None],
+    announce: Announce = _silent,
 ) -> dict[str, Any]:
-    """Close ``day`` for every loan the due-date index lists for it; what was read, changed and warned about."""
-    read = changed = warnings = 0
+    """Close ``day`` for every loan the due-date index lists for it; what was read, changed, warned about,
+    graded anew and written off."""
+    read = changed = warnings = classified = written_off = 0
     for loan_id in store.due(day):
-        outcome = close_loan(loan_id, day, store=store, catalogue=catalogue, warn=warn)
+        outcome = close_loan(loan_id, day, store=store, catalogue=catalogue, warn=warn, announce=announce)
         read += 1
         changed += int(outcome["changed"])
         warnings += int(outcome["warned"])
-    return {"close_date": day.isoformat(), "loans_read": read, "loans_changed": changed, "warnings": warnings}
+        classified += int(outcome.get("classified", False))
+        written_off += int(outcome.get("written_off", False))
+    return {
+        "close_date": day.isoformat(),
+        "loans_read": read,
+        "loans_changed": changed,
+        "warnings": warnings,
+        "classified": classified,
+        "written_off": written_off,
+    }
+
+
+def restructures(state: Mapping[str, Any]) -> list[Restructure]:
+    """The loan's restructures (hardship relief), as classification reads them."""
+    return [
+        Restructure(date.fromisoformat(str(r["on"])), LoanClass(str(r.get("class_before") or LoanClass.NORMAL)))
+        for r in state.get("restructures") or []
+    ]
 
 
 def close_loan(
@@ -49,15 +84,31 @@ def close_loan(
     store: LoanStore,
     catalogue: Catalogue,
     warn: Callable[[dict[str, Any]], None],
+    announce: Announce = _silent,
 ) -> dict[str, Any]:
-    """Age one loan through ``day``; a loan already aged through ``day``, or closed, is left as it is."""
+    """Age one loan through ``day``; a loan already aged through ``day``, closed or written off is left as it is."""
 
     def work(loan: ServicedLoan) -> dict[str, Any]:
-        if loan.aged_through >= day or loan.status is LoanStatus.CLOSED:
+        if loan.aged_through >= day or loan.status in (LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF):
             return {"loan_id": loan_id, "changed": False, "warned": False}
         terms = LoanTerms.from_record(loan.record, catalogue)
         before_rank = bucket_rank(loan.state.get("bucket"), terms.buckets)
         position = replay(terms, loan.events, day)
+        # The grade and the write-off follow from what the replay says of the day; either changes the books (the
+        # allowance, the receivables), so the day is replayed again with them before anything is posted.
+        restructured = restructures(loan.state)
+        grade = classify(
+            position.days_past_due, day, terms.rules, previous=terms.classification, restructures=restructured
+        )
+        write_off = (
+            position.status is LoanStatus.ACTIVE
+            and terms.write_off_days is not None
+            and position.days_past_due >= terms.write_off_days
+        )
+        previous_grade = terms.classification
+        if grade is not previous_grade or write_off:
+            terms = replace(terms, classification=grade, written_off_on=day if write_off else terms.written_off_on)
+            position = replay(terms, loan.events, day)
         transaction = difference(
             f"{loan_id}/close/{day}", "close", day, loan.booked, position.booked, f"loan {loan_id}"
         )
@@ -80,29 +131,50 @@ def close_loan(
             transaction is not None
             or bucket_rank(position.bucket, terms.buckets) != before_rank
             or position.frozen != bool(loan.state.get("frozen"))
+            or grade is not previous_grade
         )
         if warning is not None:
             # Before the write: an alert may repeat after a crash (same warning_id) but is never lost.
             warn(warning)
+        facts: dict[str, Any] = {
+            "day": day.isoformat(),
+            "days_past_due": position.days_past_due,
+            "bucket": position.bucket,
+            "penalty_accrued": str(position.penalty_accrued),
+            "frozen": position.frozen,
+            "classification": grade.value,
+            "provision": str(position.provision),
+        }
+        changes: dict[str, Any] = {"aged_through": day.isoformat(), "warned_bucket": last_warned}
+        kind = "day_closed"
+        if grade is not previous_grade:
+            kind = "classified"
+            facts["classification_before"] = previous_grade.value
+            changes["classification"] = grade.value
+            changes["classified_on"] = day.isoformat()
+            # Like a warning, announced before the write: it may repeat after a crash, never be lost.
+            announce("LoanClassified", {"event_id": f"{loan_id}/{day}/classified", "loan_id": loan_id, **facts})
+        if restructured:
+            latest = max(restructured, key=lambda r: r.on)
+            changes["observation_ends"] = observation_ends(latest, terms.rules).isoformat()
+        if write_off:
+            kind = "written_off"
+            facts["written_off"] = str(position.written_off)
+            changes["written_off"] = {"on": day.isoformat(), "reason": "days_past_due", "by": "daily_close"}
+            announce("LoanWrittenOff", {"event_id": f"{loan_id}/{day}/written_off", "loan_id": loan_id, **facts})
         store.save(
             loan,
-            changes={"aged_through": day.isoformat(), "warned_bucket": last_warned},
+            changes=changes,
             position=position,
             transaction=transaction,
-            audit=None
-            if not changed
-            else (
-                "day_closed",
-                clock.now(),
-                {
-                    "day": day.isoformat(),
-                    "days_past_due": position.days_past_due,
-                    "bucket": position.bucket,
-                    "penalty_accrued": str(position.penalty_accrued),
-                    "frozen": position.frozen,
-                },
-            ),
+            audit=None if not changed else (kind, clock.now(), facts),
         )
-        return {"loan_id": loan_id, "changed": changed, "warned": warning is not None}
+        return {
+            "loan_id": loan_id,
+            "changed": changed,
+            "warned": warning is not None,
+            "classified": grade is not previous_grade,
+            "written_off": write_off,
+        }
 
     return redo(store, loan_id, work)

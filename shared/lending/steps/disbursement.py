@@ -24,7 +24,7 @@ from lending.money import Money
 from lending.origination import Status
 from lending.pricing import make_offer
 from lending.rates import format_rate
-from lending.servicing import LoanStatus, schedule_record
+from lending.servicing import LoanStatus, LoanTerms, opening, schedule_record
 from lending.steps.acceptance import accepted_terms
 from lending.steps.ports import Applications, Audit, Decrypt, Ledger, Loans, Payouts
 
@@ -165,20 +165,23 @@ def book(
     ledger.post_pending(funding["reservation_id"], f"{funding['reservation_id']}/post")
     ledger.record(bookkeeping.disbursement(f"{loan_id}/disbursement", loan_id, principal, priced.upfront_fee, today))
     schedule = schedule_record(priced.schedule)
-    loans.create(
-        {
-            **base,
-            "principal": str(principal),
-            "method": offer["method"],
-            "upfront_fee": str(priced.upfront_fee),
-            "apr": format_rate(priced.apr),
-            "schedule": schedule,
-            "funding": funding,
-            # The daily close reads loans through the DueLoans index from their first due date on.
-            "next_due_on": schedule[0]["due_date"],
-            "principal_outstanding": str(principal),
-        }
-    )
+    record = {
+        **base,
+        "principal": str(principal),
+        "method": offer["method"],
+        "upfront_fee": str(priced.upfront_fee),
+        "apr": format_rate(priced.apr),
+        "schedule": schedule,
+        "funding": funding,
+        # The daily close reads loans through the DueLoans index from their first due date on.
+        "next_due_on": schedule[0]["due_date"],
+        "principal_outstanding": str(principal),
+    }
+    # The allowance a new (normal) loan carries from its first day; its id makes a retried booking a no-op.
+    provision, record["servicing"] = opening(LoanTerms.from_record(record, catalogue), f"{loan_id}/provision")
+    if provision is not None:
+        ledger.record(provision)
+    loans.create(record)
     applications.move(application_id, Status.DISBURSED, {"loan_id": loan_id})
     audit.append(application_id, "loan_booked", now, {"loan_id": loan_id, "principal": str(principal)})
     return {"loan_id": loan_id, "status": Status.DISBURSED.value}

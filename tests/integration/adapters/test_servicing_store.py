@@ -221,8 +221,15 @@ def test_the_close_reads_only_loans_due_through_the_index_and_is_idempotent(stor
     def close(loan_id: str) -> dict[str, Any]:
         return close_loan(loan_id, day, store=store, catalogue=CATALOGUE, warn=warnings.append)
 
-    assert close("L-due") == {"loan_id": "L-due", "changed": True, "warned": True}
+    assert close("L-due") == {
+        "loan_id": "L-due",
+        "changed": True,
+        "warned": True,
+        "classified": True,
+        "written_off": False,
+    }
     loan = store.load("L-due")
+    assert loan.state["classification"] == "special_mention"
     assert (loan.state["days_past_due"], loan.state["bucket"]) == (5, "dpd_1_30")
     assert [w["bucket"] for w in warnings] == ["dpd_1_30"]
     assert close("L-due") == {"loan_id": "L-due", "changed": False, "warned": False}

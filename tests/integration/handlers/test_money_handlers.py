@@ -226,6 +226,8 @@ def test_the_daily_close_ages_a_loan_ten_days_overdue_and_accrues_its_penalty(
         "loans_read": 1,
         "loans_changed": 1,
         "warnings": summary["warnings"],
+        "classified": 1,  # overdue: special mention
+        "written_off": 0,
     }
     # And the first instalment's interest is receivable, with 10 days of penalty on its 9,461.85 principal:
     # 9,461.85 × (12% × 1.5) / 360 = 4.730925 a day, rounded half up to 4.73, × 10 = 47.30

@@ -211,7 +211,12 @@ def test_the_differences_posted_as_events_arrive_balance_and_end_at_the_replayed
     terms = _terms(kind, loan_terms, line_terms)
     events = data.draw(st.permutations(_events(at, raw, line=kind == "revolving")))
     ledger = Ledger()
-    booked: dict[Account, int] = {}
+    # (booking posts what the loan's books hold on its first day: the allowance its grade implies)
+    opening = replay(terms, [], OPENED)
+    first = difference("opening", "booking", OPENED, {}, opening.booked, "test")
+    if first is not None:
+        ledger.record(first)
+    booked: dict[Account, int] = dict(opening.booked)
     applied: list[ServicingEvent] = []
     aged = OPENED
     facts: list[tuple[str, Any]] = [("event", e) for e in events]

@@ -61,8 +61,23 @@ def test_the_close_of_a_day_ages_every_loan_the_index_lists_and_counts_what_chan
     first = close_day(day, store=store, catalogue=catalogue, warn=warnings.append)
     again = close_day(day, store=store, catalogue=catalogue, warn=warnings.append)
     # Then both listed loans were aged and warned about once; the second run changes nothing
-    assert first == {"close_date": "2026-02-15", "loans_read": 2, "loans_changed": 2, "warnings": 2}
-    assert again == {"close_date": "2026-02-15", "loans_read": 2, "loans_changed": 0, "warnings": 0}
+    # (each overdue: graded special mention, once)
+    assert first == {
+        "close_date": "2026-02-15",
+        "loans_read": 2,
+        "loans_changed": 2,
+        "warnings": 2,
+        "classified": 2,
+        "written_off": 0,
+    }
+    assert again == {
+        "close_date": "2026-02-15",
+        "loans_read": 2,
+        "loans_changed": 0,
+        "warnings": 0,
+        "classified": 0,
+        "written_off": 0,
+    }
     assert sorted(w["loan_id"] for w in warnings) == ["L-1", "L-2"]
     assert store.load("L-3").aged_through == date(2026, 1, 10)
     assert store.asked == [day, day]
