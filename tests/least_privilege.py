@@ -42,7 +42,15 @@ WORKFLOW_FUNCTIONS = [
     "DrawdownBookingFunction",
     "DrawdownReleaseFunction",
 ]
-TABLES = ["ApplicationsTable", "LoansTable", "LedgerTable", "AuditTable", "IdempotencyTable", "CollectionsTable"]
+TABLES = [
+    "ApplicationsTable",
+    "LoansTable",
+    "LedgerTable",
+    "AuditTable",
+    "IdempotencyTable",
+    "CollectionsTable",
+    "PortfolioTable",
+]
 #: Physical names as the deployed stack would report them, made by hand (Ref of a table is its name, and so on).
 NAMES: dict[str, str] = {
     **pseudo_parameters(REGION, ACCOUNT),
@@ -52,6 +60,7 @@ NAMES: dict[str, str] = {
     "AuditTable": "lending-audit-dev",
     "IdempotencyTable": "lending-idempotency-dev",
     "CollectionsTable": "lending-collections-dev",
+    "PortfolioTable": "lending-portfolio-dev",
     "PiiKey": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
     "DeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:lending-dlq-dev",
     "OriginationStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-origination-dev",
@@ -112,23 +121,32 @@ USES: dict[str, set[str]] = {
     "FundingReservationFunction": _APPLICATION_STEP | _AUDIT | _POSTS | {"dynamodb:GetItem LedgerTable"},
     "FundingReleaseFunction": {"dynamodb:GetItem ApplicationsTable"} | _AUDIT | _RESOLVES,
     "DisbursementFunction": _APPLICATION_STEP | _AUDIT | _DECRYPT,
-    "BookingFunction": _APPLICATION_STEP | _AUDIT | _RESOLVES | {"dynamodb:PutItem LoansTable"},
+    "BookingFunction": _APPLICATION_STEP
+    | _AUDIT
+    | _RESOLVES
+    | {"dynamodb:PutItem LoansTable", "dynamodb:UpdateItem PortfolioTable"},
     "ApplicationOutcomeFunction": _APPLICATION_STEP | _AUDIT,
     "NotificationFunction": {"dynamodb:GetItem ApplicationsTable", "sns:Publish BorrowerNotificationsTopic"},
     "PaymentsWebhookFunction": _LOAN_STEP
     | _AUDIT
     | _POSTS
     | _REPAYMENTS
-    | {"secretsmanager:GetSecretValue PaymentsWebhookSecret"},
+    | {"secretsmanager:GetSecretValue PaymentsWebhookSecret", "dynamodb:UpdateItem PortfolioTable"},
     "DrawdownRequestFunction": _LOAN_STEP | _AUDIT | {"states:StartExecution DrawdownStateMachine"},
     "DrawdownFundingFunction": _LOAN_STEP | _AUDIT | _POSTS | {"dynamodb:GetItem LedgerTable"},
     "DrawdownDisbursementFunction": {"dynamodb:GetItem ApplicationsTable"} | _LOAN_STEP | _AUDIT | _DECRYPT,
-    "DrawdownBookingFunction": _LOAN_STEP | _AUDIT | _RESOLVES,
+    "DrawdownBookingFunction": _LOAN_STEP | _AUDIT | _RESOLVES | {"dynamodb:UpdateItem PortfolioTable"},
     "DrawdownReleaseFunction": _LOAN_STEP | _AUDIT | _RESOLVES,
     "DailyCloseFunction": _LOAN_STEP
     | _AUDIT
     | _POSTS
-    | {"dynamodb:Query LoansTable/index/DueLoans", "events:PutEvents LendingEventBus"},
+    | {
+        "dynamodb:Query LoansTable/index/DueLoans",
+        "events:PutEvents LendingEventBus",
+        "dynamodb:UpdateItem PortfolioTable",
+        "dynamodb:Query PortfolioTable",
+        "dynamodb:PutItem PortfolioTable",
+    },
     "AuditAnchorFunction": {
         "dynamodb:Query AuditTable/index/AuditChains",
         "dynamodb:Query AuditTable",

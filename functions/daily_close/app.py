@@ -12,7 +12,8 @@ from pydantic import Field
 from lending.adapters.servicing import publish_event, publish_warning, servicing_store
 from lending.adapters.settings import Settings, settings
 from lending.catalogue import load_catalogue
-from lending.steps.daily_close import close_date_for, close_day
+from lending.adapters import stores
+from lending.steps.daily_close import close_date_for, close_day, snapshot_day
 
 logger = Logger()
 tracer = Tracer()
@@ -32,13 +33,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     day = close_date_for(event)
     logger.append_keys(close_date=day.isoformat())
     bus = settings(DailyCloseSettings).event_bus_name
-    summary = close_day(
+    summary: dict[str, Any] = close_day(
         day,
         store=servicing_store(),
         catalogue=load_catalogue(),
         warn=lambda warning: publish_warning(bus, warning),
         announce=lambda detail_type, detail: publish_event(bus, detail_type, detail),
     )
+    # After every loan of the day: the portfolio as the day left it.
+    snapshot = snapshot_day(day, portfolio=stores.portfolio(), catalogue=load_catalogue())
+    summary["portfolio_loans"] = snapshot["loans"]
     metrics.add_metric(name="LoansAged", unit=MetricUnit.Count, value=summary["loans_changed"])
     metrics.add_metric(name="EarlyWarnings", unit=MetricUnit.Count, value=summary["warnings"])
     metrics.add_metric(name="LoansClassified", unit=MetricUnit.Count, value=summary["classified"])

@@ -19,6 +19,7 @@ EVERY_FUNCTION = {
     "LEDGER_TABLE": "lending-ledger-dev",
     "AUDIT_TABLE": "lending-audit-dev",
     "IDEMPOTENCY_TABLE": "lending-idempotency-dev",
+    "PORTFOLIO_TABLE": "lending-portfolio-dev",
     "PII_KEY_ID": "key-1",
     "RATE_CAP_ANNUAL": "0.24",
 }

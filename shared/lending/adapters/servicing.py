@@ -28,6 +28,7 @@ from lending.adapters.audit_store import DynamoAuditStore
 from lending.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_shard
 from lending.adapters.ledger_store import DynamoLedgerStore
 from lending.adapters.loans import LoanRepository
+from lending.adapters.portfolio import PortfolioStore
 from lending.audit import ChainHead
 from lending.catalogue import LoanClass
 from lending.errors import ConcurrentChange, LendingError
@@ -99,13 +100,20 @@ class LoanServicingStore:
     """Reads loans for servicing and writes each servicing change as one all-or-nothing DynamoDB transaction."""
 
     def __init__(
-        self, loans_table: str, loans: LoanRepository, ledger: DynamoLedgerStore, audit: DynamoAuditStore, client: Any
+        self,
+        loans_table: str,
+        loans: LoanRepository,
+        ledger: DynamoLedgerStore,
+        audit: DynamoAuditStore,
+        client: Any,
+        portfolio: PortfolioStore | None = None,
     ) -> None:
         self._table = loans_table
         self._loans = loans
         self._ledger = ledger
         self._audit = audit
         self._dynamodb = client
+        self._portfolio = portfolio
 
     @property
     def ledger(self) -> DynamoLedgerStore:
@@ -161,6 +169,10 @@ class LoanServicingStore:
             # Remembered, so the next write can link to it without reading the chain's head.
             changes = {**changes, "audit_head": {"index": event.index, "hash": event.hash}}
         values, removes = new_attributes(loan, changes, position)
+        if self._portfolio is not None:
+            # The loan's move between portfolio cells rides on this write (see lending.adapters.portfolio).
+            after = ({**loan.record, **values}, values["servicing"])
+            items.extend(self._portfolio.changes(loan.loan_id, (loan.record, loan.state), after))
         names = {f"#a{i}": name for i, name in enumerate([*values, *removes, "loan_id"])}
         by_name = {name: key for key, name in names.items()}
         expression = "SET " + ", ".join(f"{by_name[name]} = :v{i}" for i, name in enumerate(values))
@@ -222,7 +234,9 @@ def servicing_store() -> LoanServicingStore:
     from lending.adapters.settings import settings
 
     loans_table = settings().loans_table
-    return LoanServicingStore(loans_table, stores.loans(), stores.ledger(), stores.audit(), client("dynamodb"))
+    return LoanServicingStore(
+        loans_table, stores.loans(), stores.ledger(), stores.audit(), client("dynamodb"), stores.portfolio()
+    )
 
 
 def start_drawdown(state_machine_arn: str, drawdown_id: str, payload: Mapping[str, Any]) -> None:

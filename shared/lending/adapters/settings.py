@@ -27,6 +27,7 @@ class Settings(BaseModel):
     ledger_table: str = Field(alias="LEDGER_TABLE", min_length=1)
     audit_table: str = Field(alias="AUDIT_TABLE", min_length=1)
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", min_length=1)
+    portfolio_table: str = Field(alias="PORTFOLIO_TABLE", min_length=1)
     pii_key_id: str = Field(alias="PII_KEY_ID", min_length=1)
     rate_cap_annual: Decimal = Field(alias="RATE_CAP_ANNUAL", allow_inf_nan=False)
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from lending.adapters.audit_store import DynamoAuditStore
     from lending.adapters.ledger_store import DynamoLedgerStore
     from lending.adapters.loans import LoanRepository
+    from lending.adapters.portfolio import PortfolioStore
 
 
 def applications() -> ApplicationRepository:
@@ -26,8 +27,15 @@ def applications() -> ApplicationRepository:
 
 def loans() -> LoanRepository:
     from lending.adapters.loans import LoanRepository
+    from lending.adapters.portfolio import PortfolioStore
 
-    return LoanRepository(settings().loans_table)
+    return LoanRepository(settings().loans_table, portfolio())
+
+
+def portfolio() -> PortfolioStore:
+    from lending.adapters.portfolio import PortfolioStore
+
+    return PortfolioStore(settings().portfolio_table, client("dynamodb"))
 
 
 def audit() -> DynamoAuditStore:

@@ -20,7 +20,8 @@ from lending.catalogue import Catalogue, LoanClass
 from lending.classification import Restructure, classify, observation_ends
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import LoanStatus, LoanTerms, bucket_rank, difference, replay
-from lending.steps.ports import DueLoans, LoanStore
+from lending.portfolio import build_snapshot
+from lending.steps.ports import DueLoans, LoanStore, PortfolioFigures
 from lending.steps.servicing import redo, warned
 
 
@@ -178,3 +179,17 @@ def close_loan(
         }
 
     return redo(store, loan_id, work)
+
+
+def snapshot_day(day: date, *, portfolio: PortfolioFigures, catalogue: Catalogue) -> dict[str, Any]:
+    """Keep the day's portfolio snapshot: the cells as the day's writes left them, the month's rolls, and what the
+    day before's snapshot carries (the curves, the month's starting counts). A rerun replaces it."""
+    snapshot = build_snapshot(
+        day,
+        portfolio.cells(),
+        portfolio.rolls(day.isoformat()[:7]),
+        portfolio.previous(day),
+        catalogue.delinquency_buckets,
+    )
+    portfolio.save_snapshot(snapshot)
+    return snapshot

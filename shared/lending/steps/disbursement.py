@@ -128,6 +128,7 @@ def book(
         "application_id": application_id,
         "borrower_id": application["borrower_id"],
         "product": product.code,
+        "industry": (application.get("business") or {}).get("industry"),  # how the portfolio is broken down
         "kind": product.kind,
         "opened_at": now.isoformat(),
         "opened_on": today.isoformat(),

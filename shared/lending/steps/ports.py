@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from lending.ledger import Account, Transaction
     from lending.money import Money
     from lending.origination import Status
+    from lending.portfolio import Cell, Figures, Roll
     from lending.serviced_loan import ServicedLoan
     from lending.servicing import Position
 
@@ -129,3 +130,12 @@ class DueLoans(LoanStore, Protocol):
     """A loan store that can list the loans with something due or overdue on a day (the DueLoans index)."""
 
     def due(self, day: date) -> Iterator[str]: ...
+
+
+class PortfolioFigures(Protocol):
+    """The portfolio's running figures and snapshots (lending.adapters.portfolio)."""
+
+    def cells(self) -> list[tuple[Cell, Figures]]: ...
+    def rolls(self, month: str) -> list[tuple[Roll, int]]: ...
+    def previous(self, day: date) -> dict[str, Any] | None: ...
+    def save_snapshot(self, snapshot: Mapping[str, Any]) -> None: ...

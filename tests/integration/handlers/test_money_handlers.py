@@ -228,6 +228,7 @@ def test_the_daily_close_ages_a_loan_ten_days_overdue_and_accrues_its_penalty(
         "warnings": summary["warnings"],
         "classified": 1,  # overdue: special mention
         "written_off": 0,
+        "portfolio_loans": 1,  # the day's snapshot counts it
     }
     # And the first instalment's interest is receivable, with 10 days of penalty on its 9,461.85 principal:
     # 9,461.85 × (12% × 1.5) / 360 = 4.730925 a day, rounded half up to 4.73, × 10 = 47.30
