@@ -9,10 +9,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
+from lending.adapters import stores
 from lending.adapters.servicing import publish_event, publish_warning, servicing_store
 from lending.adapters.settings import Settings, settings
 from lending.catalogue import load_catalogue
-from lending.adapters import stores
 from lending.steps.daily_close import close_date_for, close_day, snapshot_day
 
 logger = Logger()

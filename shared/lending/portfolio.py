@@ -135,9 +135,9 @@ class Roll:
         return cls(month, start, now)
 
 
-def rolled(remembered: Mapping[str, Any] | None, before: str | None, after: str, month: str) -> tuple[
-    dict[Roll, int], dict[str, str]
-]:
+def rolled(
+    remembered: Mapping[str, Any] | None, before: str | None, after: str, month: str
+) -> tuple[dict[Roll, int], dict[str, str]]:
     """The roll counts a write changes, and what the loan remembers of its month (``{"month", "start"}``).
 
     ``remembered``: what the loan remembered before the write; ``before``/``after``: its state before and after it
@@ -181,11 +181,11 @@ def build_snapshot(
     vintage_bad: Counter[str] = Counter()
     late = {b.code for b in buckets if b.min_days > 30}
     for cell, figures in cells:
-        if not figures.loans and not figures:
+        if not figures:
             continue
         totals += figures
-        for name in dimensions:
-            dimensions[name][getattr(cell, name)] += figures
+        for name, groups in dimensions.items():
+            groups[getattr(cell, name)] += figures
         vintage_loans[cell.vintage] += figures.loans
         if cell.state in late or cell.state == WRITTEN_OFF:
             vintage_bad[cell.vintage] += figures.loans
@@ -202,7 +202,7 @@ def build_snapshot(
         dict(entry) for entry in (previous or {}).get("roll_rates", []) if entry["month"] != month
     ]  # earlier months, as their last day left them
     for roll, count in sorted(rolls):
-        if roll.month != month or roll.start == NEW or roll.start == roll.now or count <= 0:
+        if roll.month != month or roll.start in (NEW, roll.now) or count <= 0:
             continue
         rates.append(
             {

@@ -27,7 +27,8 @@ def test_a_loan_stands_in_one_cell_and_a_write_moves_it() -> None:
     assert sum((f for f in changes.values()), Figures()) == Figures(0, 0, 1000, 0)  # only the allowance grew
     # A loan written off carries nothing on the book, only what was written off
     off = standing(*_loan(status="WRITTEN_OFF", written_off="1000.00"))
-    assert off[0].state == "written_off" and off[1] == Figures(1, 0, 0, 100000)
+    assert off[0].state == "written_off"
+    assert off[1] == Figures(1, 0, 0, 100000)
     # A write that changes nothing moves nothing
     assert moves(before, before) == {}
 

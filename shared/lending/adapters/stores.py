@@ -27,7 +27,6 @@ def applications() -> ApplicationRepository:
 
 def loans() -> LoanRepository:
     from lending.adapters.loans import LoanRepository
-    from lending.adapters.portfolio import PortfolioStore
 
     return LoanRepository(settings().loans_table, portfolio())
 

@@ -18,9 +18,9 @@ from lending import clock
 from lending.calendar import business_date
 from lending.catalogue import Catalogue, LoanClass
 from lending.classification import Restructure, classify, observation_ends
+from lending.portfolio import build_snapshot
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import LoanStatus, LoanTerms, bucket_rank, difference, replay
-from lending.portfolio import build_snapshot
 from lending.steps.ports import DueLoans, LoanStore, PortfolioFigures
 from lending.steps.servicing import redo, warned
 
