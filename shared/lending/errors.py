@@ -342,3 +342,21 @@ class CollectionRejected(VendorRejected):
     """The provider refused to start the collection (a malformed request, an account it cannot debit)."""
 
     code = "collection_rejected"
+
+
+class WriteOffRefused(LendingError):
+    """The loan cannot be written off by hand: it is closed, already written off, or a write-off waits already."""
+
+    code = "write_off_refused"
+
+
+class NoWriteOffPending(LendingError):
+    """Nobody asked to write the loan off, or the request was decided already."""
+
+    code = "no_write_off_pending"
+
+
+class SameOperator(LendingError):
+    """Maker-checker: the person who asked for a change may not confirm it."""
+
+    code = "same_operator"

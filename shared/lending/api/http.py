@@ -69,6 +69,9 @@ def error_response(
 DOMAIN_STATUS: dict[str, HTTPStatus] = {
     "not_found": HTTPStatus.NOT_FOUND,
     "conflict": HTTPStatus.CONFLICT,
+    "write_off_refused": HTTPStatus.CONFLICT,
+    "no_write_off_pending": HTTPStatus.CONFLICT,
+    "same_operator": HTTPStatus.FORBIDDEN,
     "invalid_signature": HTTPStatus.UNAUTHORIZED,
     "invalid_amount": HTTPStatus.UNPROCESSABLE_ENTITY,
     "invalid_rate": HTTPStatus.UNPROCESSABLE_ENTITY,
