@@ -127,7 +127,7 @@ class Attempt:
 def attempt_on(position: Position, on: date, retry_days: Sequence[int]) -> Attempt | None:
     """The auto-debit attempt ``on`` brings, if any: ``on`` is an unpaid row's due date or one of its retry days,
     and something is due. Of several rows, the latest due date's attempt collects (it takes in all that is due)."""
-    if position.status is LoanStatus.CLOSED:
+    if position.status is not LoanStatus.ACTIVE:  # closed, or written off (collections agencies take it from there)
         return None
     offsets = (0, *retry_days)
     for due_date in reversed(unpaid_due_dates(position, on)):
@@ -170,7 +170,7 @@ class Reminder:
 def reminders_on(position: Position, on: date, overdue_days: Iterable[int]) -> list[Reminder]:
     """The reminders ``on`` brings for a loan: three days before an unpaid due date, on an unpaid due date, and on
     each overdue milestone of days past due (counted from the oldest unpaid due date)."""
-    if position.status is LoanStatus.CLOSED:
+    if position.status is not LoanStatus.ACTIVE:
         return []
     found: list[Reminder] = []
     ahead = on + timedelta(days=NOTICE_DAYS)

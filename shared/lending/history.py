@@ -19,7 +19,7 @@ servicing books them; the in-order replay never reverses (a late payment re-date
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -171,8 +171,37 @@ def movements(
     """Every movement on the loan or line from its booking through ``through``, oldest first."""
     history = ordered(events)
     if terms.kind == "revolving":
-        return _line_walk(terms, history, through)[0]
-    return _loan_walk(terms, record, history, through)
+        walked = _line_walk(terms, history, through)[0]
+    else:
+        walked = _loan_walk(terms, record, history, through)
+    return _written_off(walked, terms, through)
+
+
+def _written_off(walked: list[Movement], terms: LoanTerms, through: date) -> list[Movement]:
+    """The walk with the write-off in it, if the loan was written off: the lender took what was owed off its book
+    that day, which the borrower still owes (their balances do not change), and what they pay after it is a
+    recovery."""
+    day = terms.written_off_on
+    if day is None or through < day:
+        return walked
+    result: list[Movement] = []
+    written = False
+    for movement in walked:
+        if not written and movement.effective_on > day:
+            result.append(_write_off(terms.loan_id, day, result))
+            written = True
+        if written and movement.kind is MovementKind.REPAYMENT:
+            movement = replace(movement, kind=MovementKind.RECOVERY)
+        result.append(movement)
+    if not written:
+        result.append(_write_off(terms.loan_id, day, result))
+    return result
+
+
+def _write_off(loan_id: str, day: date, before: list[Movement]) -> Movement:
+    balances = before[-1].balances if before else LoanBalances()
+    owed = balances.principal + balances.interest + balances.fees + balances.penalty
+    return Movement(f"{loan_id}/write-off", MovementKind.WRITE_OFF, day, owed, balances)
 
 
 def statements(terms: LoanTerms, events: Iterable[ServicingEvent], through: date) -> list[LineStatement]:

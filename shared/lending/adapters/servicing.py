@@ -9,7 +9,7 @@ The loan as servicing sees it is lending.serviced_loan.ServicedLoan; this module
   ledger account, in fen), ``drawdowns`` (a line's drawdowns by id: amount, status, funding, payout), and the
   projections reads and reports use: ``principal_outstanding``, ``interest_accrued``, ``penalty_accrued``,
   ``credit_balance``, ``days_past_due``, ``bucket``, ``frozen``, ``warned_bucket``.
-- ``status`` (S): ``ACTIVE`` or ``CLOSED``.
+- ``status`` (S): ``ACTIVE``, ``CLOSED`` or ``WRITTEN_OFF``.
 - ``next_due_on`` (S) with ``due_shard`` (S): the keys of the sparse ``DueLoans`` index (see
   lending.adapters.due_index), removed when nothing will fall due.
 

@@ -175,3 +175,29 @@ def test_a_product_without_a_threshold_or_with_a_later_one_is_not_written_off_at
     outcome = close_loan("L-1", first_due + timedelta(days=200), store=store, catalogue=changed, warn=lambda w: None)
     assert not outcome["written_off"]
     assert store.load("L-1").state["classification"] == "substandard"
+
+
+def test_the_borrowers_history_shows_the_write_off_and_then_recoveries(
+    booked_instalment: Callable[..., dict[str, Any]], catalogue: Catalogue, at: Callable[..., datetime]
+) -> None:
+    from lending.history import MovementKind, movements
+
+    record = booked_instalment()
+    first_due = date.fromisoformat(record["schedule"][0]["due_date"])
+    written_on = first_due + timedelta(days=180)
+    terms = replace(_terms(record, catalogue), written_off_on=written_on)
+    before = ServicingEvent("before", EventKind.REPAYMENT, at(first_due + timedelta(days=20)), Money.of("300.00"))
+    after = ServicingEvent("after", EventKind.REPAYMENT, at(written_on + timedelta(days=2)), Money.of("400.00"))
+    walked = movements(terms, record, [after, before], written_on + timedelta(days=3))
+    kinds = [m.kind for m in walked]
+    assert kinds.count(MovementKind.WRITE_OFF) == 1
+    index = kinds.index(MovementKind.WRITE_OFF)
+    write_off = walked[index]
+    assert write_off.effective_on == written_on
+    # The borrower still owes what was written off: their balances do not move with it
+    assert write_off.balances == walked[index - 1].balances
+    assert write_off.amount == write_off.balances.principal + write_off.balances.interest + write_off.balances.fees + (
+        write_off.balances.penalty
+    )
+    assert MovementKind.REPAYMENT in kinds[:index]
+    assert [m.kind for m in walked[index:] if m.amount == Money.of("400.00")] == [MovementKind.RECOVERY]
