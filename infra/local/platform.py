@@ -38,6 +38,8 @@ SANDBOX_USERS = {
     "borrower2": ("borrower2@example.com", ()),
     "underwriter": ("underwriter@example.com", ("underwriters",)),
     "operations": ("operations@example.com", ("operations",)),
+    # A second operator: maker-checker (a write-off asked by one is confirmed by another).
+    "operations2": ("operations2@example.com", ("operations",)),
 }
 SANDBOX_PASSWORD = "Sandbox-Passw0rd!"  # local moto users only; never a real account
 #: The local web app (its dev server). The template's Api has no ``Cors`` setting, so this origin (and its loopback
