@@ -190,9 +190,8 @@ def _written_off(walked: list[Movement], terms: LoanTerms, through: date) -> lis
         if not written and movement.effective_on > day:
             result.append(_write_off(terms.loan_id, day, result))
             written = True
-        if written and movement.kind is MovementKind.REPAYMENT:
-            movement = replace(movement, kind=MovementKind.RECOVERY)
-        result.append(movement)
+        recovered = written and movement.kind is MovementKind.REPAYMENT
+        result.append(replace(movement, kind=MovementKind.RECOVERY) if recovered else movement)
     if not written:
         result.append(_write_off(terms.loan_id, day, result))
     return result
