@@ -42,7 +42,15 @@ WORKFLOW_FUNCTIONS = [
     "DrawdownBookingFunction",
     "DrawdownReleaseFunction",
 ]
-TABLES = ["ApplicationsTable", "LoansTable", "LedgerTable", "AuditTable", "IdempotencyTable", "CollectionsTable"]
+TABLES = [
+    "ApplicationsTable",
+    "LoansTable",
+    "LedgerTable",
+    "AuditTable",
+    "IdempotencyTable",
+    "CollectionsTable",
+    "ReconciliationTable",
+]
 #: Physical names as the deployed stack would report them, made by hand (Ref of a table is its name, and so on).
 NAMES: dict[str, str] = {
     **pseudo_parameters(REGION, ACCOUNT),
@@ -52,6 +60,7 @@ NAMES: dict[str, str] = {
     "AuditTable": "lending-audit-dev",
     "IdempotencyTable": "lending-idempotency-dev",
     "CollectionsTable": "lending-collections-dev",
+    "ReconciliationTable": "lending-reconciliation-dev",
     "PiiKey": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
     "DeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:lending-dlq-dev",
     "OriginationStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-origination-dev",
@@ -145,6 +154,19 @@ USES: dict[str, set[str]] = {
         "dynamodb:Query LoansTable/index/BorrowerLoans",
         "secretsmanager:GetSecretValue ListCursorSecret",
         "dynamodb:Query CollectionsTable/index/LoanRepayments",
+    },
+    "OpsApiFunction": {
+        "dynamodb:GetItem LoansTable",
+        "dynamodb:GetItem ApplicationsTable",
+        *_DECRYPT,
+        "dynamodb:BatchGetItem LedgerTable[ACCOUNT#funding:*]",
+        "dynamodb:GetItem ReconciliationTable",
+        "dynamodb:Query ReconciliationTable",
+    },
+    "ReconciliationFunction": {
+        "dynamodb:Scan LoansTable",
+        "dynamodb:Scan LedgerTable",
+        "dynamodb:PutItem ReconciliationTable",
     },
     "RepaymentRequestFunction": {
         "dynamodb:GetItem LoansTable",

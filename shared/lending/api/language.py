@@ -32,6 +32,7 @@ CHINESE_MESSAGES: dict[str, str] = {
     "already_accepted": "该申请已接受另一份合同",
     "too_many_contracts": "该申请出具的合同版本已达上限",
     "not_a_line": "分期贷款没有账单，请查看还款计划",
+    "report_not_found": "该日没有对账报告",
     "paid_at_in_future": "付款时间晚于平台当前时间",
     "invalid_amount": "金额无效",
     "invalid_rate": "利率无效",
