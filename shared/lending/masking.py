@@ -1,10 +1,10 @@
 """Personal data as operations may see it: enough to recognise a borrower on the phone, never enough to be them.
 
 The conventions of Chinese finance apps: a mobile number keeps its first three and last four digits
-(``138****0001``), a bank account its first four and last four (``6222****5678``), a resident ID number its first
-three and last four with the birth date hidden (``110***********1234``), a name its first character (``李*``). A
-value too short to keep that much keeps less, so at least half of it is always hidden. The stars of a phone and an
-account are a fixed ``****``, so their length is not told either.
+(``138****0001``), a bank card number its first four and last four (``6222****5678``), a resident ID number its
+first three and last four with the birth date hidden (``110***********1234``), a name its first character
+(``李*``). A shorter phone keeps only its last two digits and a shorter account its last four, so at least half of
+an account is always hidden. The stars of a phone and an account are a fixed ``****``: their length is not told.
 """
 
 from __future__ import annotations
@@ -33,9 +33,13 @@ def mask_phone(phone: str) -> str:
     return f"{STARS}{national[-2:]}"
 
 
+#: A bank card number's length (16 to 19 digits): long enough to keep its first four and last four.
+CARD_DIGITS = 16
+
+
 def mask_bank_account(account: str) -> str:
-    """``6222020000005678`` → ``6222****5678``; an account under 12 digits keeps only its last four."""
-    if len(account) >= 12:
+    """``6222020000005678`` → ``6222****5678``; an account shorter than a card number keeps only its last four."""
+    if len(account) >= CARD_DIGITS:
         return f"{account[:4]}{STARS}{account[-4:]}"
     return f"{STARS}{account[-4:]}"
 

@@ -118,7 +118,7 @@ class Report:
                 for bucket, (count, principal) in self.buckets.items()
             ],
             "roll_rates": [
-                {"from": start, "to": end, "loans": count, "rate": rate(count, before[start])}
+                {"from_bucket": start, "to_bucket": end, "loans": count, "rate": rate(count, before[start])}
                 for (start, end), count in sorted(self.rolls.items())
             ],
         }
