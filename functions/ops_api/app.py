@@ -32,6 +32,7 @@ tracer = Tracer()
 app = make_resolver()
 
 FORBIDDEN = {403: {"description": "the caller is not in the operations group"}}
+NO_QUERY = {422: {"description": "a query parameter was given: this route takes none"}}
 
 
 class OpsApiSettings(Settings):
@@ -56,7 +57,11 @@ def _only_query(*allowed: str) -> None:
 @app.get(
     "/v1/ops/funding",
     summary="Each funding source's quota, posted, reserved and available; the co-lending shares of the book",
-    responses={200: {"description": "the sources now; the book's shares as of the latest reconciliation"}, **FORBIDDEN},
+    responses={
+        200: {"description": "the sources now; the book's shares as of the latest reconciliation"},
+        **FORBIDDEN,
+        **NO_QUERY,
+    },
 )
 def get_funding() -> ops_models.FundingView:
     """One read of the sources' ledger balances and one of the latest kept report: the same calls for any book."""
@@ -96,6 +101,7 @@ def get_reconciliation(
         200: {"description": "the loan as of today, its class, provision and funding, the borrower masked"},
         **FORBIDDEN,
         404: {"description": "no such loan"},
+        **NO_QUERY,
     },
 )
 def get_loan(loan_id: str) -> ops_models.OpsLoanView:
