@@ -50,6 +50,7 @@ TABLES = [
     "IdempotencyTable",
     "CollectionsTable",
     "PortfolioTable",
+    "ReconciliationTable",
 ]
 #: Physical names as the deployed stack would report them, made by hand (Ref of a table is its name, and so on).
 NAMES: dict[str, str] = {
@@ -61,6 +62,7 @@ NAMES: dict[str, str] = {
     "IdempotencyTable": "lending-idempotency-dev",
     "CollectionsTable": "lending-collections-dev",
     "PortfolioTable": "lending-portfolio-dev",
+    "ReconciliationTable": "lending-reconciliation-dev",
     "PiiKey": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
     "DeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:lending-dlq-dev",
     "OriginationStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-origination-dev",
@@ -163,6 +165,25 @@ USES: dict[str, set[str]] = {
         "dynamodb:Query LoansTable/index/BorrowerLoans",
         "secretsmanager:GetSecretValue ListCursorSecret",
         "dynamodb:Query CollectionsTable/index/LoanRepayments",
+    },
+    "OpsApiFunction": {
+        "dynamodb:GetItem LoansTable",
+        "dynamodb:GetItem ApplicationsTable",
+        *_DECRYPT,
+        "dynamodb:BatchGetItem LedgerTable[ACCOUNT#funding:*]",
+        "dynamodb:GetItem ReconciliationTable",
+        "dynamodb:Query ReconciliationTable",
+        "dynamodb:GetItem PortfolioTable",
+        "dynamodb:Query PortfolioTable",
+    },
+    "WriteOffFunction": _LOAN_STEP
+    | _AUDIT
+    | _POSTS
+    | {"dynamodb:UpdateItem PortfolioTable", "events:PutEvents LendingEventBus"},
+    "ReconciliationFunction": {
+        "dynamodb:Scan LoansTable",
+        "dynamodb:Scan LedgerTable",
+        "dynamodb:PutItem ReconciliationTable",
     },
     "RepaymentRequestFunction": {
         "dynamodb:GetItem LoansTable",

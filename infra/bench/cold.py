@@ -8,7 +8,7 @@ server with ``AWS_ENDPOINT_URL``, the function's own environment from the templa
 init) and its first invocation answered, each timed. The server records every AWS call the child made. Then a
 second fresh interpreter runs :mod:`infra.bench.stock_handler` with the same calls, against a moto of its own
 holding the template's tables (so the replay changes nothing in the stack). A scenario of sandbox applications,
-a referral, a rejected payout, two lines, a repayment and a nightly close reaches all 23 functions.
+a referral, a rejected payout, two lines, a repayment and a nightly close reaches every function.
 
 Reported per function: the median cold request (load + first invocation) of each side, the ratio, the calls each
 side made, and the samples. The goal: every ratio at most ``GOAL_RATIO``.
@@ -297,8 +297,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
 def _scenario(platform: LocalPlatform) -> None:
     """Sandbox traffic that reaches every function, most of them ``SAMPLES`` times: approved loans, declines,
     payouts the bank rejects, referrals an underwriter approves, two lines drawn on (one rejected), repayments
-    (pushed, and asked for from the app), and
-    a nightly close for each of the days after."""
+    (pushed, and asked for from the app), the nightly jobs for each of the days after (close, seal, auto-debit,
+    reconciliation), and operations reading the funding, the reconciliation and loans."""
     from lending import clock
     from lending.webhooks import SIGNATURE_HEADER, sign
 
@@ -351,6 +351,11 @@ def _scenario(platform: LocalPlatform) -> None:
         json.dumps({"advance_to": later}).encode(),
         {"Content-Type": "application/json"},
     )
+    # Operations read the funding, the nights' reconciliation and a loan (nothing here asks the children the date
+    # but the loan view, which reads it as the borrower's view does).
+    operator = platform.tokens["operations"]
+    for path in ("/v1/ops/funding", "/v1/ops/reconciliation", *(f"/v1/ops/loans/{v['loan_id']}" for v in views[:3])):
+        _request(f"{api}{path}", operator)
 
 
 def _drawdowns_running(platform: LocalPlatform) -> bool:

@@ -9,7 +9,8 @@ alias is given as the alias ARN, which the caller resolves to its key when it kn
 
 :func:`authorised_requests` adds the request's condition keys where the template's policies use them: for a
 DynamoDB item operation (one item: Get, Put, Update, Delete, ConditionCheck, also inside a transaction),
-``dynamodb:LeadingKeys`` is the item's partition key value, given each table's partition key attribute. A Query's
+``dynamodb:LeadingKeys`` is the item's partition key value, given each table's partition key attribute (for a
+``BatchGetItem``, every key's partition value of the table). A Query's
 partition key lies in its key condition expression, which is not parsed: its LeadingKeys are absent, and a
 ``ForAllValues:`` condition on an absent key holds, so a policy must not rely on LeadingKeys to narrow a Query
 (the template's definition test keeps them on UpdateItem).
@@ -128,7 +129,18 @@ def _dynamodb(
         for entry in params.get("TransactItems", []):
             yield item("GetItem", entry["Get"])
         return
-    if operation in ("BatchWriteItem", "BatchGetItem"):
+    if operation == "BatchGetItem":
+        # One request per table, its condition keys every key's partition value (as IAM evaluates LeadingKeys).
+        for name, request in params.get("RequestItems", {}).items():
+            attribute = partition_keys.get(name.rsplit("/", 1)[-1])
+            values = [
+                str(next(iter(key[attribute].values())) if isinstance(key[attribute], Mapping) else key[attribute])
+                for key in request.get("Keys", [])
+                if attribute in key
+            ]
+            yield "dynamodb:BatchGetItem", _table(arn, name), {"dynamodb:LeadingKeys": values} if values else {}
+        return
+    if operation == "BatchWriteItem":
         for name in params.get("RequestItems", {}):
             yield f"dynamodb:{operation}", _table(arn, name), {}
         return

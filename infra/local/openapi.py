@@ -73,7 +73,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "scheme": "bearer",
         "bearerFormat": "JWT",
         "description": "An ID token of the platform's user pool. The subject (sub) is the borrower; the review "
-        "routes need the underwriters group (cognito:groups), others get 403.",
+        "routes need the underwriters group and the /v1/ops/ routes the operations group (cognito:groups), others get "
+        "403.",
     },
     SIGNATURE: {
         "type": "apiKey",

@@ -175,6 +175,12 @@ class LedgerContention(LendingError):
 # Servicing
 
 
+class ReportNotFound(LendingError):
+    """No reconciliation report is kept for the day asked for."""
+
+    code = "report_not_found"
+
+
 class LoanNotFound(LendingError):
     """No such loan, or not the caller's."""
 

@@ -16,6 +16,9 @@ Checks (any failure makes the report not ok):
 
 The portfolio by delinquency bucket (count and principal) is given as of the close date, with the roll rates
 between buckets from the day before: of the loans in bucket A then, the share in bucket B now.
+
+:meth:`Report.to_record` is the report as JSON (what the nightly job keeps and ``GET /v1/ops/reconciliation``
+answers): every check with its own verdict and figures, amounts as decimal strings, rates as 4-place decimals.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from lending.calendar import business_date
@@ -33,6 +37,15 @@ from lending.money import Money
 from lending.servicing import LoanStatus, LoanTerms, ServicingEvent, replay
 
 CURRENT = "current"
+#: Rates in the report's record (roll rates): a fraction to four places, as the contract writes rates.
+RATE_PLACES = Decimal("0.0001")
+
+
+def rate(part: int, whole: int) -> str:
+    """``part / whole`` as the contract's rate text (``"0.2500"``), rounded half to even; ``"0.0000"`` of nothing."""
+    if not whole:
+        return str(RATE_PLACES * 0)
+    return str((Decimal(part) / Decimal(whole)).quantize(RATE_PLACES, rounding=ROUND_HALF_EVEN))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +91,41 @@ class Report:
             and not self.loan_problems
             and all(line.ok for line in self.sources)
         )
+
+    def to_record(self) -> dict[str, Any]:
+        """The report as plain JSON values: ``balanced`` (every check passed), then each check with its verdict
+        and the figures behind it, the buckets and the roll rates. The same report gives the same record."""
+        before = Counter[str]()
+        for (start, _), count in self.rolls.items():
+            before[start] += count
+        return {
+            "close_date": self.close_date.isoformat(),
+            "balanced": self.ok,
+            "trial_balance": {"balanced": not self.trial_balance, "total": str(self.trial_balance)},
+            "accounts": {"balanced": not self.unbalanced_accounts, "differing": list(self.unbalanced_accounts)},
+            "sources": [
+                {
+                    "source": line.source,
+                    "balanced": line.ok,
+                    "disbursed": str(line.disbursed),
+                    "outstanding": str(line.outstanding),
+                    "repaid": str(line.repaid),
+                    "written_off": str(line.written_off),
+                    "difference": str(line.disbursed - line.outstanding - line.repaid - line.written_off),
+                }
+                for line in self.sources
+            ],
+            "loans": {"balanced": not self.loan_problems, "problems": list(self.loan_problems)},
+            "loss_allowance": str(self.provisions),
+            "buckets": [
+                {"bucket": bucket, "loans": count, "principal_outstanding": str(principal)}
+                for bucket, (count, principal) in self.buckets.items()
+            ],
+            "roll_rates": [
+                {"from_bucket": start, "to_bucket": end, "loans": count, "rate": rate(count, before[start])}
+                for (start, end), count in sorted(self.rolls.items())
+            ],
+        }
 
     def roll_rates(self) -> dict[tuple[str, str], float]:
         before = Counter[str]()

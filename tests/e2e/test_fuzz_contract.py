@@ -1,10 +1,11 @@
 """Schemathesis over the document the stack serves, against the running local stack, with every check it has.
 
 Every operation of ``GET /v1/openapi.json`` is fuzzed with data that fits its schema and data that does not, signed
-in as the sandbox's users (a borrower; an underwriter for the review routes) and with webhooks signed with the
-stack's shared secrets, exactly as their senders sign them. Each answer must be no server error, a documented
-status with a body and content type matching its schema, and schemathesis' other checks (negative data refused,
-auth not ignored, required headers enforced, methods not in the document refused) but one (see EXCLUDED).
+in as the sandbox's users (a borrower; an underwriter for the review routes; an operator for /v1/ops/) and with
+webhooks signed with the stack's shared secrets, exactly as their senders sign them. Each answer must be no server
+error, a documented status with a body and content type matching its schema, and schemathesis' other checks
+(negative data refused, auth not ignored, required headers enforced, methods not in the document refused) but one
+(see EXCLUDED).
 
 Examples per operation and mode: ``FUZZ_EXAMPLES`` (``make fuzz`` raises it; the suite keeps a bounded number).
 Hypothesis runs derandomized, so a run sends the same requests every time and a failure reproduces. The number of
@@ -83,7 +84,8 @@ def _report() -> Iterator[None]:
 
 
 def _credentials(platform: LocalPlatform, case: Any) -> dict[str, Any]:
-    """What the caller of this operation holds: a token (an underwriter's for reviews) or a webhook's secret."""
+    """What the caller of this operation holds: a token (an underwriter's for reviews, an operator's for the
+    operations routes) or a webhook's secret."""
     path = case.operation.path
     if path in WEBHOOK_SECRETS:
         # Signed only when the case carries the header its security scheme asks for: schemathesis' auth checks
@@ -91,7 +93,9 @@ def _credentials(platform: LocalPlatform, case: Any) -> dict[str, Any]:
         if SIGNATURE_HEADER in (case.headers or {}):
             return {"auth": _Signed(platform.webhook_secrets[WEBHOOK_SECRETS[path]])}
         return {}
-    user = "underwriter" if path.startswith("/v1/reviews") else "borrower"
+    user = (
+        "underwriter" if path.startswith("/v1/reviews") else "operations" if path.startswith("/v1/ops/") else "borrower"
+    )
     return {"headers": {"Authorization": f"Bearer {platform.tokens[user]}"}}
 
 

@@ -46,6 +46,8 @@ from lending.money import Money
 
 #: DynamoDB's limit on the items of one TransactWriteItems.
 MAX_TRANSACT_ITEMS = 100
+#: DynamoDB's limit on the keys of one BatchGetItem.
+MAX_BATCH_GET = 100
 #: How often a write cancelled by DynamoDB for a concurrent transaction on the same items is tried again.
 CONTENTION_ATTEMPTS = 6
 
@@ -303,6 +305,29 @@ class DynamoLedgerStore:
     def pending_balance(self, account: Account) -> Money:
         """Amount held by open pending transfers, debit positive."""
         return Money(fen(self._get(balance_key(account)), "pending"))
+
+    def balances(self, accounts: Sequence[Account]) -> dict[Account, tuple[Money, Money]]:
+        """Posted and pending balances of a few named accounts (debit positive), in one BatchGetItem (and a retry
+        of any keys DynamoDB left unprocessed); an account never written stands at zero. At most 100 accounts."""
+        if len(accounts) > MAX_BATCH_GET:
+            raise ValueError(f"{len(accounts)} accounts exceed one BatchGetItem ({MAX_BATCH_GET})")
+        found: dict[Account, tuple[Money, Money]] = dict.fromkeys(accounts, (Money.ZERO, Money.ZERO))
+        keys = [balance_key(account) for account in found]
+        wanted: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}} if keys else {}
+        for attempt in range(CONTENTION_ATTEMPTS + 1):
+            if not wanted:
+                return found
+            if attempt == CONTENTION_ATTEMPTS:
+                break
+            if attempt:
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            answer = self._dynamodb.batch_get_item(RequestItems=wanted)
+            for item in answer.get("Responses", {}).get(self._table, []):
+                record = from_item(item)
+                balances = (Money(fen(record, "posted")), Money(fen(record, "pending")))
+                found[Account.parse(text(record, "account"))] = balances
+            wanted = answer.get("UnprocessedKeys") or {}
+        raise LedgerContention("DynamoDB kept leaving balance reads unprocessed; try again")
 
     def transaction(self, transaction_id: str) -> Transaction | None:
         """A posted or pending transaction by id (None for an unknown id or the id of a post or void)."""

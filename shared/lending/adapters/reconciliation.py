@@ -9,8 +9,7 @@ from typing import Any
 from lending.adapters.attribute_values import from_item
 from lending.adapters.ledger_verification import LedgerVerification
 from lending.catalogue import Catalogue, load_catalogue
-from lending.drawdown import DrawdownStatus
-from lending.money import Money
+from lending.operations import fundings_of
 from lending.reconciliation import LoanFacts, Report, build_report
 from lending.serviced_loan import ServicedLoan
 
@@ -26,20 +25,10 @@ def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:
         arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _shares(funding: Any) -> dict[str, Money]:
-    return {str(source): Money.of(str(amount)) for source, amount in (funding or {}).get("shares", {}).items()}
-
-
 def loan_facts(record: dict[str, Any]) -> LoanFacts:
     """A stored loan item as the report reads it: funding booked for the loan itself and each booked drawdown."""
     loan = ServicedLoan.parse(record)
-    fundings = []
-    if record.get("kind") != "revolving" and record.get("funding"):
-        fundings.append(_shares(record["funding"]))
-    for drawdown in loan.drawdowns.values():
-        if drawdown["status"] is DrawdownStatus.BOOKED:
-            fundings.append(_shares(drawdown.get("funding")))
-    return LoanFacts(loan.loan_id, record, tuple(loan.events), loan.aged_through, tuple(fundings))
+    return LoanFacts(loan.loan_id, record, tuple(loan.events), loan.aged_through, fundings_of(loan))
 
 
 def reconcile_tables(
@@ -49,11 +38,14 @@ def reconcile_tables(
     region: str | None = None,
     catalogue: Catalogue | None = None,
     close_date: date | None = None,
+    dynamodb: Any = None,
 ) -> Report:
-    """Read the ledger and every loan, and build the report."""
-    import boto3
+    """Read the ledger and every loan, and build the report (with ``dynamodb``, a client of the caller's: the
+    nightly job's own; else one for ``region``)."""
+    if dynamodb is None:
+        import boto3
 
-    dynamodb = boto3.client("dynamodb", region_name=region)
+        dynamodb = boto3.client("dynamodb", region_name=region)
     books = LedgerVerification(ledger_table, dynamodb)
     stored, unbalanced = books.audit_balances()  # one quiet read: balances and their check agree on the moment
     posted = stored.posted

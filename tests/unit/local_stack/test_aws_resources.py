@@ -89,3 +89,17 @@ def test_an_item_operation_carries_its_partition_key_value_as_dynamodb_leading_k
     # A Query's partition key is in its key condition expression, not parsed: it carries none
     query = {"TableName": "loans", "IndexName": "DueLoans", "KeyConditionExpression": "due_shard = :s"}
     assert authorised_requests("dynamodb:Query", query, **WHERE, partition_keys=keys)[0][2] == {}
+
+
+def test_a_batch_read_carries_every_keys_partition_value_as_dynamodb_leading_keys() -> None:
+    # Given a batch read of two balance items of the ledger
+    keys = [{"pk": {"S": f"ACCOUNT#funding:{source}"}, "sk": {"S": "BALANCE"}} for source in ("own_capital", "bank_a")]
+    params = {"RequestItems": {"ledger": {"Keys": keys, "ConsistentRead": True}}}
+    # Then it is authorised once on the table, with both partition values, as IAM evaluates dynamodb:LeadingKeys
+    assert authorised_requests("dynamodb:BatchGetItem", params, **WHERE, partition_keys={"ledger": "pk"}) == [
+        (
+            "dynamodb:BatchGetItem",
+            f"{ARN}:table/ledger",
+            {"dynamodb:LeadingKeys": ["ACCOUNT#funding:own_capital", "ACCOUNT#funding:bank_a"]},
+        )
+    ]
