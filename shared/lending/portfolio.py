@@ -31,7 +31,7 @@ from typing import Any
 from lending.catalogue import DelinquencyBucket, LoanClass
 from lending.money import Money
 
-CURRENT, CLOSED, WRITTEN_OFF, NEW = "current", "closed", "written_off", "new"
+CURRENT, CLOSED, WRITTEN_OFF, NEW, UNGRADED = "current", "closed", "written_off", "new", "none"
 _SHARE = Decimal("0.0001")
 
 
@@ -94,7 +94,8 @@ def standing(record: Mapping[str, Any], state: Mapping[str, Any]) -> tuple[Cell,
         str(record.get("industry") or "unknown"),
         status,
         where,
-        str(state.get("classification") or LoanClass.NORMAL.value),
+        # Graded while on the book; a closed or written-off loan is out of the five categories.
+        str(state.get("classification") or LoanClass.NORMAL.value) if status == "ACTIVE" else UNGRADED,
         str(record["opened_on"])[:7],
     )
     on_book = status == "ACTIVE"
@@ -103,7 +104,7 @@ def standing(record: Mapping[str, Any], state: Mapping[str, Any]) -> tuple[Cell,
         1,
         Money.of(str(principal)).fen if on_book else 0,
         Money.of(str(state.get("provision") or "0")).fen if on_book else 0,
-        Money.of(str(state.get("written_off") or "0")).fen,
+        Money.of(str(state.get("written_off_principal") or "0")).fen,
     )
     return cell, figures
 
@@ -185,7 +186,8 @@ def build_snapshot(
             continue
         totals += figures
         for name, groups in dimensions.items():
-            groups[getattr(cell, name)] += figures
+            if name != "classification" or cell.classification != UNGRADED:
+                groups[getattr(cell, name)] += figures
         vintage_loans[cell.vintage] += figures.loans
         if cell.state in late or cell.state == WRITTEN_OFF:
             vintage_bad[cell.vintage] += figures.loans

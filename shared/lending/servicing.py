@@ -306,6 +306,14 @@ class _Book:
         self.written_off = principal
         self.off = True
 
+    def written_off_too(self, principal: Money, on: date) -> None:
+        """Money paid out on a line already written off (a drawdown under way when it was): off the book at once."""
+        if not self.off:
+            return
+        receivables = {AccountCode.PRINCIPAL_RECEIVABLE: principal}
+        self.add(bookkeeping.write_off(f"write-off/{on}", self.loan_id, receivables, on))
+        self.written_off += principal
+
     def paid(self, on_book: Transaction, amount: Money, credit: Money, on: date) -> None:
         """A payment: as booked on the loan, or a recovery once it is written off."""
         self.add(bookkeeping.recovery(on_book.id, self.loan_id, amount, credit, on) if self.off else on_book)
@@ -454,6 +462,7 @@ def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date)
                     memo=f"line {loan_id}",
                 )
             )
+            book.written_off_too(event.amount, event.on)
             drawn += event.amount
             continue
         repaid = line.repay(event.amount, event.on)

@@ -26,8 +26,13 @@ def test_a_loan_stands_in_one_cell_and_a_write_moves_it() -> None:
     assert changes == {before[0]: Figures(-1, -100000, -1000, 0), after[0]: Figures(1, 100000, 2000, 0)}
     assert sum((f for f in changes.values()), Figures()) == Figures(0, 0, 1000, 0)  # only the allowance grew
     # A loan written off carries nothing on the book, only what was written off
-    off = standing(*_loan(status="WRITTEN_OFF", written_off="1000.00"))
+    off = standing(
+        *_loan(
+            status="WRITTEN_OFF", written_off={"on": "2027-07-01", "by": "daily_close"}, written_off_principal="1000.00"
+        )
+    )
     assert off[0].state == "written_off"
+    assert off[0].classification == "none"  # out of the five categories
     assert off[1] == Figures(1, 0, 0, 100000)
     # A write that changes nothing moves nothing
     assert moves(before, before) == {}

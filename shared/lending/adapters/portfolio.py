@@ -3,7 +3,7 @@
 Items (partition key ``part``, sort key ``cell``):
 - ``cells#<shard>`` / a cell's key: ``loans``, ``principal``, ``provision``, ``written_off`` (N, fen): the loans
   standing in that cell whose ids fall in the shard (a loan's shard is fixed by its id, so the cells' writes spread
-  over a few partitions);
+  over 16 partitions and items);
 - ``rolls#<shard>`` / ``<month>|<from>|<to>``: ``loans`` (N) that rolled between those states in that month;
 - ``snapshot`` / ``YYYY-MM-DD``: the day's portfolio as the daily close wrote it (``document``, a JSON string).
 
@@ -22,7 +22,7 @@ from typing import Any
 from lending.calendar import business_date
 from lending.portfolio import Cell, Figures, Roll, moves, rolled, standing
 
-SHARDS = 4
+SHARDS = 16
 SNAPSHOT = "snapshot"
 
 
@@ -40,14 +40,21 @@ class PortfolioStore:
         loan_id: str,
         before: tuple[Mapping[str, Any], Mapping[str, Any]] | None,
         after: tuple[Mapping[str, Any], dict[str, Any]],
+        about: date | None = None,
     ) -> list[dict[str, Any]]:
         """The updates that move a loan from where it stood (``before``: its record and servicing state; None when
         it is being booked) to where it stands (``after``); records in ``after``'s state what the loan remembers
-        of its month (for the roll rates)."""
+        of its month (for the roll rates). ``about``: the business day the write is about (the close of the 31st
+        runs on the 1st, and belongs to the month that ended), else today.
+
+        A loan whose state has no month remembered was booked before the portfolio was kept: it enters its cell
+        now, as if booked (it was never counted in the one it stood in)."""
         record, state = after
+        if before is not None and "month_roll" not in before[1]:
+            before = None
         now = standing(record, state)
         was = None if before is None else standing(*before)
-        month = business_date().isoformat()[:7]
+        month = (about or business_date()).isoformat()[:7]
         remembered = None if before is None else before[1].get("month_roll")
         counts, state["month_roll"] = rolled(remembered, None if was is None else was[0].state, now[0].state, month)
         shard = shard_of(loan_id)

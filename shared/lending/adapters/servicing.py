@@ -52,6 +52,7 @@ def projections(position: Position, warned_bucket: str | None) -> dict[str, Any]
         "frozen": position.frozen,
         "warned_bucket": warned_bucket,
         "provision": str(position.provision),
+        "written_off_principal": str(position.written_off),
     }
 
 
@@ -62,15 +63,14 @@ def next_look(position: Position, state: Mapping[str, Any]) -> date | None:
     if position.status is not LoanStatus.ACTIVE:
         return None
     grade = state.get("classification")
+    if grade in (None, LoanClass.NORMAL.value) or position.days_past_due:
+        return position.next_due_on
     observed_until = state.get("observation_ends")
-    if (
-        grade not in (None, LoanClass.NORMAL.value)
-        and not position.days_past_due
-        and (observed_until is None or position.as_of >= date.fromisoformat(str(observed_until)))
-    ):
-        tomorrow = position.as_of + timedelta(days=1)
-        return tomorrow if position.next_due_on is None else min(position.next_due_on, tomorrow)
-    return position.next_due_on
+    # Under observation, the grade may not improve before the observation ends: read it again then.
+    look = position.as_of + timedelta(days=1)
+    if observed_until is not None:
+        look = max(look, date.fromisoformat(str(observed_until)))
+    return look if position.next_due_on is None else min(position.next_due_on, look)
 
 
 def new_attributes(
@@ -172,7 +172,8 @@ class LoanServicingStore:
         if self._portfolio is not None:
             # The loan's move between portfolio cells rides on this write (see lending.adapters.portfolio).
             after = ({**loan.record, **values}, values["servicing"])
-            items.extend(self._portfolio.changes(loan.loan_id, (loan.record, loan.state), after))
+            about = position.as_of if position is not None else None
+            items.extend(self._portfolio.changes(loan.loan_id, (loan.record, loan.state), after, about))
         names = {f"#a{i}": name for i, name in enumerate([*values, *removes, "loan_id"])}
         by_name = {name: key for key, name in names.items()}
         expression = "SET " + ", ".join(f"{by_name[name]} = :v{i}" for i, name in enumerate(values))

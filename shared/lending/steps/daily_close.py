@@ -3,7 +3,7 @@ it, freeze or unfreeze a line, warn when a loan enters or worsens a bucket, grad
 allowance its grade implies is booked with the day's other postings), and write it off at its product's threshold
 of days past due.
 
-Safe to run again: the close of a day is a no-op for a loan already aged through that day, and the id of a warning
+Safe to run again: the close of a day is a no-op for a loan already closed through that day, and the id of a warning
 or an announcement derives from the loan, the day and what it says (consumers dedupe by it).
 """
 
@@ -90,11 +90,17 @@ def close_loan(
     """Age one loan through ``day``; a loan already aged through ``day``, closed or written off is left as it is."""
 
     def work(loan: ServicedLoan) -> dict[str, Any]:
-        if loan.aged_through >= day or loan.status in (LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF):
+        # Its own mark: a payment ages the loan to the payment's day, but only the close grades it and writes it off.
+        closed = loan.state.get("closed_through")
+        if (closed is not None and date.fromisoformat(str(closed)) >= day) or loan.status in (
+            LoanStatus.CLOSED,
+            LoanStatus.WRITTEN_OFF,
+        ):
             return {"loan_id": loan_id, "changed": False, "warned": False}
         terms = LoanTerms.from_record(loan.record, catalogue)
         before_rank = bucket_rank(loan.state.get("bucket"), terms.buckets)
-        position = replay(terms, loan.events, day)
+        through = loan.through(loan.events, day)  # a payment dated after the day may have aged it further
+        position = replay(terms, loan.events, through)
         # The grade and the write-off follow from what the replay says of the day; either changes the books (the
         # allowance, the receivables), so the day is replayed again with them before anything is posted.
         restructured = restructures(loan.state)
@@ -109,7 +115,7 @@ def close_loan(
         previous_grade = terms.classification
         if grade is not previous_grade or write_off:
             terms = replace(terms, classification=grade, written_off_on=day if write_off else terms.written_off_on)
-            position = replay(terms, loan.events, day)
+            position = replay(terms, loan.events, through)
         transaction = difference(
             f"{loan_id}/close/{day}", "close", day, loan.booked, position.booked, f"loan {loan_id}"
         )
@@ -146,15 +152,23 @@ def close_loan(
             "classification": grade.value,
             "provision": str(position.provision),
         }
-        changes: dict[str, Any] = {"aged_through": day.isoformat(), "warned_bucket": last_warned}
+        changes: dict[str, Any] = {
+            "aged_through": through.isoformat(),
+            "closed_through": day.isoformat(),
+            "warned_bucket": last_warned,
+        }
         kind = "day_closed"
+        # Announced once the write has landed (a redo after a race may decide otherwise): after a crash between
+        # the two, the event is lost rather than false; the audit chain has it either way.
+        announcements: list[tuple[str, dict[str, Any]]] = []
         if grade is not previous_grade:
             kind = "classified"
             facts["classification_before"] = previous_grade.value
             changes["classification"] = grade.value
             changes["classified_on"] = day.isoformat()
-            # Like a warning, announced before the write: it may repeat after a crash, never be lost.
-            announce("LoanClassified", {"event_id": f"{loan_id}/{day}/classified", "loan_id": loan_id, **facts})
+            announcements.append(
+                ("LoanClassified", {"event_id": f"{loan_id}/{day}/classified", "loan_id": loan_id, **facts})
+            )
         if restructured:
             latest = max(restructured, key=lambda r: r.on)
             changes["observation_ends"] = observation_ends(latest, terms.rules).isoformat()
@@ -162,7 +176,10 @@ def close_loan(
             kind = "written_off"
             facts["written_off"] = str(position.written_off)
             changes["written_off"] = {"on": day.isoformat(), "reason": "days_past_due", "by": "daily_close"}
-            announce("LoanWrittenOff", {"event_id": f"{loan_id}/{day}/written_off", "loan_id": loan_id, **facts})
+            changes["write_off_request"] = None  # a write-off by hand waiting for confirmation has nothing left to do
+            announcements.append(
+                ("LoanWrittenOff", {"event_id": f"{loan_id}/{day}/written_off", "loan_id": loan_id, **facts})
+            )
         store.save(
             loan,
             changes=changes,
@@ -176,9 +193,13 @@ def close_loan(
             "warned": warning is not None,
             "classified": grade is not previous_grade,
             "written_off": write_off,
+            "announcements": announcements,
         }
 
-    return redo(store, loan_id, work)
+    outcome = redo(store, loan_id, work)
+    for detail_type, detail in outcome.pop("announcements", []):
+        announce(detail_type, detail)
+    return outcome
 
 
 def snapshot_day(day: date, *, portfolio: PortfolioFigures, catalogue: Catalogue) -> dict[str, Any]:

@@ -7,6 +7,8 @@ finds it); a payment parked in suspense is parked under the same ledger id, once
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +54,11 @@ def apply_repayment(event: ServicingEvent, loan_id: str, *, store: LoanStore, ca
         if event.on < terms.opened_on:
             return park(event, loan_id, f"paid on {event.on}, before the loan opened", store=store)
         events = [*loan.events, event]
+        changes: dict[str, Any] = {}
+        if reinstated(terms, loan.state, events, event):
+            # Paid in time after all: the close would not have written it off, so it never was.
+            terms = replace(terms, written_off_on=None)
+            changes["written_off"] = None
         position = replay(terms, events, loan.through(events, event.on))
         transaction = difference(
             payment_id(event.event_id), "repayment", event.on, loan.booked, position.booked, f"loan {loan_id}"
@@ -59,6 +66,7 @@ def apply_repayment(event: ServicingEvent, loan_id: str, *, store: LoanStore, ca
         store.save(
             loan,
             changes={
+                **changes,
                 "events": events_record(events),
                 "aged_through": position.as_of.isoformat(),
                 "warned_bucket": warned(loan.state.get("warned_bucket"), position, terms.buckets),
@@ -116,3 +124,14 @@ def park(event: ServicingEvent, loan_id: str, reason: str, *, store: LoanStore) 
     except TransactionConflict:
         return {"event_id": event.event_id, "loan_id": loan_id, "status": "duplicate", "reason": "applied before"}
     return {"event_id": event.event_id, "loan_id": loan_id, "status": "parked", "reason": reason}
+
+
+def reinstated(terms: LoanTerms, state: Mapping[str, Any], events: list[ServicingEvent], event: ServicingEvent) -> bool:
+    """Does a late payment, dated on or before the day the daily close wrote the loan off, take the loan back below
+    its product's threshold that day? (A write-off by hand stands: a person decided it.)"""
+    written = state.get("written_off") or {}
+    day = terms.written_off_on
+    if day is None or written.get("by") != "daily_close" or event.on > day or terms.write_off_days is None:
+        return False
+    then = replay(replace(terms, written_off_on=None), [e for e in events if e.on <= day], day)
+    return then.days_past_due < terms.write_off_days

@@ -201,3 +201,63 @@ def test_the_borrowers_history_shows_the_write_off_and_then_recoveries(
     )
     assert MovementKind.REPAYMENT in kinds[:index]
     assert [m.kind for m in walked[index:] if m.amount == Money.of("400.00")] == [MovementKind.RECOVERY]
+
+
+def test_a_payment_every_day_does_not_stop_the_close_grading_and_writing_off(
+    booked_instalment: Callable[..., dict[str, Any]],
+    memory_store: Callable[..., Any],
+    catalogue: Catalogue,
+    at: Callable[..., datetime],
+) -> None:
+    # Given a loan overdue for months whose borrower pays one yuan each day, before that day's close
+    record = booked_instalment()
+    store = memory_store(record)
+    first_due = date.fromisoformat(record["schedule"][0]["due_date"])
+    day = first_due
+    while store.load("L-1").record["status"] == "ACTIVE" and day < first_due + timedelta(days=200):
+        payment = ServicingEvent(f"yuan-{day}", EventKind.REPAYMENT, at(day, 9), Money.of("1.00"))
+        apply_repayment(payment, "L-1", store=store, catalogue=catalogue)
+        close_loan("L-1", day, store=store, catalogue=catalogue, warn=lambda w: None)
+        day += timedelta(days=1)
+    # Then it is graded and written off all the same (a payment ages a loan; only the close grades it)
+    assert store.load("L-1").record["status"] == "WRITTEN_OFF"
+    assert (day - timedelta(days=1) - first_due).days == 180
+
+
+def test_a_late_payment_that_would_have_kept_it_under_the_threshold_undoes_the_write_off(
+    booked_instalment: Callable[..., dict[str, Any]],
+    memory_store: Callable[..., Any],
+    catalogue: Catalogue,
+    at: Callable[..., datetime],
+) -> None:
+    record = booked_instalment()
+    store = memory_store(record)
+    first_due = date.fromisoformat(record["schedule"][0]["due_date"])
+    written_on = first_due + timedelta(days=180)
+    close_loan("L-1", written_on, store=store, catalogue=catalogue, warn=lambda w: None)
+    assert store.load("L-1").record["status"] == "WRITTEN_OFF"
+    # When the provider's notice of a payment made the day after the first due date (the first instalment and
+    # more) arrives only now
+    late = ServicingEvent("late", EventKind.REPAYMENT, at(first_due + timedelta(days=1)), Money.of("4000.00"))
+    apply_repayment(late, "L-1", store=store, catalogue=catalogue)
+    # Then in order the loan was under 180 days past due that night: it is back on the book, as if never written off
+    loan = store.load("L-1")
+    assert loan.record["status"] == "ACTIVE"
+    assert loan.state.get("written_off") is None
+    assert loan.record.get("next_due_on")  # the close reads it again
+    position = replay(_terms(loan.record, catalogue), loan.events, loan.aged_through)
+    assert {a: f for a, f in position.booked.items() if f} == loan.booked
+    assert position.booked.get(_acc(AccountCode.WRITE_OFF, "L-1"), 0) == 0
+
+
+def test_a_drawdown_paid_out_after_its_line_was_written_off_is_written_off_too(
+    booked_line: Callable[..., dict[str, Any]], catalogue: Catalogue, at: Callable[..., datetime]
+) -> None:
+    terms = _terms(booked_line(), catalogue)
+    written_on = terms.opened_on + timedelta(days=250)
+    first = ServicingEvent("d-1", EventKind.DRAWDOWN, at(terms.opened_on + timedelta(days=1)), Money.of("5000.00"))
+    later = ServicingEvent("d-2", EventKind.DRAWDOWN, at(written_on + timedelta(days=1)), Money.of("1000.00"))
+    position = replay(replace(terms, written_off_on=written_on), [first, later], written_on + timedelta(days=2))
+    assert position.written_off == Money.of("6000.00")
+    assert position.booked.get(_acc(AccountCode.PRINCIPAL_RECEIVABLE, "LINE-1"), 0) == 0
+    assert position.principal_on_book == Money.ZERO
