@@ -247,6 +247,7 @@ def _train_gbdt(data: Prepared, directory: Path) -> dict[str, Any]:
             p_train,
             scale.from_probability(p_train),
         ),
+        **cards.feature_baseline_section(data),
         "reason_codes": _gbdt_reason_codes(n_features, tables.bias, agreement),
         "onnx": {
             MODEL_FILE: {
@@ -406,6 +407,7 @@ def _train_scorecard(data: Prepared, directory: Path) -> dict[str, Any]:
             "points_table": table,
         },
         **_scorecard_scoring(session, data),
+        **cards.feature_baseline_section(data),
         "onnx": {MODEL_FILE: {**cards.opset_entry(model, scorecard.OPSET), "converter": "infra.model.scorecard"}},
         **cards.tail(
             parity,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,29 @@ def score_applicant(
     """Score one applicant from the requested amount and term, their age and their bureau report."""
     result = model.score(raw_inputs(amount, term_months, age_years, BureauFacts.from_report(report)))
     return to_outcome(result), result
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowScored:
+    """The champion's score (the one the decision uses), the challenger's beside it, and the bin of each input."""
+
+    champion: ModelScore
+    challenger: ModelScore | None
+    feature_bins: dict[str, int] | None
+
+
+def score_beside(
+    champion: CreditModel, challenger: CreditModel | None, amount: Money, term_months: int, age_years: int, report: Any
+) -> ShadowScored:
+    """Score one applicant with the champion and, on the same input row when it reads the same inputs, the
+    challenger; the row's bins are the champion card's training bins."""
+    raw = raw_inputs(amount, term_months, age_years, BureauFacts.from_report(report))
+    row = champion.vector(raw)
+    shadow = None
+    if challenger is not None:
+        shadow = challenger.score_row(row if challenger.reads_as(champion) else challenger.vector(raw))
+    bins = None if champion.binning is None else champion.binning.bins(row[0].tolist())
+    return ShadowScored(champion.score_row(row), shadow, bins)
 
 
 def score_json(result: ModelScore) -> dict[str, Any]:
