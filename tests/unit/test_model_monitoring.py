@@ -12,22 +12,19 @@ import pytest
 
 from lending.monitoring import (
     Band,
-    FeatureBinning,
-    Reference,
     Stability,
     StoredScore,
     agreement,
     average_ranks,
     band,
     build_report,
-    feature_references,
     population_stability,
     rank_correlation,
     reading,
-    score_reference,
     stability,
 )
 from lending.risk.policy import ScoreCutoffs
+from lending.scoring.bins import FeatureBinning, Reference, feature_references, score_reference
 from lending.scoring.cards import shipped_card
 
 CUTOFFS = ScoreCutoffs(approve_at_or_above=545, decline_below=509)

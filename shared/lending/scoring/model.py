@@ -24,7 +24,7 @@ import numpy as np
 import onnxruntime as ort
 
 from lending.errors import LendingError
-from lending.monitoring import FeatureBinning
+from lending.scoring.bins import FeatureBinning
 from lending.scoring.cards import model_directory
 from lending.scoring.scores import ModelReason, ModelScore
 
