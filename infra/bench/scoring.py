@@ -94,14 +94,17 @@ print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 
 #: The scoring function's init and first request with the challenger beside the champion (both sessions built).
+#: The same first score with the challenger beside the champion: both sessions built, the challenger scoring the
+#: champion's row, the row's input bins taken (what ``score_beside`` does), and nothing else imported.
 _SHADOW_CHILD = """
 import json, sys, time
 started = time.perf_counter()
 from lending.money import Money
-from lending.scoring.engine import score_beside
+from lending.scoring.features import BureauFacts, raw_inputs
 from lending.scoring.model import load_model
 champion, challenger = load_model(), load_model(sys.argv[2])
-score_beside(champion, challenger, Money.of("120000.00"), 12, 40, json.loads(sys.argv[1]))
+row = champion.vector(raw_inputs(Money.of("120000.00"), 12, 40, BureauFacts.from_report(json.loads(sys.argv[1]))))
+champion.score_row(row), challenger.score_row(row), champion.binning.bins(row[0].tolist())
 print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 
