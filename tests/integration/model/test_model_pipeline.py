@@ -67,6 +67,7 @@ def test_evaluating_the_shipped_artefacts_is_ok(evaluated: dict[str, Any]) -> No
         assert evaluated[model_id]["ok"] is True, model_id
         assert evaluated[model_id]["data_matches_card"] is True
         assert evaluated[model_id]["metrics_match_card"] is True
+        assert evaluated[model_id]["feature_baseline_matches_card"] is True
 
 
 def test_the_champion_reaches_the_holdout_auc_goal(evaluated: dict[str, Any]) -> None:
