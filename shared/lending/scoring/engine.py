@@ -40,6 +40,8 @@ class ShadowScored:
     champion: ModelScore
     challenger: ModelScore | None
     feature_bins: dict[str, int] | None
+    #: The error's name when the challenger could not score (the champion's score stands without it).
+    challenger_failed: str | None = None
 
 
 def score_beside(
@@ -49,11 +51,15 @@ def score_beside(
     challenger; the row's bins are the champion card's training bins."""
     raw = raw_inputs(amount, term_months, age_years, BureauFacts.from_report(report))
     row = champion.vector(raw)
-    shadow = None
-    if challenger is not None:
-        shadow = challenger.score_row(row if challenger.reads_as(champion) else challenger.vector(raw))
+    result = champion.score_row(row)
     bins = None if champion.binning is None else champion.binning.bins(row[0].tolist())
-    return ShadowScored(champion.score_row(row), shadow, bins)
+    if challenger is None:
+        return ShadowScored(result, None, bins)
+    try:
+        shadow = challenger.score_row(row if challenger.reads_as(champion) else challenger.vector(raw))
+    except Exception as exc:  # a shadow model's fault must never stop or change the champion's decision
+        return ShadowScored(result, None, bins, type(exc).__name__)
+    return ShadowScored(result, shadow, bins)
 
 
 def score_json(result: ModelScore) -> dict[str, Any]:

@@ -88,6 +88,10 @@ def score_credit(
         shadow = scored.challenger
         fields["challenger_score"] = {**score_json(shadow), "model_sha256": challenger.sha256}
         audited["challenger"] = {"model_id": shadow.model_id, "score": shadow.score, "grade": shadow.grade}
+    elif challenger is not None:
+        # Shadow scoring failed: the application goes on with the champion's score, and the trail says why the
+        # month's report will miss this one's challenger score.
+        audited["challenger"] = {"model_id": challenger.model_id, "failed": scored.challenger_failed}
     if scored.feature_bins is not None:
         # The bins of the applicant's inputs on the champion card's training sample, for the monthly stability
         # report: coarse enough to keep no bureau figure on the application.

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,18 @@ class _BankData:
         return [TaxFiling(date(2025, 3, 1), date(2025, 12, 31), Money.of("900000.00"))]
 
 
+class _Trail(Audit):
+    """The audit trail, with each event's data as well as its kind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, Mapping[str, Any]]] = []
+
+    def append(self, subject: str, kind: str, occurred_at: datetime, data: Mapping[str, Any]) -> None:
+        super().append(subject, kind, occurred_at, data)
+        self.events.append((kind, data))
+
+
 @pytest.fixture(autouse=True)
 def _business_date(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clock, "today", lambda: BUSINESS_DATE)
@@ -85,8 +98,8 @@ def _record() -> dict[str, Any]:
     }
 
 
-def _scored_and_decided(challenger: CreditModel | None) -> tuple[Applications, Audit, dict[str, Any]]:
-    applications, audit = Applications(_record()), Audit()
+def _scored_and_decided(challenger: CreditModel | None) -> tuple[Applications, _Trail, dict[str, Any]]:
+    applications, audit = Applications(_record()), _Trail()
     ports: dict[str, Any] = {"applications": applications, "audit": audit, "decrypt": decrypt}
     score_credit("app-1", bureau=_Bureau(), model=load_model(CHAMPION), challenger=challenger, **ports)
     assess_cash_flow("app-1", bank_data=_BankData(), policy=load_policy(), **ports)
@@ -179,3 +192,28 @@ def test_a_champion_exported_without_input_baselines_keeps_no_bins(tmp_path: Pat
     scored = score_beside(champion, None, Money.of("50000.00"), 12, 40, REPORT)
     assert (scored.challenger, scored.feature_bins) == (None, None)
     assert scored.champion == load_model(CHAMPION).score(raw_inputs(Money.of("50000.00"), 12, 40, REPORT))
+
+
+def test_a_challenger_that_fails_leaves_the_champions_score_and_decision_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a challenger whose graph fails at run time
+    challenger = _altered_copy(tmp_path, CHALLENGER, lambda card: None)
+
+    def fails(row: Any) -> Any:
+        raise RuntimeError("onnxruntime: invalid input")
+
+    monkeypatch.setattr(challenger, "score_row", fails)
+    alone, _, decided_alone = _scored_and_decided(None)
+
+    # When the application is scored beside it and decided
+    shadowed, audit, decided = _scored_and_decided(challenger)
+
+    # Then the champion's score and the decision are as without a challenger, no challenger score is kept, and the
+    # trail says the challenger failed and how
+    assert shadowed.record["score"] == alone.record["score"]
+    assert decided == decided_alone
+    assert "challenger_score" not in shadowed.record
+    assert shadowed.record["feature_bins"] == alone.record["feature_bins"]
+    (data,) = [data for kind, data in audit.events if kind == "credit_scored"]
+    assert data["challenger"] == {"model_id": CHALLENGER, "failed": "RuntimeError"}
