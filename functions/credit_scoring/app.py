@@ -26,11 +26,14 @@ class CreditScoringSettings(Settings):
 
     credit_bureau_url: str = Field(alias="CREDIT_BUREAU_URL", min_length=1)
     credit_model_id: str | None = Field(None, alias="CREDIT_MODEL_ID")
+    challenger_model_id: str | None = Field(None, alias="CHALLENGER_MODEL_ID")
 
 
-# The model the stack's CreditModelId names, verified and its session built during the init phase, once per
-# execution environment; an unknown or altered model fails the init instead of any application.
+# The models the stack's CreditModelId and ChallengerModelId name, verified and their sessions built during the
+# init phase, once per execution environment; an unknown or altered model fails the init instead of any application.
 load_model(settings(CreditScoringSettings).credit_model_id or None)
+if settings(CreditScoringSettings).challenger_model_id:
+    load_model(settings(CreditScoringSettings).challenger_model_id)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -46,4 +49,5 @@ def lambda_handler(event: ApplicationStep, context: LambdaContext) -> dict[str, 
         bureau=CreditBureauClient(config.credit_bureau_url),
         decrypt=decrypt_fields,
         model=load_model(config.credit_model_id or None),
+        challenger=load_model(config.challenger_model_id) if config.challenger_model_id else None,
     )

@@ -239,7 +239,7 @@ class _ColdHandlers:
         samples.function.append(Sample(answer["load_s"], answer["first_s"], len(calls)))
         stock_env = {**function_env, "STOCK_CALLS": json.dumps(calls, default=_blob)}
         if spec.logical_id == SCORING:
-            stock_env["STOCK_ONNX_MODEL"] = str(_model_path(function_env))
+            stock_env["STOCK_ONNX_MODELS"] = os.pathsep.join(str(path) for path in _model_paths(function_env))
         stock_job = {
             **job,
             "path": str(STOCK),
@@ -259,10 +259,12 @@ def _blob(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def _model_path(function_env: dict[str, str]) -> Path:
+def _model_paths(function_env: dict[str, str]) -> list[Path]:
+    """The graphs the scoring function opens a session on: the champion's, and the challenger's when one is set."""
     from lending.scoring.model import DEFAULT_MODEL_ID, model_directory
 
-    return model_directory(function_env.get("CREDIT_MODEL_ID") or DEFAULT_MODEL_ID) / "model.onnx"
+    models = [function_env.get("CREDIT_MODEL_ID") or DEFAULT_MODEL_ID, function_env.get("CHALLENGER_MODEL_ID")]
+    return [model_directory(model_id) / "model.onnx" for model_id in models if model_id]
 
 
 def _wait(platform: LocalPlatform, application_id: str, token: str, statuses: set[str]) -> dict[str, Any]:

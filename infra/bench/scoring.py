@@ -12,6 +12,9 @@ the alternative in the same run, and reported as a ratio (ours / native: below 1
   importing lightgbm (which pulls scikit-learn and pandas when they are installed), loading a saved booster and
   predicting once. Measured with a compiled bytecode cache (a package shipped with ``.pyc``) and as installed
   here (no ``.pyc`` for site-packages: every import compiles its source, as an unprepared Lambda package would).
+* Shadow scoring (issue 15): what the challenger scoring beside the champion adds, per request (the champion
+  alone against both on the same input row, with the inputs' monitoring bins) and to the fresh process (both
+  models verified and their sessions built, against the champion alone), measured in the same rounds.
 * Size: apparent size of the installed files (each distribution's RECORD, plus the ``lending`` package and its
   models) of everything the scoring function and its layer install, against the native stack.
 """
@@ -47,7 +50,7 @@ from lending.risk.facts import Application, IdentityResult
 from lending.risk.outcome import Decision, Outcome
 from lending.risk.policy import DecisionPolicy, load_policy
 from lending.risk.tax import TaxFiling
-from lending.scoring.engine import score_applicant, to_outcome
+from lending.scoring.engine import score_applicant, score_beside, to_outcome
 from lending.scoring.features import raw_inputs
 from lending.scoring.model import REASON_COUNT, REASON_TEXT, CreditModel, ModelReason, ModelScore, load_model
 
@@ -87,6 +90,21 @@ from lending.scoring.features import BureauFacts, raw_inputs
 from lending.scoring.model import load_model
 model = load_model()
 model.score(raw_inputs(Money.of("120000.00"), 12, 40, BureauFacts.from_report(json.loads(sys.argv[1]))))
+print(json.dumps({"seconds": time.perf_counter() - started}))
+"""
+
+#: The scoring function's init and first request with the challenger beside the champion (both sessions built).
+#: The same first score with the challenger beside the champion: both sessions built, the challenger scoring the
+#: champion's row, the row's input bins taken (what ``score_beside`` does), and nothing else imported.
+_SHADOW_CHILD = """
+import json, sys, time
+started = time.perf_counter()
+from lending.money import Money
+from lending.scoring.features import BureauFacts, raw_inputs
+from lending.scoring.model import load_model
+champion, challenger = load_model(), load_model(sys.argv[2])
+row = champion.vector(raw_inputs(Money.of("120000.00"), 12, 40, BureauFacts.from_report(json.loads(sys.argv[1]))))
+champion.score_row(row), challenger.score_row(row), champion.binning.bins(row[0].tolist())
 print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 
@@ -356,6 +374,71 @@ def _latency(case: _Case, booster: Any) -> dict[str, Any]:
     }
 
 
+# --- shadow scoring -----------------------------------------------------------------------------------------------
+
+
+def _shadow_latency(case: _Case, challenger: CreditModel) -> dict[str, Any]:
+    """p50 of scoring one applicant with the champion alone and with the challenger beside it, interleaved."""
+    application, facts = case.application, case.report.facts()
+    amount, term = application.amount, application.term_months
+    paths = _interleaved_ms(
+        {
+            "champion_alone": (lambda: score_applicant(case.model, amount, term, AGE, facts), 2000),
+            "champion_and_bins": (lambda: score_beside(case.model, None, amount, term, AGE, facts), 2000),
+            "with_challenger": (lambda: score_beside(case.model, challenger, amount, term, AGE, facts), 2000),
+        }
+    )
+    alone, binned, both = (paths[name].p50 for name in ("champion_alone", "champion_and_bins", "with_challenger"))
+    return {
+        "champion_alone_p50_ms": round(alone, 4),
+        "champion_with_input_bins_p50_ms": round(binned, 4),
+        "champion_and_challenger_p50_ms": round(both, 4),
+        "added_per_request_ms": round(both - alone, 4),
+        "of_which_input_bins_ms": round(binned - alone, 4),
+        "challenger_reads_the_champions_row": challenger.reads_as(case.model),
+    }
+
+
+def _shadow_cold_start(challenger_id: str, runs: int = 7) -> dict[str, Any]:
+    """Fresh process to first score: the champion alone against both models (compiled bytecode), interleaved."""
+    with tempfile.TemporaryDirectory(prefix="bench-shadow-") as scratch:
+        environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+        environment["PYTHONPYCACHEPREFIX"] = str(Path(scratch) / "pycache")
+        report = json.dumps(REPORT)
+        alone, both = _cold_runs(
+            [(_SCORING_CHILD, [report]), (_SHADOW_CHILD, [report, challenger_id])], environment, scratch, runs
+        )
+    alone_s, both_s = _median(alone, "seconds"), _median(both, "seconds")
+    return {
+        "runs": runs,
+        "champion_alone_s": round(alone_s, 3),
+        "champion_and_challenger_s": round(both_s, 3),
+        "added_s": round(both_s - alone_s, 3),
+    }
+
+
+def _challenger_load_ms(challenger_id: str) -> float:
+    """Verifying the challenger's files and building its session, in a process that has loaded the champion."""
+    from lending.scoring.model import model_directory
+
+    started = time.perf_counter()
+    CreditModel(model_directory(challenger_id))
+    return (time.perf_counter() - started) * 1000
+
+
+def _shadow(case: _Case) -> dict[str, Any]:
+    from infra.local.template import load_template
+
+    challenger_id = load_template()["Parameters"]["ChallengerModelId"]["Default"]
+    challenger = load_model(challenger_id)
+    return {
+        "challenger": challenger_id,
+        **_shadow_latency(case, challenger),
+        "challenger_load_in_process_ms": round(min(_challenger_load_ms(challenger_id) for _ in range(5)), 2),
+        "cold_start": _shadow_cold_start(challenger_id),
+    }
+
+
 # --- cold start ---------------------------------------------------------------------------------------------------
 
 
@@ -517,11 +600,13 @@ def run() -> dict[str, Any]:
         booster = _native_booster(case.model)
         _check(case, booster)
         latency = _latency(case, booster)
+        shadow = _shadow(case)
     cold = _cold_start(case, booster)
     size = _size()
     return {
         **latency,
         "cold_start": cold,
+        "shadow_scoring": shadow,
         "size": size,
         "within_goal": bool(latency["end_to_end_within_goal"] and cold["within_goal"] and size["within_goal"]),
     }

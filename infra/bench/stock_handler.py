@@ -3,7 +3,7 @@ the AWS calls a function's first request made and nothing else.
 
 Module level, as the docs write it: ``Logger``, ``Tracer``, ``Metrics``, one boto3 session and a client per
 service it calls, an ``APIGatewayRestResolver(enable_validation=True)`` for API functions and ``event_parser``
-with a pydantic model for the others; for the scoring function, the ONNX session its model needs. The calls come
+with a pydantic model for the others; for the scoring function, the ONNX sessions its models need. The calls come
 from ``STOCK_CALLS`` (JSON: ``[service, operation, params]``, recorded from the function's own request) and are
 replayed in order; their answers (often errors: the baseline's moto holds only the template's tables) are not
 used, as the round trip is what is measured.
@@ -30,10 +30,13 @@ app = APIGatewayRestResolver(enable_validation=True)
 CALLS: list[list[Any]] = json.loads(os.environ["STOCK_CALLS"])
 session = boto3.Session()
 clients = {service: session.client(service) for service in sorted({service for service, _, _ in CALLS})}
-if os.environ.get("STOCK_ONNX_MODEL"):
+if os.environ.get("STOCK_ONNX_MODELS"):
     import onnxruntime
 
-    model = onnxruntime.InferenceSession(os.environ["STOCK_ONNX_MODEL"], providers=["CPUExecutionProvider"])
+    models = [
+        onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        for path in os.environ["STOCK_ONNX_MODELS"].split(os.pathsep)
+    ]
 
 
 class StepInput(BaseModel):

@@ -4,6 +4,7 @@
   EventBridge would at the schedule's first time after that day ends (China Standard Time), with EventBridge's
   event shape. So ``lending local close-day --date 2026-03-01`` closes 1 March exactly as the nightly rule would.
 - ``GET /reports/reconcile``: the reconciliation report, run where the local tables live.
+- ``GET /reports/model-monitoring?month=YYYY-MM``: the month's model-monitoring report, likewise.
 - ``GET /clock``: the test clock, ``{"date", "now"}``; ``POST /clock`` with ``{"advance_to": "YYYY-MM-DD"}``: move
   it forward a day at a time, firing every scheduled function for each day that ends, in order, as EventBridge
   would; answers when they have run. A schedule fires only for a day that has ended on the clock.
@@ -122,6 +123,13 @@ def reconcile(stack: DeployedStack, day: date | None = None) -> dict[str, Any]:
     return {"ok": report.ok, "text": report.render()}
 
 
+def model_monitoring(stack: DeployedStack, month: str) -> dict[str, Any]:
+    from lending.adapters.model_monitoring import monitor_table
+
+    report = monitor_table(stack.outputs["ApplicationsTableName"], month, region=stack.region)
+    return {"text": report.render(), "report": report.to_json()}
+
+
 class _ControlHTTPServer(ThreadingHTTPServer):
     # socketserver's backlog of 5 refuses the sixth client arriving at once (a loaded machine accepts late).
     request_queue_size = 128
@@ -174,10 +182,16 @@ class ControlServer:
                 if path == "/clock":
                     self._answer(HTTPStatus.OK, clock_view())
                     return
+                wanted = dict(part.partition("=")[::2] for part in query.split("&") if part)
+                if path == "/reports/model-monitoring":
+                    try:
+                        self._answer(HTTPStatus.OK, model_monitoring(owner.stack, wanted.get("month", "")))
+                    except ValueError as exc:
+                        self._answer(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+                    return
                 if path != "/reports/reconcile":
                     self._answer(HTTPStatus.NOT_FOUND, {"error": f"no {self.path}"})
                     return
-                wanted = dict(part.partition("=")[::2] for part in query.split("&") if part)
                 day = date.fromisoformat(wanted["date"]) if wanted.get("date") else None
                 self._answer(HTTPStatus.OK, reconcile(owner.stack, day))
 

@@ -117,6 +117,12 @@ def scoring_sections(
     }
 
 
+def feature_baseline_section(data: Prepared) -> dict[str, Any]:
+    """The training inputs' reference bins: the same for every model fitted on this split."""
+    x_train, _ = data.train
+    return {"feature_baseline": metrics.feature_baseline(x_train, data.entries)}
+
+
 def file_entries(directory: Path, names: list[str]) -> dict[str, dict[str, Any]]:
     """SHA-256 and size of each artefact file the card describes."""
     return {

@@ -162,6 +162,48 @@ def psi_baseline(train_scores: np.ndarray, bins: int = 10) -> dict[str, Any]:
     }
 
 
+def feature_baseline(train: np.ndarray, entries: list[dict[str, Any]], bins: int = 10) -> dict[str, Any]:
+    """Each input's reference distribution on the training part, for the run time's population stability.
+
+    A numeric or ratio input gets fixed bins at its training deciles (the distinct ones: an input with few values
+    has fewer bins), a categorical one a bin per code; every input has a last bin for missing (NaN, which is also
+    where a category the card does not list lands), so a month's missing values are watched too.
+    """
+    features = []
+    for entry in entries:
+        values = train[:, entry["index"]].astype(np.float64)
+        present = values[~np.isnan(values)]
+        if entry["kind"] == "categorical":
+            categories = sorted(int(code) for code in entry["codes"].values())
+            counts = [int((present == code).sum()) for code in categories]
+            shape: dict[str, Any] = {"categories": categories}
+        else:
+            inner = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1], method="inverted_cdf"))
+            inner = inner[inner > present.min()]  # an edge at the least value would leave the bin below it empty
+            counts = np.bincount(np.searchsorted(inner, present, side="right"), minlength=inner.shape[0] + 1).tolist()
+            shape = {"edges": [float(edge) for edge in inner]}
+        counts.append(int(values.shape[0] - present.shape[0]))
+        features.append(
+            {
+                "name": entry["name"],
+                "kind": entry["kind"],
+                **shape,
+                "expected_share": [round(count / values.shape[0], 6) for count in counts],
+            }
+        )
+    return {
+        "features": features,
+        "bin_rule": "numeric and ratio inputs: bin i holds edges[i-1] <= value < edges[i] (the first and last "
+        "open-ended); categorical inputs: a bin per code in categories; the last bin of every input holds the "
+        "missing values (NaN, and any category the card does not list)",
+        "edges_rule": f"the distinct {bins}-quantiles of the input's non-missing training values above its least "
+        "value (each a value the training part holds, as float32)",
+        "psi_formula": f"sum((actual - expected) * ln(actual / expected)), each share floored at {PSI_FLOOR}",
+        "n": int(train.shape[0]),
+        "population": "training part, the float32 inputs the models read",
+    }
+
+
 def population_stability(baseline: dict[str, Any], scores: np.ndarray) -> float:
     """PSI of a new score sample against the card's baseline."""
     edges = np.asarray(baseline["edges"], dtype=np.float64)

@@ -247,6 +247,7 @@ def _train_gbdt(data: Prepared, directory: Path) -> dict[str, Any]:
             p_train,
             scale.from_probability(p_train),
         ),
+        **cards.feature_baseline_section(data),
         "reason_codes": _gbdt_reason_codes(n_features, tables.bias, agreement),
         "onnx": {
             MODEL_FILE: {
@@ -406,6 +407,7 @@ def _train_scorecard(data: Prepared, directory: Path) -> dict[str, Any]:
             "points_table": table,
         },
         **_scorecard_scoring(session, data),
+        **cards.feature_baseline_section(data),
         "onnx": {MODEL_FILE: {**cards.opset_entry(model, scorecard.OPSET), "converter": "infra.model.scorecard"}},
         **cards.tail(
             parity,
@@ -517,13 +519,17 @@ def _metrics_against_card(
         "data_matches_card": data.fingerprint == card["data"]["fingerprint_sha256"],
         "holdout": holdout,
         "metrics_match_card": all(abs(holdout[key] - recorded[key]) <= 1e-6 for key in ("auc", "gini", "ks")),
+        # The inputs' training bins the run time monitors against, recomputed from the same split.
+        "feature_baseline_matches_card": cards.feature_baseline_section(data)["feature_baseline"]
+        == card.get("feature_baseline"),
         "psi_holdout_vs_train_baseline": round(metrics.population_stability(card["psi_baseline"], scores), 6),
     }
 
 
 def _ok(checked: dict[str, Any], parity: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    """Same data, same metrics as the card, and parity within limits."""
-    return bool(checked["data_matches_card"] and checked["metrics_match_card"] and not _breaches(parity, keys))
+    """Same data, same metrics and input baselines as the card, and parity within limits."""
+    matches = ("data_matches_card", "metrics_match_card", "feature_baseline_matches_card")
+    return all(checked[key] for key in matches) and not _breaches(parity, keys)
 
 
 def _summary(card: dict[str, Any], directory: Path, seconds: float) -> dict[str, Any]:

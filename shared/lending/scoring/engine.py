@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,35 @@ def score_applicant(
     """Score one applicant from the requested amount and term, their age and their bureau report."""
     result = model.score(raw_inputs(amount, term_months, age_years, BureauFacts.from_report(report)))
     return to_outcome(result), result
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowScored:
+    """The champion's score (the one the decision uses), the challenger's beside it, and the bin of each input."""
+
+    champion: ModelScore
+    challenger: ModelScore | None
+    feature_bins: dict[str, int] | None
+    #: The error's name when the challenger could not score (the champion's score stands without it).
+    challenger_failed: str | None = None
+
+
+def score_beside(
+    champion: CreditModel, challenger: CreditModel | None, amount: Money, term_months: int, age_years: int, report: Any
+) -> ShadowScored:
+    """Score one applicant with the champion and, on the same input row when it reads the same inputs, the
+    challenger; the row's bins are the champion card's training bins."""
+    raw = raw_inputs(amount, term_months, age_years, BureauFacts.from_report(report))
+    row = champion.vector(raw)
+    result = champion.score_row(row)
+    bins = None if champion.binning is None else champion.binning.bins(row[0].tolist())
+    if challenger is None:
+        return ShadowScored(result, None, bins)
+    try:
+        shadow = challenger.score_row(row if challenger.reads_as(champion) else challenger.vector(raw))
+    except Exception as exc:  # a shadow model's fault must never stop or change the champion's decision
+        return ShadowScored(result, None, bins, type(exc).__name__)
+    return ShadowScored(result, shadow, bins)
 
 
 def score_json(result: ModelScore) -> dict[str, Any]:

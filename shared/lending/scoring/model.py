@@ -17,7 +17,6 @@ import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,8 @@ import numpy as np
 import onnxruntime as ort
 
 from lending.errors import LendingError
+from lending.scoring.bins import FeatureBinning
+from lending.scoring.cards import model_directory
 from lending.scoring.scores import ModelReason, ModelScore
 
 DEFAULT_MODEL_ID = "credit_gbdt_v2"
@@ -115,6 +116,8 @@ class CreditModel:
             if not path.is_file() or _sha256(path) != spec.get("sha256"):
                 raise ModelCardMismatch(f"{name} does not match the SHA-256 in its card; refusing to score with it")
         self.model_id: str = self.card["model_id"]
+        #: The artefact's identity beside its id: the SHA-256 of the graph that scored (the card's, just checked).
+        self.sha256: str = files["model.onnx"]["sha256"]
         self.kind: str = self.card["kind"]
         self.features: list[dict[str, Any]] = sorted(self.card["features"], key=lambda f: f["index"])
         self.names = [f["name"] for f in self.features]
@@ -133,6 +136,9 @@ class CreditModel:
         self.floor_grade = next(grade for grade, minimum in cutoffs.items() if minimum is None)
         self.input_name: str = self.card["input"]["name"]
         self._plan = _vector_plan(self.features)
+        # Each input's training bins, so monitoring keeps an applicant's bins, never their inputs; a card exported
+        # before the baseline was stored with the model scores without them.
+        self.binning = FeatureBinning.from_card(self.card) if "feature_baseline" in self.card else None
         self._model = _session(directory / "model.onnx")
         outputs = {output.name for output in self._model.get_outputs()}
         if self.kind == "gbdt":
@@ -217,9 +223,17 @@ class CreditModel:
             cost = {name: factor * c for name, c in zip(self.names, by_feature[0].tolist(), strict=False)}
         return float(probabilities[0, 1]), cost
 
+    def reads_as(self, other: CreditModel) -> bool:
+        """Whether this model's input row is built exactly as ``other``'s (same inputs, codes and floors)."""
+        return self._plan is not None and self._plan == other._plan
+
     def score(self, raw: Mapping[str, Any]) -> ModelScore:
         """Everything the decision needs from the model for one applicant."""
-        p_bad, cost = self.predict(self.vector(raw))
+        return self.score_row(self.vector(raw))
+
+    def score_row(self, row: np.ndarray) -> ModelScore:
+        """:meth:`score` from the input row :meth:`vector` built."""
+        p_bad, cost = self.predict(row)
         score = self.score_of(p_bad)
         adverse = sorted(((c, n) for n, c in cost.items() if c > 0), reverse=True)[:REASON_COUNT]
         reasons = tuple(ModelReason(name, REASON_TEXT[name], Decimal(f"{points:.1f}")) for points, name in adverse)
@@ -266,11 +280,6 @@ def _ratio_readable(feature: dict[str, Any]) -> bool:
         and all(isinstance(name, str) for name in inputs)
         and all(type(floor) in (int, float) for floor in floors)
     )
-
-
-def model_directory(model_id: str) -> Path:
-    """Where a shipped model lives in the layer."""
-    return Path(str(resources.files("lending").joinpath("models", model_id)))
 
 
 def load_model(model_id: str | None = None) -> CreditModel:

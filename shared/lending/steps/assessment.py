@@ -24,7 +24,7 @@ from lending.risk.facts import ScoreOutcome, parse_application, parse_identity
 from lending.risk.outcome import Decision, Outcome
 from lending.risk.policy import DecisionPolicy
 from lending.risk.tax import TaxFiling
-from lending.scoring.engine import score_applicant, score_json, to_outcome
+from lending.scoring.engine import score_beside, score_json, to_outcome
 from lending.scoring.features import SCORABLE_AGES, BureauFacts
 from lending.scoring.scores import ModelReason, ModelScore
 from lending.steps.ports import Applications, Audit, Decrypt
@@ -61,29 +61,43 @@ def score_credit(
     bureau: Bureau,
     decrypt: Decrypt,
     model: CreditModel,
+    challenger: CreditModel | None = None,
 ) -> dict[str, Any]:
-    """Fetch the bureau report (only with consent) and score it; stores the score on the application."""
+    """Fetch the bureau report (only with consent) and score it; stores the score on the application, and the
+    challenger's beside it (shadow scoring: the decision reads only ``score``) with the bin of each model input."""
     application = _start_assessing(applications, application_id)
     if not application["consent"]["credit_report"]:
         return {"scored": False, "reason": "consent_missing"}
     applicant = Person.model_validate(decrypt(application_id, application["pii"], PERSON_FIELDS))
-    age = age_on(applicant.id_number, business_date())
+    scored_on = business_date()
+    age = age_on(applicant.id_number, scored_on)
     if age not in SCORABLE_AGES:
         # Outside every product's age range: the decision declines on age without a score, and nobody's credit
         # report is pulled for an application that cannot be granted.
         return {"scored": False, "reason": "applicant_age_outside_range"}
     report = bureau.fetch_report(applicant, application_id)
-    _, result = score_applicant(
-        model, Money.of(application["amount"]), int(application["term_months"]), age, report.facts()
+    scored = score_beside(
+        model, challenger, Money.of(application["amount"]), int(application["term_months"]), age, report.facts()
     )
-    stored = score_json(result)
-    applications.set_fields(application_id, {"score": stored})
-    audit.append(
-        application_id,
-        "credit_scored",
-        clock.now(),
-        {"model_id": result.model_id, "score": result.score, "grade": result.grade},
-    )
+    result = scored.champion
+    fields: dict[str, Any] = {
+        "score": {**score_json(result), "model_sha256": model.sha256, "scored_on": scored_on.isoformat()}
+    }
+    audited: dict[str, Any] = {"model_id": result.model_id, "score": result.score, "grade": result.grade}
+    if challenger is not None and scored.challenger is not None:
+        shadow = scored.challenger
+        fields["challenger_score"] = {**score_json(shadow), "model_sha256": challenger.sha256}
+        audited["challenger"] = {"model_id": shadow.model_id, "score": shadow.score, "grade": shadow.grade}
+    elif challenger is not None:
+        # Shadow scoring failed: the application goes on with the champion's score, and the trail says why the
+        # month's report will miss this one's challenger score.
+        audited["challenger"] = {"model_id": challenger.model_id, "failed": scored.challenger_failed}
+    if scored.feature_bins is not None:
+        # The bins of the applicant's inputs on the champion card's training sample, for the monthly stability
+        # report: coarse enough to keep no bureau figure on the application.
+        fields["feature_bins"] = {"model_id": result.model_id, "bins": scored.feature_bins}
+    applications.set_fields(application_id, fields)
+    audit.append(application_id, "credit_scored", clock.now(), audited)
     return {"scored": True, "score": result.score, "grade": result.grade}
 
 

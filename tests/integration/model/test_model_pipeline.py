@@ -67,6 +67,7 @@ def test_evaluating_the_shipped_artefacts_is_ok(evaluated: dict[str, Any]) -> No
         assert evaluated[model_id]["ok"] is True, model_id
         assert evaluated[model_id]["data_matches_card"] is True
         assert evaluated[model_id]["metrics_match_card"] is True
+        assert evaluated[model_id]["feature_baseline_matches_card"] is True
 
 
 def test_the_champion_reaches_the_holdout_auc_goal(evaluated: dict[str, Any]) -> None:
@@ -140,5 +141,6 @@ def test_training_from_scratch_reproduces_the_cards_figures(trained: Path, model
     rebuilt = json.loads((trained / model_id / "card.json").read_text(encoding="utf-8"))
 
     # Then everything but the timestamps and timings is the same: data, split, features, metrics, scale, grades
-    for section in ("data", "split", "features", "metrics", "score_scale", "grades", "psi_baseline", "parity", "files"):
+    sections = ("data", "split", "features", "metrics", "score_scale", "grades", "psi_baseline", "feature_baseline")
+    for section in (*sections, "parity", "files"):
         assert rebuilt[section] == shipped[section], section

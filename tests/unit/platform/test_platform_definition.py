@@ -156,6 +156,20 @@ def test_the_scoring_model_is_a_stack_parameter_naming_a_shipped_model() -> None
     assert load_model(parameter["Default"]).model_id == parameter["Default"]
 
 
+def test_the_challenger_is_a_stack_parameter_naming_another_shipped_model() -> None:
+    # Given the template's challenger parameter and the scoring function's environment
+    parameter = TEMPLATE["Parameters"]["ChallengerModelId"]
+    environment = TEMPLATE["Resources"]["CreditScoringFunction"]["Properties"]["Environment"]["Variables"]
+
+    # Then the function reads it from the parameter; its default is shipped, carried as the challenger by its card,
+    # and not the champion; and it may be left empty (no shadow scoring)
+    assert environment["CHALLENGER_MODEL_ID"] == {"Ref": "ChallengerModelId"}
+    challenger = load_model(parameter["Default"])
+    assert challenger.card["role"] == "challenger"
+    assert parameter["Default"] != TEMPLATE["Parameters"]["CreditModelId"]["Default"]
+    assert re.fullmatch(parameter["AllowedPattern"], "")
+
+
 def test_a_model_the_layer_does_not_ship_is_refused_naming_the_ones_it_does() -> None:
     with pytest.raises(ModelCardMismatch, match=r"'credit_gbdt_v0'.*credit_gbdt_v2, credit_scorecard_v2"):
         load_model("credit_gbdt_v0")
