@@ -32,6 +32,7 @@ from lending.errors import InvalidAmount, UnplaceablePayment
 from lending.ledger import Account, AccountCode, Posting, Transaction
 from lending.loan import InstalmentLoan
 from lending.money import Money
+from lending.restructuring import Restructure, restructure_plan
 from lending.schedule import Instalment, Schedule
 
 Kind = Literal["instalment", "revolving"]
@@ -107,6 +108,8 @@ class LoanTerms:
     waterfall: tuple[Component, ...] = ()
     early_repayment: EarlyRepayment = EarlyRepayment.SHORTEN_TERM
     interest_method: InterestMethod = InterestMethod.MONTHLY
+    restructures: tuple[Restructure, ...] = ()  # hardship relief applied, each from its day (lending.restructuring)
+    capitalise_holiday_interest: bool = False
     # A line:
     limit: Money | None = None
     term_months: int | None = None
@@ -148,12 +151,15 @@ class LoanTerms:
         schedule = Schedule(
             Money.of(str(loan["principal"])), annual, Method(str(loan["method"])), common["opened_on"], instalments
         )
+        restructures = (loan.get("servicing") or {}).get("restructures") or []
         return cls(
             kind="instalment",
             schedule=schedule,
             waterfall=product.waterfall,
             early_repayment=product.early_repayment,
             interest_method=product.interest_method,
+            restructures=tuple(sorted((Restructure.from_record(r) for r in restructures), key=lambda r: r.on)),
+            capitalise_holiday_interest=product.capitalise_holiday_interest,
             **common,
         )
 
@@ -273,13 +279,18 @@ def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date)
     )
     book = _Book()
     paid_in = Money.ZERO
+    restructures = list(terms.restructures)
     for event in history:
         if event.kind is not EventKind.REPAYMENT:
             raise InvalidAmount(f"{event.event_id}: an instalment loan takes repayments only")
+        while restructures and restructures[0].on < event.on:  # a restructure applies after its day's payments
+            _restructure(terms, loan, restructures.pop(0), book)
         recognised, applied = loan.apply_payment(event.amount, event.on)
         book.add(bookkeeping.recognition(f"{event.event_id}/recognition", terms.loan_id, recognised, event.on))
         book.add(bookkeeping.repayment(event.event_id, terms.loan_id, applied, event.on))
         paid_in += event.amount
+    while restructures and restructures[0].on <= through:
+        _restructure(terms, loan, restructures.pop(0), book)
     book.add(bookkeeping.recognition("close", terms.loan_id, loan.advance_to(through), through))
     dpd = loan.days_past_due(through)
     open_rows = [row for row in loan.rows if not row.settled]
@@ -316,6 +327,24 @@ def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date)
         drawn=Money.ZERO,
         payoff=loan.payoff(through),
     )
+
+
+def _restructure(terms: LoanTerms, loan: InstalmentLoan, restructure: Restructure, book: _Book) -> None:
+    """Switch the loan to the plan rebuilt from its standing on the restructure's day (the restructure moves no
+    money; what fell due by then is recognised first). A loan with no principal left by then (a late payment
+    repaid it) has nothing to restructure."""
+    on = restructure.on
+    book.add(bookkeeping.recognition(f"{restructure.request_id}/recognition", terms.loan_id, loan.advance_to(on), on))
+    if not loan.principal_outstanding.is_positive:
+        return
+    plan = restructure_plan(
+        loan.standing(on),
+        restructure.kind,
+        restructure.months,
+        rate_cap=None,  # checked when the plan was offered; what was accepted is serviced
+        capitalise_holiday_interest=terms.capitalise_holiday_interest,
+    )
+    loan.restructure(plan)
 
 
 def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date) -> Position:
