@@ -342,3 +342,42 @@ class CollectionRejected(VendorRejected):
     """The provider refused to start the collection (a malformed request, an account it cannot debit)."""
 
     code = "collection_rejected"
+
+
+# Hardship relief (lending.steps.hardship)
+
+
+class HardshipNotFound(LendingError):
+    """No such hardship request on this loan (or not the caller's)."""
+
+    code = "not_found"
+
+
+class HardshipInProgress(LendingError):
+    """The loan has a hardship request still open: one at a time."""
+
+    code = "hardship_in_progress"
+
+
+class ReliefNotAvailable(LendingError):
+    """Relief is for instalment loans: a credit line is repaid any time and drawn only while in good standing."""
+
+    code = "relief_not_available"
+
+
+class LoanClosed(LendingError):
+    """The loan is repaid: there is nothing to relieve."""
+
+    code = "loan_closed"
+
+
+class LoanWrittenOff(LendingError):
+    """The loan was written off: relief no longer applies (it is in recovery)."""
+
+    code = "loan_written_off"
+
+
+class MakerCheckerViolation(LendingError):
+    """The person who raised a request may not decide it."""
+
+    code = "maker_checker_violation"

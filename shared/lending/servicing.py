@@ -28,11 +28,11 @@ from lending import bookkeeping
 from lending.calendar import business_date
 from lending.catalogue import Catalogue, Component, DelinquencyBucket, EarlyRepayment, InterestMethod, Method
 from lending.credit_line import CreditLine
-from lending.errors import InvalidAmount, UnplaceablePayment
+from lending.errors import InvalidAmount, ReliefNotAvailable, UnplaceablePayment
 from lending.ledger import Account, AccountCode, Posting, Transaction
 from lending.loan import InstalmentLoan
 from lending.money import Money
-from lending.restructuring import Restructure, restructure_plan
+from lending.restructuring import ReliefKind, Restructure, RestructuredPlan, restructure_plan
 from lending.schedule import Instalment, Schedule
 
 Kind = Literal["instalment", "revolving"]
@@ -345,6 +345,46 @@ def _restructure(terms: LoanTerms, loan: InstalmentLoan, restructure: Restructur
         capitalise_holiday_interest=terms.capitalise_holiday_interest,
     )
     loan.restructure(plan)
+
+
+def relief_plan(
+    terms: LoanTerms,
+    events: Iterable[ServicingEvent],
+    on: date,
+    kind: ReliefKind,
+    months: int,
+    *,
+    rate_cap: Decimal | None,
+) -> RestructuredPlan:
+    """The plan a relief from ``on`` gives the loan after its events up to that day (applied as the replay applies
+    them); RateCapExceeded above ``rate_cap``, ProductRuleViolation when nothing is left to restructure."""
+    if terms.kind == "revolving" or terms.schedule is None:
+        raise ReliefNotAvailable(f"{terms.loan_id} is a credit line: relief is for instalment loans")
+    loan = InstalmentLoan(
+        terms.loan_id,
+        terms.schedule,
+        terms.penalty_annual_rate,
+        terms.day_count_basis,
+        terms.waterfall,
+        terms.early_repayment,
+        interest_method=terms.interest_method,
+    )
+    restructures = [r for r in terms.restructures if r.on <= on]
+    book = _Book()
+    for event in ordered(e for e in events if e.on <= on):
+        while restructures and restructures[0].on < event.on:
+            _restructure(terms, loan, restructures.pop(0), book)
+        loan.apply_payment(event.amount, event.on)
+    for restructure in restructures:
+        _restructure(terms, loan, restructure, book)
+    loan.advance_to(on)
+    return restructure_plan(
+        loan.standing(on),
+        kind,
+        months,
+        rate_cap=rate_cap,
+        capitalise_holiday_interest=terms.capitalise_holiday_interest,
+    )
 
 
 def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date) -> Position:

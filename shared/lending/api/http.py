@@ -86,6 +86,11 @@ DOMAIN_STATUS: dict[str, HTTPStatus] = {
     "servicing_contention": HTTPStatus.SERVICE_UNAVAILABLE,
     "paid_at_in_future": HTTPStatus.UNPROCESSABLE_ENTITY,
     "invalid_request": HTTPStatus.UNPROCESSABLE_ENTITY,
+    "hardship_in_progress": HTTPStatus.CONFLICT,
+    "relief_not_available": HTTPStatus.CONFLICT,
+    "loan_closed": HTTPStatus.CONFLICT,
+    "loan_written_off": HTTPStatus.CONFLICT,
+    "maker_checker_violation": HTTPStatus.FORBIDDEN,
 }
 
 

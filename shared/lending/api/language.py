@@ -43,6 +43,11 @@ CHINESE_MESSAGES: dict[str, str] = {
     "exceeds_payoff": "还款金额超过今日结清金额",
     "collection_unavailable": "支付机构暂时无法响应，请使用同一幂等键重试",
     "internal_error": "服务内部错误",
+    "hardship_in_progress": "该笔贷款已有一项困难救济申请正在处理中",
+    "relief_not_available": "循环授信额度不适用还款困难救济",
+    "loan_closed": "该笔贷款已结清",
+    "loan_written_off": "该笔贷款已核销",
+    "maker_checker_violation": "申请的提出人不能审批该申请",
     # Answers the local front (API Gateway's part) makes itself.
     "bad_request": "无法读取该请求",
     "origin_not_allowed": "此来源不允许调用该接口",
