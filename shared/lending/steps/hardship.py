@@ -167,7 +167,7 @@ def request_relief(
             "requested_at": rfc3339_utc(now),
             "fingerprint": fingerprint,
             "status": RequestStatus.UNDER_REVIEW.value,
-            "days_past_due": int(loan.state.get("days_past_due") or 0),
+            "days_past_due": replay(terms, loan.events, loan.through(loan.events, today)).days_past_due,
             "proposal": plan_summary(plan),
         }
         if requests.open(request):
