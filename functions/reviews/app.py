@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler.openapi import params
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -26,7 +27,11 @@ app = make_resolver()
 @app.get(
     "/v1/reviews",
     summary="Applications (or, with kind=hardship, hardship requests) waiting for an underwriter, oldest first",
-    responses={200: {"description": "the queue"}, 403: {"description": "the caller is not an underwriter"}},
+    responses={
+        200: {"description": "the queue"},
+        403: {"description": "the caller is not an underwriter"},
+        422: {"description": "kind is neither application nor hardship, or a query parameter it does not take"},
+    },
 )
 def list_reviews(
     kind: Annotated[
@@ -35,6 +40,11 @@ def list_reviews(
     ] = "application",
 ) -> models.ReviewList | models.HardshipReviewList:
     require_underwriter(app)
+    unknown = sorted(set(app.current_event.query_string_parameters or {}) - {"kind"})
+    if unknown:  # a misspelt ``kind`` would otherwise answer the applications' queue
+        raise RequestValidationError(
+            [{"loc": ("query", n), "msg": "not a parameter of the queue", "type": "extra_forbidden"} for n in unknown]
+        )
     if kind == "hardship":
         return models.HardshipReviewList(reviews=[hardship.review_item(r) for r in hardship_requests().queue()])
     queue = stores.applications().review_queue()

@@ -335,10 +335,15 @@ def _restructure(terms: LoanTerms, loan: InstalmentLoan, restructure: Restructur
     repaid it) has nothing to restructure."""
     on = restructure.on
     book.add(bookkeeping.recognition(f"{restructure.request_id}/recognition", terms.loan_id, loan.advance_to(on), on))
+    restructure_loan(terms, loan, restructure)
+
+
+def restructure_loan(terms: LoanTerms, loan: InstalmentLoan, restructure: Restructure) -> None:
+    """The loan, advanced to the restructure's day, switched to the plan rebuilt from its standing then."""
     if not loan.principal_outstanding.is_positive:
         return
     plan = restructure_plan(
-        loan.standing(on),
+        loan.standing(restructure.on),
         restructure.kind,
         restructure.months,
         rate_cap=None,  # checked when the plan was offered; what was accepted is serviced

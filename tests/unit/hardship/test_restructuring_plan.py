@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lending.calendar import add_months
 from lending.catalogue import InterestMethod, Method, load_catalogue
 from lending.errors import ProductRuleViolation, RateCapExceeded
+from lending.history import movements
 from lending.ledger import Account, AccountCode
 from lending.loan import InstalmentLoan
 from lending.money import Money, Rounding, total
@@ -293,3 +294,28 @@ def test_a_restructure_of_a_loan_a_late_payment_repaid_is_skipped() -> None:
     position = replay(terms, [ServicingEvent("p1", EventKind.REPAYMENT, _at(date(2026, 3, 1)), payoff)], on)
     assert position.principal_outstanding == Money.ZERO
     assert position.status.value == "CLOSED"
+
+
+def test_the_transactions_of_a_restructured_loan_sum_to_the_replays_books() -> None:
+    # Given the loan with a holiday from 20 Mar, its first instalment paid, another payment after the restructure
+    on = date(2026, 3, 20)
+    terms = _terms((Restructure("hr_1", ReliefKind.PAYMENT_HOLIDAY, 2, on),))
+    first = terms.schedule.instalments[0] if terms.schedule else None
+    assert first is not None
+    events = [
+        ServicingEvent("p1", EventKind.REPAYMENT, _at(first.due_date), first.total),
+        ServicingEvent("p2", EventKind.REPAYMENT, _at(date(2026, 6, 10)), Money.of("2500.00")),
+    ]
+    through = date(2026, 6, 20)
+    record = {"upfront_fee": "0.00"}
+    # When the transactions are listed
+    listed = movements(terms, record, events, through)
+    # Then their postings (the disbursement aside) sum to what the replay booked, account by account
+    summed: dict[Account, int] = {}
+    for movement in listed:
+        if movement.transaction is None or movement.kind.value == "disbursement":
+            continue
+        for posting in movement.transaction.postings:
+            summed[posting.account] = summed.get(posting.account, 0) + posting.amount.fen
+    booked = replay(terms, events, through).booked
+    assert {a: f for a, f in summed.items() if f} == {a: f for a, f in booked.items() if f}
