@@ -663,7 +663,8 @@ class HardshipView(BaseModel):
     decision: Literal["approve", "decline"] | None = None
     outcome_reason: str | None = Field(
         default=None,
-        description="why it ended: underwriter_declined, apr_above_cap, review_deadline_passed, offer_expired",
+        description="why it ended: underwriter_declined, apr_above_cap, loan_ended, review_deadline_passed, "
+        "offer_expired, not_processed",
     )
     offer: HardshipOfferView | None = None
     accepted_at: str | None = None

@@ -141,7 +141,7 @@ def request_relief(
     start: Callable[[str], None],
 ) -> dict[str, Any]:
     """Open a request for relief on the borrower's own loan and start its workflow; the same key again answers as
-    the first time (another body under it is idempotency_conflict). Refused: a line, a closed or written-off loan,
+    the first time did (another body under it is idempotency_conflict). Refused: a line, a closed or written-off loan,
     a loan with a request open."""
     loan = store.load(loan_id)
     if loan.record.get("borrower_id") != borrower_id:
@@ -177,7 +177,8 @@ def request_relief(
         raise IdempotencyConflict("this Idempotency-Key was used for another hardship request")
     if existing["status"] == RequestStatus.UNDER_REVIEW.value:
         start(request_id)  # named by the request: a repeat (after a failed start) starts it once
-    return {"request_id": request_id, "status": existing["status"]}
+    # The first answer again, whatever became of the request since (GET …/hardship/{request_id} follows it).
+    return {"request_id": request_id, "status": RequestStatus.UNDER_REVIEW.value}
 
 
 def _terms(loan: ServicedLoan, catalogue: Catalogue) -> LoanTerms:
