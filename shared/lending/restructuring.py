@@ -34,7 +34,7 @@ from lending.calendar import add_months
 from lending.catalogue import InterestMethod, Method
 from lending.errors import ProductRuleViolation, RateCapExceeded
 from lending.money import CONTEXT, Money, Rounding, total
-from lending.rates import DISCLOSURE_PLACES, daily_rate, format_rate
+from lending.rates import DISCLOSURE_PLACES, format_rate
 from lending.schedule import Instalment, amortise, elapsed_months
 
 MIN_RELIEF_MONTHS, MAX_RELIEF_MONTHS = 1, 6
@@ -169,9 +169,12 @@ def restructure_plan(
     holiday_interest = Money.ZERO
     if kind is ReliefKind.PAYMENT_HOLIDAY:
         holiday_days = (add_months(standing.on, months) - standing.on).days
-        holiday_interest = standing.principal_outstanding.times(
-            CONTEXT.multiply(daily_rate(standing.annual_rate, standing.day_count_basis), Decimal(holiday_days)),
-            Rounding.HALF_UP,
+        # principal × annual × days / basis, divided last so the one rounding is to the fen
+        accrual = CONTEXT.multiply(
+            standing.principal_outstanding.to_decimal(), CONTEXT.multiply(standing.annual_rate, Decimal(holiday_days))
+        )
+        holiday_interest = Money.from_decimal(
+            CONTEXT.divide(accrual, Decimal(standing.day_count_basis)), Rounding.HALF_UP
         )
         shifted = [_moved(i, add_months(i.due_date, months, standing.anchor_day)) for i in upcoming]
         if capitalise_holiday_interest:
