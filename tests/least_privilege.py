@@ -41,6 +41,9 @@ WORKFLOW_FUNCTIONS = [
     "DrawdownDisbursementFunction",
     "DrawdownBookingFunction",
     "DrawdownReleaseFunction",
+    "HardshipReferralFunction",
+    "HardshipOfferFunction",
+    "HardshipOutcomeFunction",
 ]
 TABLES = [
     "ApplicationsTable",
@@ -51,6 +54,7 @@ TABLES = [
     "CollectionsTable",
     "PortfolioTable",
     "ReconciliationTable",
+    "HardshipTable",
 ]
 #: Physical names as the deployed stack would report them, made by hand (Ref of a table is its name, and so on).
 NAMES: dict[str, str] = {
@@ -63,11 +67,14 @@ NAMES: dict[str, str] = {
     "CollectionsTable": "lending-collections-dev",
     "PortfolioTable": "lending-portfolio-dev",
     "ReconciliationTable": "lending-reconciliation-dev",
+    "HardshipTable": "lending-hardship-requests-dev",
     "PiiKey": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
     "DeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:lending-dlq-dev",
     "OriginationStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-origination-dev",
     "OriginationStateMachine.Name": "lending-origination-dev",
     "DrawdownStateMachine.Name": "lending-drawdown-dev",
+    "HardshipFlow": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-hardship-dev",
+    "HardshipFlow.Name": "lending-hardship-dev",
     "IdentityWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/identity-webhook-Ab12Cd",
     "PaymentsWebhookSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/payments-webhook-Ef34Gh",
     "ListCursorSecret": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lending/list-cursor-Ij56Kl",
@@ -116,7 +123,31 @@ USES: dict[str, set[str]] = {
     "UnderwriterReferralFunction": _APPLICATION_STEP | _AUDIT,
     "ReviewsFunction": _APPLICATION_STEP
     | _AUDIT
-    | {"dynamodb:Query ApplicationsTable/index/ReviewQueue", "states:SendTaskSuccess OriginationStateMachine"},
+    | {"dynamodb:Query ApplicationsTable/index/ReviewQueue", "states:SendTaskSuccess OriginationStateMachine"}
+    | {"dynamodb:GetItem HardshipTable", "dynamodb:UpdateItem HardshipTable"}
+    | {"dynamodb:Query HardshipTable/index/HardshipQueue", "states:SendTaskSuccess HardshipFlow"},
+    "HardshipFunction": {
+        "dynamodb:GetItem LoansTable",
+        "dynamodb:GetItem HardshipTable",
+        "dynamodb:PutItem HardshipTable",
+        "dynamodb:UpdateItem HardshipTable",
+        *_AUDIT,
+        "states:StartExecution HardshipFlow",
+        "states:SendTaskSuccess HardshipFlow",
+    },
+    "HardshipReferralFunction": {"dynamodb:UpdateItem HardshipTable"},
+    "HardshipOfferFunction": {"dynamodb:GetItem LoansTable", "dynamodb:GetItem HardshipTable"}
+    | {"dynamodb:UpdateItem HardshipTable", "events:PutEvents LendingEventBus"}
+    | _AUDIT,
+    "HardshipOutcomeFunction": _LOAN_STEP
+    | _AUDIT
+    | _POSTS
+    | {
+        "dynamodb:GetItem HardshipTable",
+        "dynamodb:UpdateItem HardshipTable",
+        "events:PutEvents LendingEventBus",
+        "dynamodb:UpdateItem PortfolioTable",
+    },
     "OfferPricingFunction": _APPLICATION_STEP | _AUDIT,
     "AcceptanceRequestFunction": _APPLICATION_STEP | _AUDIT | {"states:SendTaskSuccess OriginationStateMachine"},
     "AcceptanceFunction": _APPLICATION_STEP | _AUDIT | {"states:SendTaskSuccess OriginationStateMachine"},
@@ -205,8 +236,9 @@ USES: dict[str, set[str]] = {
         "sns:Publish BorrowerNotificationsTopic",
     },
     "OriginationStateMachine": {
-        f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if not name.startswith("Drawdown")
+        f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if not name.startswith(("Drawdown", "Hardship"))
     },
+    "HardshipFlow": {f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if name.startswith("Hardship")},
     "DrawdownStateMachine": {
         f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if name.startswith("Drawdown")
     },
@@ -233,6 +265,13 @@ UNRECORDED: dict[str, str] = {
     "AuditAnchorFunction s3:ListBucket AuditAnchorBucket": (
         "S3 answers a missing key NoSuchKey rather than AccessDenied only to a role that may list the bucket; the "
         "local stack answers NoSuchKey regardless, so the seal's read of a day not sealed never calls ListBucket"
+    ),
+    "HardshipOutcomeFunction dynamodb:PutItem LedgerTable[TX#*]": (
+        "a restructure posts only when the new plan moves a recognition: a due date fell between the offer and the "
+        "acceptance (tests/unit/hardship drives the replay; the e2e accepts on the offer's day)"
+    ),
+    "HardshipOutcomeFunction dynamodb:UpdateItem LedgerTable[ACCOUNT#*]": (
+        "a restructure posts only when the new plan moves a recognition (see its PutItem)"
     ),
     "ApplicationIntakeFunction dynamodb:DeleteItem IdempotencyTable": (
         "Powertools idempotency deletes the in-progress record when the handler raises, so a retry may run"

@@ -1,7 +1,7 @@
 """POST /v1/ops/loans/{loan_id}/write-off and …/write-off/decision: writing a loan off by hand, maker-checker.
 
 One operator asks, with a reason; another confirms (the loan is written off that day: every receivable off the
-book, later payments recoveries) or rejects. The operator who asked can do neither (403 ``same_operator``).
+book, later payments recoveries) or rejects. The operator who asked can do neither (403 ``maker_checker_violation``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ metrics = Metrics()
 app = make_resolver()
 
 REFUSED = {
-    403: {"description": "forbidden (not an operator), or same_operator (the one who asked cannot decide)"},
+    403: {"description": "forbidden (not an operator), or maker_checker_violation (the one who asked cannot decide)"},
     404: {"description": "no such loan"},
 }
 

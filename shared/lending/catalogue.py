@@ -141,6 +141,9 @@ class Product(_Strict):
     min_dscr: Decimal = Field(ge=0, description="debt-service coverage floor of the business assessment")
     startup: Startup | None = None
     freeze_drawdowns_when_past_due: bool = False
+    capitalise_holiday_interest: bool = Field(
+        default=False, description="a payment holiday's interest is added to principal (compounds) instead of spread"
+    )
     collection_retry_days: tuple[int, ...] = Field(
         default=(1, 3, 7), description="days after a due date on which a failed auto-debit is tried again"
     )

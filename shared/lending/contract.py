@@ -23,6 +23,7 @@ from lending.errors import ProductRuleViolation
 from lending.money import Money
 from lending.pricing import make_offer, penalty_annual_rate
 from lending.rates import format_rate
+from lending.restructuring import RestructuredPlan
 
 #: Changes whenever the document's shape or wording changes, so an old hash never matches a new text.
 CONTRACT_VERSION = "2026-12-04.2"
@@ -321,3 +322,118 @@ def _english(d: Mapping[str, Any]) -> str:
     consent = ", ".join(_CONSENT_EN.get(k, k) for k, v in d["consent"].items() if v)
     head += [f"You consented to: {consent}", f"This offer is open until {d['expires_at']} (UTC)"]
     return "\n".join(head)
+
+
+# Hardship relief: the restructured plan offered as a new contract (lending.restructuring)
+
+_RELIEF_ZH = {"payment_holiday": "延期还款（还款假期）", "term_extension": "延长期限"}
+_RELIEF_EN = {"payment_holiday": "payment holiday", "term_extension": "term extension"}
+
+
+def render_restructure(
+    loan: Mapping[str, Any],
+    request_id: str,
+    plan: RestructuredPlan,
+    catalogue: Catalogue,
+    *,
+    expires_at: str,
+) -> Contract:
+    """The contract for a loan's restructured plan: the same canonical document and hash as a loan's contract,
+    with the relief and the plan that replaces the unpaid instalments from ``plan.on``."""
+    product = catalogue.product(str(loan["product"]))
+    annual_rate = Decimal(str(loan["annual_rate"]))
+    penalty = penalty_annual_rate(product, annual_rate, catalogue.rate_cap.annual_rate)
+    fees = plan.total_fees
+    document: dict[str, Any] = {
+        "contract_version": CONTRACT_VERSION,
+        "contract_kind": "restructure",
+        "request_id": request_id,
+        "loan_id": str(loan["loan_id"]),
+        "application_id": str(loan["application_id"]),
+        "borrower_id": str(loan["borrower_id"]),
+        "issued_on": plan.on.isoformat(),
+        "expires_at": expires_at,
+        "product": {"code": product.code, "name": product.name, "kind": product.kind},
+        "relief": {"kind": plan.kind.value, "months": plan.months},
+        "amount": str(plan.principal),
+        "term_months": len(plan.instalments),
+        "annual_rate": format_rate(annual_rate),
+        "penalty_annual_rate": format_rate(penalty),
+        "day_count_basis": product.day_count_basis,
+        "apr": format_rate(plan.apr),
+        "holiday_interest": str(plan.holiday_interest),
+        "total_interest": str(plan.total_interest),
+        "total_fees": str(fees),
+        "total_cost_of_credit": str(plan.total_interest + fees),
+        "total_repayable": str(plan.total_repayable),
+        "schedule": [
+            {
+                "number": p.instalment.number,
+                "due_date": p.instalment.due_date.isoformat(),
+                "principal": str(p.instalment.principal),
+                "interest": str(p.instalment.interest),
+                "fee": str(p.instalment.fee),
+                "total": str(p.instalment.total),
+            }
+            for p in plan.instalments
+        ],
+    }
+    document["text"] = {ZH: _restructure_chinese(document), EN: _restructure_english(document)}
+    return Contract(document, digest(document))
+
+
+def _restructure_chinese(d: Mapping[str, Any]) -> str:
+    relief = d["relief"]
+    lines = [
+        f"年化利率（APR，按内部收益率计算）：{_percent(d['apr'])}",
+        f"剩余借款总成本：{d['total_cost_of_credit']} 元（利息 {d['total_interest']} 元，费用 {d['total_fees']} 元）",
+        f"应还总额：{d['total_repayable']} 元",
+        "",
+        f"还款困难救济：{_RELIEF_ZH[relief['kind']]} {relief['months']} 个月，自 {d['issued_on']} 起生效",
+        f"贷款编号：{d['loan_id']}，剩余本金 {d['amount']} 元，合同年利率 {_percent(d['annual_rate'])}",
+        "已到期未还的本金计入新计划的本金，利息和费用平均分摊到各期，不计入本金、不计复利",
+    ]
+    if relief["kind"] == "payment_holiday":
+        lines.append(f"还款假期内的利息 {d['holiday_interest']} 元平均分摊到剩余各期，不计复利")
+    lines += [
+        "新的还款计划：",
+        *(
+            f"  第 {r['number']} 期 {r['due_date']}：本金 {r['principal']}，利息 {r['interest']}，"
+            f"费用 {r['fee']}，合计 {r['total']} 元"
+            for r in d["schedule"]
+        ),
+        f"逾期罚息：逾期金额按年利率 {_percent(d['penalty_annual_rate'])} 按日计收（不超过法定上限）",
+        f"本要约有效期至 {d['expires_at']}（UTC）",
+    ]
+    return "\n".join(lines)
+
+
+def _restructure_english(d: Mapping[str, Any]) -> str:
+    relief = d["relief"]
+    lines = [
+        f"APR (annualised, IRR-based): {_percent(d['apr'])}",
+        f"Remaining cost of credit: CNY {d['total_cost_of_credit']} "
+        f"(interest {d['total_interest']}, fees {d['total_fees']})",
+        f"Total to repay: CNY {d['total_repayable']}",
+        "",
+        f"Hardship relief: a {_RELIEF_EN[relief['kind']]} of {relief['months']} months, from {d['issued_on']}",
+        f"Loan {d['loan_id']}: principal outstanding CNY {d['amount']}, contract rate {_percent(d['annual_rate'])}",
+        "Principal overdue joins the new plan's principal; interest and fees overdue are spread over the "
+        "instalments, never added to the principal, never compounded",
+    ]
+    if relief["kind"] == "payment_holiday":
+        lines.append(
+            f"The holiday's interest, CNY {d['holiday_interest']}, is spread over the instalments, not compounded"
+        )
+    lines += [
+        "New schedule:",
+        *(
+            f"  {r['number']}. {r['due_date']}: principal {r['principal']}, interest {r['interest']}, "
+            f"fee {r['fee']}, total {r['total']}"
+            for r in d["schedule"]
+        ),
+        f"Late payment: penalty interest at {_percent(d['penalty_annual_rate'])} a year, by the day, on amounts "
+        "overdue (never above the legal cap)",
+        f"This offer is open until {d['expires_at']} (UTC)",
+    ]
+    return "\n".join(lines)

@@ -362,7 +362,40 @@ class NoWriteOffPending(LendingError):
     code = "no_write_off_pending"
 
 
-class SameOperator(LendingError):
-    """Maker-checker: the person who asked for a change may not confirm it."""
+# Hardship relief (lending.steps.hardship)
 
-    code = "same_operator"
+
+class HardshipNotFound(LendingError):
+    """No such hardship request on this loan (or not the caller's)."""
+
+    code = "not_found"
+
+
+class HardshipInProgress(LendingError):
+    """The loan has a hardship request still open: one at a time."""
+
+    code = "hardship_in_progress"
+
+
+class ReliefNotAvailable(LendingError):
+    """Relief is for instalment loans: a credit line is repaid any time and drawn only while in good standing."""
+
+    code = "relief_not_available"
+
+
+class LoanClosed(LendingError):
+    """The loan is repaid: there is nothing to relieve."""
+
+    code = "loan_closed"
+
+
+class LoanWrittenOff(LendingError):
+    """The loan was written off: relief no longer applies (it is in recovery)."""
+
+    code = "loan_written_off"
+
+
+class MakerCheckerViolation(LendingError):
+    """The person who raised a request may not decide it."""
+
+    code = "maker_checker_violation"

@@ -29,7 +29,7 @@ from lending.credit_line import CreditLine
 from lending.ledger import AccountCode, Transaction
 from lending.loan import InstalmentLoan, PaymentApplied, Recognised
 from lending.money import Money, total
-from lending.servicing import EventKind, LoanTerms, ServicingEvent, ordered
+from lending.servicing import EventKind, LoanTerms, ServicingEvent, ordered, restructure_loan
 
 _DAY = timedelta(days=1)
 
@@ -240,15 +240,27 @@ def _loan_walk(
             if loan.as_of < due and (due < to if before else due <= to):
                 walk.recognised(due, loan.advance_to(due))
 
+    restructures = list(terms.restructures)
+
+    def restructure_through(day: date) -> None:
+        # Each restructure after its day's payments, as the replay applies it (lending.servicing).
+        while restructures and restructures[0].on <= day:
+            restructure = restructures.pop(0)
+            advance(restructure.on, before=False)
+            walk.recognised(restructure.on, loan.advance_to(restructure.on))
+            restructure_loan(terms, loan, restructure)
+
     for event in history:
         if event.kind is not EventKind.REPAYMENT:
             raise ValueError(f"{event.event_id}: an instalment loan takes repayments only")
+        restructure_through(event.on - timedelta(days=1))
         advance(event.on, before=True)
         recognised, applied = loan.apply_payment(event.amount, event.on)
         walk.recognised(event.on, recognised)
         tx_id = f"payment/{event.event_id}"
         repaid = bookkeeping.repayment(tx_id, loan_id, applied, event.on)
         walk.add(tx_id, MovementKind.REPAYMENT, event.on, event.amount, repaid, _loan_split(applied))
+    restructure_through(through)
     advance(through, before=False)
     walk.recognised(through, loan.advance_to(through))
     return walk.movements

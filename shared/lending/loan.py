@@ -30,6 +30,7 @@ from lending.catalogue import DEFAULT_WATERFALL, Component, EarlyRepayment, Inte
 from lending.errors import InvalidAmount
 from lending.money import CONTEXT, Money, Rounding, total
 from lending.rates import daily_rate, monthly_rate
+from lending.restructuring import RestructuredPlan, Standing
 from lending.schedule import Instalment, Schedule, annuity_instalment, reschedule_after_prepayment
 
 _DAY = timedelta(days=1)
@@ -63,6 +64,11 @@ class InstalmentState:
     recognised: bool = False
     accrual_start: date = field(init=False)
     earned_before: Money = field(init=False, default=Money.ZERO)
+    # After a restructure (lending.restructuring): interest spread into this row (earned before its period, so
+    # counted in ``earned_before``), and what of the row's interest and fee was recognised before it (unpaid).
+    deferred: Money = field(init=False, default=Money.ZERO)
+    carried_interest: Money = field(init=False, default=Money.ZERO)
+    carried_fee: Money = field(init=False, default=Money.ZERO)
 
     def __post_init__(self) -> None:
         self.due_date = self.plan.due_date
@@ -70,6 +76,24 @@ class InstalmentState:
         self.unpaid_interest = self.plan.interest
         self.unpaid_fee = self.plan.fee
         self.accrual_start = self.period_start
+
+    def pay_interest(self, paid: Money) -> tuple[Money, Money]:
+        """Pay ``paid`` of the row's interest: (of it receivable, of it income on receipt); carried goes first."""
+        self.unpaid_interest -= paid
+        if self.recognised:
+            return paid, Money.ZERO
+        carried = min(paid, self.carried_interest)
+        self.carried_interest -= carried
+        return carried, paid - carried
+
+    def pay_fee(self, paid: Money) -> tuple[Money, Money]:
+        """Pay ``paid`` of the row's fee: (of it receivable, of it income on receipt); carried goes first."""
+        self.unpaid_fee -= paid
+        if self.recognised:
+            return paid, Money.ZERO
+        carried = min(paid, self.carried_fee)
+        self.carried_fee -= carried
+        return carried, paid - carried
 
     @property
     def settled(self) -> bool:
@@ -86,6 +110,22 @@ class InstalmentState:
     @property
     def fee_paid(self) -> Money:
         return self.plan.fee - self.unpaid_fee
+
+    @property
+    def unpaid_deferred(self) -> Money:
+        """The spread interest still unpaid (a row's interest payments pay it first)."""
+        return max(self.deferred - self.interest_paid, Money.ZERO)
+
+    @property
+    def remaining(self) -> Instalment:
+        """The instalment as it stands: its unpaid amounts, less what a restructure spread into it."""
+        return Instalment(
+            self.plan.number,
+            self.due_date,
+            self.unpaid_principal,
+            self.unpaid_interest - self.unpaid_deferred,
+            self.unpaid_fee - self.carried_fee,
+        )
 
     @property
     def projected(self) -> Money:
@@ -216,7 +256,7 @@ class InstalmentLoan:
         else:  # before its due date the current instalment owes only the interest earned so far
             current_fee = current_principal = Money.ZERO
             earned = self._earned(current, on, current.unpaid_principal + not_due)
-            current_interest = max(earned - current.interest_paid, Money.ZERO)
+            current_interest = min(max(earned - current.interest_paid, Money.ZERO), current.unpaid_interest)
             not_due += current.unpaid_principal
         dues = {
             Component.OVERDUE_PENALTY: self.penalty_receivable,
@@ -227,7 +267,8 @@ class InstalmentLoan:
             Component.CURRENT_INTEREST: current_interest,
             Component.CURRENT_PRINCIPAL: current_principal,
         }
-        return dues, not_due
+        # What a restructure spread into later rows was earned already: a prepayment pays it before principal.
+        return dues, not_due + total(r.unpaid_deferred + r.carried_fee for r in later)
 
     def principal_not_due(self, on: date) -> Money:
         """Principal a payment on ``on`` would prepay: all of it not yet due (call :meth:`advance_to` first)."""
@@ -265,8 +306,9 @@ class InstalmentLoan:
                 break
             if not row.recognised:
                 row.recognised = True
-                interest += row.unpaid_interest
-                fee += row.unpaid_fee
+                interest += row.unpaid_interest - row.carried_interest  # carried: recognised before
+                fee += row.unpaid_fee - row.carried_fee
+                row.carried_interest = row.carried_fee = Money.ZERO
         self.interest_receivable += interest
         self.fee_receivable += fee
         self.penalty_receivable += penalty
@@ -314,25 +356,34 @@ class InstalmentLoan:
                     row.unpaid_principal -= paid
                     principal += paid
                 elif kind == "interest":
-                    row.unpaid_interest -= paid
-                    if row.recognised:
-                        interest_recv += paid
-                    else:
-                        interest_earned += paid
+                    recv, earned = row.pay_interest(paid)
+                    interest_recv += recv
+                    interest_earned += earned
                 else:
-                    row.unpaid_fee -= paid
-                    if row.recognised:
-                        fee_recv += paid
-                    else:
-                        fee_earned += paid
+                    recv, earned = row.pay_fee(paid)
+                    fee_recv += recv
+                    fee_earned += earned
+        prepaid = allocation.prepaid_principal
+        for row in later:  # what a restructure spread into later rows goes first
+            if not prepaid:
+                break
+            part = min(prepaid, row.unpaid_deferred)
+            recv, earned = row.pay_interest(part)
+            interest_recv += recv
+            interest_earned += earned
+            fee_part = min(prepaid - part, row.carried_fee)
+            recv, earned = row.pay_fee(fee_part)
+            fee_recv += recv
+            fee_earned += earned
+            prepaid -= part + fee_part
         self.interest_receivable -= interest_recv
         self.fee_receivable -= fee_recv
-        if allocation.prepaid_principal:
+        if prepaid:
             if current is not None and current.due_date > on:
-                self._prepay_within(current, later, allocation.prepaid_principal, on)
+                self._prepay_within(current, later, prepaid, on)
             else:
-                self._prepay(allocation.prepaid_principal, later)
-            principal += allocation.prepaid_principal
+                self._prepay(prepaid, later)
+            principal += prepaid
         self.credit_balance += allocation.credit
         return recognised, PaymentApplied(
             allocation,
@@ -366,7 +417,7 @@ class InstalmentLoan:
             return
         balance = total(r.unpaid_principal for r in future) - amount
         self.rows[len(self.rows) - len(future) :] = _states(
-            self._replan(balance, [r.plan for r in future], future[0].period_start), future[0].period_start
+            self._replan(balance, [r.remaining for r in future], future[0].period_start), future[0].period_start
         )
 
     def _replan(self, balance: Money, plans: Sequence[Instalment], period_start: date) -> list[Instalment]:
@@ -419,7 +470,10 @@ class InstalmentLoan:
         row.unpaid_interest = interest - current.interest_paid
         row.unpaid_fee = max(fee - current.fee_paid, Money.ZERO)
         index = len(self.rows) - len(later) - 1
-        rest = self._replan(balance - principal, [r.plan for r in later], current.due_date) if later else []
+        row.carried_interest = min(current.carried_interest, row.unpaid_interest)
+        row.carried_fee = min(current.carried_fee, row.unpaid_fee)
+        row.deferred = current.deferred
+        rest = self._replan(balance - principal, [r.remaining for r in later], current.due_date) if later else []
         self.rows[index:] = [row, *_states(rest, current.due_date)]
 
     def _principal_within(
@@ -433,7 +487,9 @@ class InstalmentLoan:
         equal_principal = self._amortising_method is Method.EQUAL_PRINCIPAL
         level: Money | None = None
         if self.early_repayment is EarlyRepayment.SHORTEN_TERM:
-            level = current.plan.principal if equal_principal else current.plan.principal + current.plan.interest
+            level = current.plan.principal
+            if not equal_principal:
+                level += current.plan.interest - current.deferred
             if not level.is_positive:
                 level = None
         if level is None:  # reduce the instalment: the level that repays the balance over the periods left
@@ -444,3 +500,63 @@ class InstalmentLoan:
                 level = annuity_instalment(balance, monthly_rate(self.schedule.annual_rate), periods)
         principal = level if equal_principal else level - interest
         return min(max(principal, Money.ZERO), balance)
+
+    # Restructuring (lending.restructuring builds the plan)
+
+    def standing(self, on: date) -> Standing:
+        """What the loan owes on ``on`` as a restructure's plan is built from it (call :meth:`advance_to` first)."""
+        due = [r for r in self._open_rows() if not r.settled and r.due_date <= on]
+        upcoming = [r for r in self._open_rows() if not r.settled and r.due_date > on]
+        first = upcoming[0] if upcoming else None
+        accrued = Money.ZERO
+        if first is not None:
+            balance = total(r.unpaid_principal for r in upcoming)
+            earned = max(self._earned(first, on, balance) - first.interest_paid, Money.ZERO)
+            accrued = max(min(earned, first.unpaid_interest) - first.unpaid_deferred, Money.ZERO)
+        return Standing(
+            on=on,
+            principal_outstanding=self.principal_outstanding,
+            overdue_principal=total(r.unpaid_principal for r in due),
+            # Fallen due, or spread by an earlier restructure and recognised before it: receivable already.
+            overdue_interest=total(r.unpaid_interest for r in due) + total(r.carried_interest for r in upcoming),
+            overdue_fee=total(r.unpaid_fee for r in due) + total(r.carried_fee for r in upcoming),
+            deferred_interest=total(r.unpaid_deferred - r.carried_interest for r in upcoming),
+            upcoming=tuple(r.remaining for r in upcoming),
+            period_start=first.period_start if first is not None else on,
+            accrued=accrued,
+            interest_paid=first.interest_paid - min(first.deferred, first.interest_paid) if first else Money.ZERO,
+            annual_rate=self.schedule.annual_rate,
+            method=self.schedule.method,
+            day_count_basis=self.day_count_basis,
+            interest_method=self.interest_method,
+            per_instalment_fee=self.schedule.instalments[0].fee if self.schedule.instalments else Money.ZERO,
+            anchor_day=max(i.due_date.day for i in self.schedule.instalments),
+        )
+
+    def restructure(self, plan: RestructuredPlan) -> None:
+        """Replace every unsettled instalment by the plan's, from ``plan.on`` (the loan is advanced to it first).
+
+        Nothing is paid or recognised: what had fallen due stays receivable, carried by the rows it was spread
+        into; the grace period ends with the old rows (the plan says which rows pay interest only)."""
+        if plan.on < self.as_of:
+            raise ValueError(f"loan {self.loan_id} is already at {self.as_of}; a restructure on {plan.on} is late")
+        self.advance_to(plan.on)
+        kept = [r for r in self.rows if r.settled]
+        start = plan.period_start
+        new_rows: list[InstalmentState] = []
+        for planned in plan.instalments:
+            row = InstalmentState(planned.instalment, start)
+            row.deferred = planned.deferred
+            row.earned_before = planned.deferred
+            row.carried_interest = planned.carried_interest
+            row.carried_fee = planned.carried_fee
+            new_rows.append(row)
+            start = planned.instalment.due_date
+        self.rows = kept + new_rows
+        self._open_from = 0
+        grace = 0
+        for row in new_rows[:-1]:  # the leading rows paying interest only (a start-up plan still in its grace)
+            if row.plan.principal:
+                break
+            grace += 1
+        self.grace_periods = grace

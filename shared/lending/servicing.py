@@ -38,10 +38,11 @@ from lending.catalogue import (
 )
 from lending.classification import provision
 from lending.credit_line import CreditLine
-from lending.errors import InvalidAmount, UnplaceablePayment
+from lending.errors import InvalidAmount, ReliefNotAvailable, UnplaceablePayment
 from lending.ledger import Account, AccountCode, Posting, Transaction
 from lending.loan import InstalmentLoan
 from lending.money import Money
+from lending.restructuring import ReliefKind, Restructure, RestructuredPlan, restructure_plan
 from lending.schedule import Instalment, Schedule
 
 Kind = Literal["instalment", "revolving"]
@@ -120,6 +121,8 @@ class LoanTerms:
     waterfall: tuple[Component, ...] = ()
     early_repayment: EarlyRepayment = EarlyRepayment.SHORTEN_TERM
     interest_method: InterestMethod = InterestMethod.MONTHLY
+    restructures: tuple[Restructure, ...] = ()  # hardship relief applied, each from its day (lending.restructuring)
+    capitalise_holiday_interest: bool = False
     # A line:
     limit: Money | None = None
     term_months: int | None = None
@@ -173,12 +176,15 @@ class LoanTerms:
         schedule = Schedule(
             Money.of(str(loan["principal"])), annual, Method(str(loan["method"])), common["opened_on"], instalments
         )
+        restructures = (loan.get("servicing") or {}).get("restructures") or []
         return cls(
             kind="instalment",
             schedule=schedule,
             waterfall=product.waterfall,
             early_repayment=product.early_repayment,
             interest_method=product.interest_method,
+            restructures=tuple(sorted((Restructure.from_record(r) for r in restructures), key=lambda r: r.on)),
+            capitalise_holiday_interest=product.capitalise_holiday_interest,
             **common,
         )
 
@@ -362,9 +368,12 @@ def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date)
             )
 
     paid_in = Money.ZERO
+    restructures = list(terms.restructures)
     for event in history:
         if event.kind is not EventKind.REPAYMENT:
             raise InvalidAmount(f"{event.event_id}: an instalment loan takes repayments only")
+        while restructures and restructures[0].on < event.on:  # a restructure applies after its day's payments
+            _restructure(terms, loan, restructures.pop(0), book)
         write_off_before(event.on)
         recognised, applied = loan.apply_payment(event.amount, event.on)
         book.recognise(bookkeeping.recognition(f"{event.event_id}/recognition", terms.loan_id, recognised, event.on))
@@ -375,6 +384,8 @@ def _replay_loan(terms: LoanTerms, history: list[ServicingEvent], through: date)
             event.on,
         )
         paid_in += event.amount
+    while restructures and restructures[0].on <= through:
+        _restructure(terms, loan, restructures.pop(0), book)
     write_off_before(through + _ONE_DAY)
     book.recognise(bookkeeping.recognition("close", terms.loan_id, loan.advance_to(through), through))
     dpd = loan.days_past_due(through)
@@ -421,6 +432,71 @@ def _status(closed: bool, book: _Book) -> LoanStatus:
     if closed:
         return LoanStatus.CLOSED
     return LoanStatus.WRITTEN_OFF if book.off else LoanStatus.ACTIVE
+
+
+def _restructure(terms: LoanTerms, loan: InstalmentLoan, restructure: Restructure, book: _Book) -> None:
+    """Switch the loan to the plan rebuilt from its standing on the restructure's day (the restructure moves no
+    money; what fell due by then is recognised first). A loan with no principal left by then (a late payment
+    repaid it) has nothing to restructure."""
+    on = restructure.on
+    book.recognise(
+        bookkeeping.recognition(f"{restructure.request_id}/recognition", terms.loan_id, loan.advance_to(on), on)
+    )
+    restructure_loan(terms, loan, restructure)
+
+
+def restructure_loan(terms: LoanTerms, loan: InstalmentLoan, restructure: Restructure) -> None:
+    """The loan, advanced to the restructure's day, switched to the plan rebuilt from its standing then."""
+    if not loan.principal_outstanding.is_positive:
+        return
+    plan = restructure_plan(
+        loan.standing(restructure.on),
+        restructure.kind,
+        restructure.months,
+        rate_cap=None,  # checked when the plan was offered; what was accepted is serviced
+        capitalise_holiday_interest=terms.capitalise_holiday_interest,
+    )
+    loan.restructure(plan)
+
+
+def relief_plan(
+    terms: LoanTerms,
+    events: Iterable[ServicingEvent],
+    on: date,
+    kind: ReliefKind,
+    months: int,
+    *,
+    rate_cap: Decimal | None,
+) -> RestructuredPlan:
+    """The plan a relief from ``on`` gives the loan after its events up to that day (applied as the replay applies
+    them); RateCapExceeded above ``rate_cap``, ProductRuleViolation when nothing is left to restructure."""
+    if terms.kind == "revolving" or terms.schedule is None:
+        raise ReliefNotAvailable(f"{terms.loan_id} is a credit line: relief is for instalment loans")
+    loan = InstalmentLoan(
+        terms.loan_id,
+        terms.schedule,
+        terms.penalty_annual_rate,
+        terms.day_count_basis,
+        terms.waterfall,
+        terms.early_repayment,
+        interest_method=terms.interest_method,
+    )
+    restructures = [r for r in terms.restructures if r.on <= on]
+    book = _Book(terms)
+    for event in ordered(e for e in events if e.on <= on):
+        while restructures and restructures[0].on < event.on:
+            _restructure(terms, loan, restructures.pop(0), book)
+        loan.apply_payment(event.amount, event.on)
+    for restructure in restructures:
+        _restructure(terms, loan, restructure, book)
+    loan.advance_to(on)
+    return restructure_plan(
+        loan.standing(on),
+        kind,
+        months,
+        rate_cap=rate_cap,
+        capitalise_holiday_interest=terms.capitalise_holiday_interest,
+    )
 
 
 def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date) -> Position:

@@ -136,7 +136,7 @@ def test_a_write_off_by_hand_needs_a_second_operator(client: Client) -> None:
     assert (status, asked["status"]) == (202, "PENDING_CONFIRMATION"), asked
     # The operator who asked cannot confirm
     status, answer = client.call("POST", f"{path}/decision", {"decision": "confirm"}, token="operations")
-    assert (status, answer["error"]["code"]) == (403, "same_operator")
+    assert (status, answer["error"]["code"]) == (403, "maker_checker_violation")
     # Another operator confirms
     status, done = client.call("POST", f"{path}/decision", {"decision": "confirm", "note": "ok"}, token="operations2")
     assert (status, done["status"]) == (200, "WRITTEN_OFF"), done

@@ -61,6 +61,24 @@ class CollectorSettings(CollectionsSettings):
     payments_webhook_url: str = Field(alias="PAYMENTS_WEBHOOK_URL", min_length=1)
 
 
+class HardshipSettings(Settings):
+    """What the functions that keep hardship requests are given."""
+
+    hardship_table: str = Field(alias="HARDSHIP_TABLE", min_length=1)
+
+
+class HardshipFlowSettings(HardshipSettings):
+    """What the function that opens hardship requests is given: the workflow it starts for each."""
+
+    hardship_state_machine_arn: str = Field(alias="HARDSHIP_STATE_MACHINE_ARN", min_length=1)
+
+
+class EventBusSettings(HardshipSettings):
+    """What the hardship steps that publish to the lending event bus are given."""
+
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+
+
 @overload
 def settings() -> Settings: ...
 @overload

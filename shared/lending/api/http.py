@@ -72,7 +72,6 @@ DOMAIN_STATUS: dict[str, HTTPStatus] = {
     "conflict": HTTPStatus.CONFLICT,
     "write_off_refused": HTTPStatus.CONFLICT,
     "no_write_off_pending": HTTPStatus.CONFLICT,
-    "same_operator": HTTPStatus.FORBIDDEN,
     "invalid_signature": HTTPStatus.UNAUTHORIZED,
     "invalid_amount": HTTPStatus.UNPROCESSABLE_ENTITY,
     "invalid_rate": HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -90,6 +89,11 @@ DOMAIN_STATUS: dict[str, HTTPStatus] = {
     "servicing_contention": HTTPStatus.SERVICE_UNAVAILABLE,
     "paid_at_in_future": HTTPStatus.UNPROCESSABLE_ENTITY,
     "invalid_request": HTTPStatus.UNPROCESSABLE_ENTITY,
+    "hardship_in_progress": HTTPStatus.CONFLICT,
+    "relief_not_available": HTTPStatus.CONFLICT,
+    "loan_closed": HTTPStatus.CONFLICT,
+    "loan_written_off": HTTPStatus.CONFLICT,
+    "maker_checker_violation": HTTPStatus.FORBIDDEN,
 }
 
 

@@ -608,3 +608,115 @@ class RepaymentList(BaseModel):
 
     items: list[RepaymentView]
     next: str | None = Field(description="the cursor of the next page; null on the last")
+
+
+# ---------------------------------------------------------------- hardship relief (lending.steps.hardship)
+
+
+class HardshipRequestBody(_Body):
+    """``POST /v1/loans/{loan_id}/hardship``: the relief asked for, and why (for the underwriter)."""
+
+    kind: Literal["payment_holiday", "term_extension"]
+    months: StrictInt = Field(ge=1, le=6)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class HardshipAccepted(BaseModel):
+    request_id: str
+    status: Literal["UNDER_REVIEW", "APPROVED", "RESTRUCTURED", "DECLINED", "EXPIRED"]
+
+
+class ReliefPlanSummary(BaseModel):
+    """A restructured plan in brief: from ``on``, its instalments, the interest the relief adds, its APR."""
+
+    on: date
+    instalments: int
+    first_due_date: date
+    last_due_date: date
+    largest_instalment: MoneyString
+    principal: MoneyString
+    holiday_interest: MoneyString
+    total_interest: MoneyString
+    total_repayable: MoneyString
+    apr: RateString
+
+
+class HardshipOfferView(BaseModel):
+    contract_id: str
+    contract_sha256: str
+    apr: RateString
+    expires_at: str
+    plan: ReliefPlanSummary
+
+
+class HardshipView(BaseModel):
+    """``GET /v1/loans/{loan_id}/hardship/{request_id}``: the request's course."""
+
+    request_id: str
+    loan_id: str
+    kind: Literal["payment_holiday", "term_extension"]
+    months: int
+    reason: str
+    status: Literal["UNDER_REVIEW", "APPROVED", "RESTRUCTURED", "DECLINED", "EXPIRED"]
+    requested_at: str
+    proposal: ReliefPlanSummary = Field(description="the plan as it would have been on the day it was asked")
+    decision: Literal["approve", "decline"] | None = None
+    outcome_reason: str | None = Field(
+        default=None,
+        description="why it ended: underwriter_declined, apr_above_cap, loan_ended, review_deadline_passed, "
+        "offer_expired, not_processed",
+    )
+    offer: HardshipOfferView | None = None
+    accepted_at: str | None = None
+    restructured_on: date | None = None
+
+
+class HardshipContractView(BaseModel):
+    """``GET /v1/loans/{loan_id}/hardship/{request_id}/contract``: the restructured plan as a contract (APR and the
+    cost first); ``document`` is the canonical document whose SHA-256 is ``sha256``."""
+
+    contract_id: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    language: Literal["zh-CN", "en"]
+    apr: RateString
+    total_cost_of_credit: MoneyString
+    total_interest: MoneyString
+    total_fees: MoneyString
+    total_repayable: MoneyString
+    holiday_interest: MoneyString
+    text: str
+    kind: Literal["payment_holiday", "term_extension"]
+    months: int
+    amount: MoneyString = Field(description="the principal outstanding the plan repays")
+    schedule: list[ContractScheduleRow]
+    expires_at: str
+    document: dict[str, JsonValue]
+
+
+class HardshipAcceptanceView(BaseModel):
+    request_id: str
+    contract_id: str
+    contract_sha256: str
+    accepted_at: str
+    apr: RateString
+    status: Literal["APPROVED", "RESTRUCTURED"]
+
+
+class HardshipReviewItem(BaseModel):
+    """One hardship request in the underwriters' queue."""
+
+    request_id: str
+    loan_id: str
+    requested_at: str
+    product: str
+    kind: Literal["payment_holiday", "term_extension"]
+    months: int
+    reason: str
+    days_past_due: int
+    proposal: ReliefPlanSummary
+
+
+class HardshipReviewList(BaseModel):
+    """``GET /v1/reviews?kind=hardship``: hardship requests waiting for an underwriter, oldest first."""
+
+    reviews: list[HardshipReviewItem]

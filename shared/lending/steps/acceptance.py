@@ -61,10 +61,7 @@ def await_acceptance(
     offer = dict(application["offer"])
     first = "expires_at" not in offer
     if first:
-        # A little before the workflow's own timeout (which runs from the state's entry, before this step ran), so
-        # that an acceptance in time always finds the workflow still waiting.
-        margin = min(60, timeout_seconds // 10)
-        offer["expires_at"] = rfc3339_utc(now + timedelta(seconds=timeout_seconds - margin))
+        offer["expires_at"] = offer_deadline(now, timeout_seconds)
     updates: dict[str, Any] = {"offer": offer, "acceptance_task_token": task_token}
     if "contracts" not in application:
         updates["contracts"] = {}
@@ -76,6 +73,19 @@ def await_acceptance(
     return {"application_id": application_id, "status": Status.APPROVED.value}
 
 
+def offer_deadline(now: datetime, timeout_seconds: int) -> str:
+    """When an offer awaiting acceptance for ``timeout_seconds`` expires: a little before the workflow's own
+    timeout (which runs from the state's entry, before the step ran), so that an acceptance in time always finds
+    the workflow still waiting. Shared by every offer a workflow waits on (a loan's, a restructure's)."""
+    margin = min(60, timeout_seconds // 10)
+    return rfc3339_utc(now + timedelta(seconds=timeout_seconds - margin))
+
+
+def deadline_passed(expires_at: str | None, now: datetime) -> bool:
+    """Whether an offer's ``expires_at`` (None: not open yet) has passed at ``now``."""
+    return expires_at is not None and datetime.fromisoformat(expires_at) <= now
+
+
 def _partners(sources: FundingSources) -> list[FundingPartner]:
     return [FundingPartner(p.name, p.share) for p in sources.partners]
 
@@ -83,8 +93,7 @@ def _partners(sources: FundingSources) -> list[FundingPartner]:
 def _expired(application: dict[str, Any], now: datetime) -> bool:
     if application["status"] == Status.EXPIRED.value:
         return True
-    expires_at = (application.get("offer") or {}).get("expires_at")
-    return expires_at is not None and datetime.fromisoformat(expires_at) <= now
+    return deadline_passed((application.get("offer") or {}).get("expires_at"), now)
 
 
 def _rebuild(

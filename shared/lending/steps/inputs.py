@@ -55,3 +55,29 @@ class DrawdownRelease(DrawdownStep):
     """The compensation of a failed drawdown, with the error that failed it."""
 
     error: dict[str, Any] | None = None
+
+
+class HardshipStep(StepInput):
+    """A HardshipFlow step on one request."""
+
+    request_id: str = Field(min_length=1)
+
+
+class HardshipAwaiting(HardshipStep):
+    """A HardshipFlow wait (``.waitForTaskToken``): the token resumes it."""
+
+    task_token: str = Field(min_length=1)
+
+
+class HardshipOfferStep(HardshipAwaiting):
+    """The wait for the borrower's acceptance of the restructured plan, with the state's own timeout."""
+
+    timeout_seconds: int = Field(ge=1)
+
+
+class HardshipEnd(HardshipStep):
+    """How a request ends: restructured, or declined / expired with the reason, and the error that led to it."""
+
+    outcome: Literal["RESTRUCTURED", "DECLINED", "EXPIRED"]
+    reason: str | None = None
+    error: dict[str, Any] | None = None

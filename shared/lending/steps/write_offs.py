@@ -15,7 +15,7 @@ from typing import Any
 from lending import clock
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
-from lending.errors import NoWriteOffPending, SameOperator, WriteOffRefused
+from lending.errors import MakerCheckerViolation, NoWriteOffPending, WriteOffRefused
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import LoanStatus, LoanTerms, difference, replay
 from lending.steps.ports import LoanStore
@@ -62,7 +62,7 @@ def decide_write_off(
                 return {"loan_id": loan_id, "status": LoanStatus.WRITTEN_OFF.value, "written_off_on": done["on"]}
             raise NoWriteOffPending(f"{loan_id}: no write-off waits for confirmation")
         if pending["requested_by"] == operator:
-            raise SameOperator("the operator who asked for the write-off cannot confirm or reject it")
+            raise MakerCheckerViolation("the operator who asked for the write-off cannot confirm or reject it")
         if confirm and loan.status is not LoanStatus.ACTIVE:
             raise WriteOffRefused(f"{loan_id} is {loan.status.value} now: there is nothing to write off")
         decided = {"decision": "confirm" if confirm else "reject", "note": note, "decided_by": operator}

@@ -144,7 +144,7 @@ def _deploy(session: Any) -> Deployed:
     # moto's plain Step Functions backend records executions without running them: a handler test checks that the
     # function started one, with what input; the workflow's own runs are the end-to-end tests'.
     definition = json.dumps({"StartAt": "Started", "States": {"Started": {"Type": "Pass", "End": True}}})
-    for logical_id in ("OriginationStateMachine", "DrawdownStateMachine"):
+    for logical_id in ("OriginationStateMachine", "DrawdownStateMachine", "HardshipFlow"):
         name = _sub(resources[logical_id]["Properties"]["Name"], deployed.refs)
         made = session.client("stepfunctions").create_state_machine(name=name, definition=definition, roleArn=role)
         deployed.refs[logical_id] = made["stateMachineArn"]

@@ -138,6 +138,21 @@ def test_waits_for_people_and_vendors_use_task_tokens_with_deadlines_from_parame
     assert TEMPLATE["Resources"]["OriginationStateMachine"]["Properties"]["Type"] == "STANDARD"
 
 
+def test_a_hardship_request_waits_for_the_underwriter_and_the_borrower_within_the_same_deadlines() -> None:
+    machine = MACHINES["HardshipFlow"]
+    states = _states(_rendered("HardshipFlow"))
+    for name in ("AwaitReview", "AwaitAcceptance"):
+        assert states[name]["Resource"].endswith(".waitForTaskToken")
+        assert isinstance(states[name]["TimeoutSeconds"], int)
+        assert {c["Next"] for c in states[name]["Catch"] if c["ErrorEquals"] == ["States.Timeout"]}
+    assert machine.substitutions["ReviewTimeoutSeconds"] == {"Ref": "ReviewTimeoutSeconds"}
+    assert machine.substitutions["AcceptanceTimeoutSeconds"] == {"Ref": "AcceptanceTimeoutSeconds"}
+    assert TEMPLATE["Resources"]["HardshipFlow"]["Properties"]["Type"] == "STANDARD"
+    # An APR above the cap ends the request declined, never a failed execution holding the loan
+    above = next(c for c in states["AwaitAcceptance"]["Catch"] if c["ErrorEquals"] == ["RateCapExceeded"])
+    assert states[above["Next"]]["Parameters"]["Payload"]["reason"] == "apr_above_cap"
+
+
 def test_every_function_has_its_code_and_a_handler_that_exists() -> None:
     for spec in functions(TEMPLATE).values():
         module, _, attribute = spec.handler.rpartition(".")
@@ -228,6 +243,10 @@ def test_the_api_routes_are_the_contract() -> None:
         ("GET", "/v1/ops/portfolio"): "CognitoAuthorizer",
         ("POST", "/v1/ops/loans/{loan_id}/write-off"): "CognitoAuthorizer",
         ("POST", "/v1/ops/loans/{loan_id}/write-off/decision"): "CognitoAuthorizer",
+        ("POST", "/v1/loans/{loan_id}/hardship"): "CognitoAuthorizer",
+        ("GET", "/v1/loans/{loan_id}/hardship/{request_id}"): "CognitoAuthorizer",
+        ("GET", "/v1/loans/{loan_id}/hardship/{request_id}/contract"): "CognitoAuthorizer",
+        ("POST", "/v1/loans/{loan_id}/hardship/{request_id}/acceptance"): "CognitoAuthorizer",
         ("POST", "/v1/webhooks/identity"): None,
         ("POST", "/v1/webhooks/payments"): None,
         ("GET", "/v1/openapi.json"): None,

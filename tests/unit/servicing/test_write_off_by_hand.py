@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lending.catalogue import Catalogue
-from lending.errors import NoWriteOffPending, SameOperator, WriteOffRefused
+from lending.errors import MakerCheckerViolation, NoWriteOffPending, WriteOffRefused
 from lending.ledger import Account, AccountCode
 from lending.steps.write_offs import decide_write_off, request_write_off
 
@@ -24,7 +24,7 @@ def test_one_operator_asks_another_confirms_and_the_loan_is_off_the_book(
     with pytest.raises(WriteOffRefused):
         request_write_off("L-1", "another reason", "op-2", store=store)
     # The maker cannot check their own request
-    with pytest.raises(SameOperator):
+    with pytest.raises(MakerCheckerViolation):
         decide_write_off("L-1", True, "", "op-1", store=store, catalogue=catalogue)
     assert store.load("L-1").record["status"] == "ACTIVE"
     done = decide_write_off("L-1", True, "checked the file", "op-2", store=store, catalogue=catalogue)
