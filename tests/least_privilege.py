@@ -41,8 +41,18 @@ WORKFLOW_FUNCTIONS = [
     "DrawdownDisbursementFunction",
     "DrawdownBookingFunction",
     "DrawdownReleaseFunction",
+    "OpenLoansFunction",
+    "EarlyWarningCheckFunction",
 ]
-TABLES = ["ApplicationsTable", "LoansTable", "LedgerTable", "AuditTable", "IdempotencyTable", "CollectionsTable"]
+TABLES = [
+    "ApplicationsTable",
+    "LoansTable",
+    "LedgerTable",
+    "AuditTable",
+    "IdempotencyTable",
+    "CollectionsTable",
+    "WarningsTable",
+]
 #: Physical names as the deployed stack would report them, made by hand (Ref of a table is its name, and so on).
 NAMES: dict[str, str] = {
     **pseudo_parameters(REGION, ACCOUNT),
@@ -52,6 +62,9 @@ NAMES: dict[str, str] = {
     "AuditTable": "lending-audit-dev",
     "IdempotencyTable": "lending-idempotency-dev",
     "CollectionsTable": "lending-collections-dev",
+    "WarningsTable": "lending-warnings-dev",
+    "EarlyWarningFlow": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-early-warning-dev",
+    "EarlyWarningFlow.Name": "lending-early-warning-dev",
     "PiiKey": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
     "DeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:lending-dlq-dev",
     "OriginationStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-origination-dev",
@@ -128,7 +141,27 @@ USES: dict[str, set[str]] = {
     "DailyCloseFunction": _LOAN_STEP
     | _AUDIT
     | _POSTS
-    | {"dynamodb:Query LoansTable/index/DueLoans", "events:PutEvents LendingEventBus"},
+    | {
+        "dynamodb:Query LoansTable/index/DueLoans",
+        "events:PutEvents LendingEventBus",
+        "dynamodb:PutItem WarningsTable",
+    },
+    "EarlyWarningStartFunction": {"states:StartExecution EarlyWarningFlow"},
+    "OpenLoansFunction": {"dynamodb:Query LoansTable/index/OpenLoans"},
+    "EarlyWarningCheckFunction": _LOAN_STEP
+    | _AUDIT
+    | _DECRYPT
+    | {
+        "dynamodb:GetItem ApplicationsTable",
+        "dynamodb:PutItem WarningsTable",
+        "dynamodb:UpdateItem WarningsTable",
+        "events:PutEvents LendingEventBus",
+        "sns:Publish BorrowerNotificationsTopic",
+    },
+    "WarningsFunction": {
+        "dynamodb:Query WarningsTable/index/WarningsFeed",
+        "secretsmanager:GetSecretValue ListCursorSecret",
+    },
     "AuditAnchorFunction": {
         "dynamodb:Query AuditTable/index/AuditChains",
         "dynamodb:Query AuditTable",
@@ -166,10 +199,16 @@ USES: dict[str, set[str]] = {
         "sns:Publish BorrowerNotificationsTopic",
     },
     "OriginationStateMachine": {
-        f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if not name.startswith("Drawdown")
+        f"lambda:InvokeFunction {name}"
+        for name in WORKFLOW_FUNCTIONS
+        if not name.startswith("Drawdown") and name not in ("OpenLoansFunction", "EarlyWarningCheckFunction")
     },
     "DrawdownStateMachine": {
         f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if name.startswith("Drawdown")
+    },
+    "EarlyWarningFlow": {
+        "lambda:InvokeFunction OpenLoansFunction",
+        "lambda:InvokeFunction EarlyWarningCheckFunction",
     },
 }
 

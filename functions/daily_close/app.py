@@ -9,9 +9,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
+from lending import clock
 from lending.adapters.servicing import publish_warning, servicing_store
-from lending.adapters.settings import Settings, settings
+from lending.adapters.settings import WarningsSettings, settings
+from lending.adapters.warnings import warning_store
 from lending.catalogue import load_catalogue
+from lending.early_warning import delinquency_warning
 from lending.steps.daily_close import close_date_for, close_day
 
 logger = Logger()
@@ -19,7 +22,7 @@ tracer = Tracer()
 metrics = Metrics()
 
 
-class DailyCloseSettings(Settings):
+class DailyCloseSettings(WarningsSettings):
     """What this function is given beyond every function's settings (template.yaml)."""
 
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
@@ -31,10 +34,15 @@ class DailyCloseSettings(Settings):
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     day = close_date_for(event)
     logger.append_keys(close_date=day.isoformat())
-    bus = settings(DailyCloseSettings).event_bus_name
-    summary = close_day(
-        day, store=servicing_store(), catalogue=load_catalogue(), warn=lambda warning: publish_warning(bus, warning)
-    )
+    config = settings(DailyCloseSettings)
+    warnings = warning_store(config.warnings_table)
+
+    def warn(warning: dict[str, Any]) -> None:
+        # Kept for operations (GET /v1/ops/warnings) beside the event; both are idempotent by the warning's id.
+        warnings.record(delinquency_warning(warning, clock.now()).to_record())
+        publish_warning(config.event_bus_name, warning)
+
+    summary = close_day(day, store=servicing_store(), catalogue=load_catalogue(), warn=warn)
     metrics.add_metric(name="LoansAged", unit=MetricUnit.Count, value=summary["loans_changed"])
     metrics.add_metric(name="EarlyWarnings", unit=MetricUnit.Count, value=summary["warnings"])
     logger.info("day closed", extra=summary)

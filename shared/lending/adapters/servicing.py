@@ -12,6 +12,11 @@ The loan as servicing sees it is lending.serviced_loan.ServicedLoan; this module
 - ``status`` (S): ``ACTIVE`` or ``CLOSED``.
 - ``next_due_on`` (S) with ``due_shard`` (S): the keys of the sparse ``DueLoans`` index (see
   lending.adapters.due_index), removed when nothing will fall due.
+- ``open_shard`` (S): the key of the sparse ``OpenLoans`` index (lending.adapters.open_index), kept while the loan
+  is ``ACTIVE``, removed when it is not.
+- ``servicing.limit_cut`` (``{"to", "warning_id", "on"}``) and ``servicing.warning_freeze`` (``{"warning_id",
+  "on"}``): an early warning's actions on a line, honoured by its replay; ``servicing.early_warnings``: the
+  re-check's rules raised and still matching, by kind (lending.early_warning).
 
 One servicing write is one TransactWriteItems: the ledger transaction and its balance updates (via
 :meth:`DynamoLedgerStore.record_with`), the loan item's update conditioned on ``version``, and the audit link.
@@ -28,11 +33,12 @@ from lending.adapters.audit_store import DynamoAuditStore
 from lending.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_shard
 from lending.adapters.ledger_store import DynamoLedgerStore
 from lending.adapters.loans import LoanRepository
+from lending.adapters.open_index import open_shard
 from lending.audit import ChainHead
 from lending.errors import ConcurrentChange, LendingError
 from lending.ledger import Transaction
 from lending.serviced_loan import ServicedLoan
-from lending.servicing import Position, booked_to_record
+from lending.servicing import LoanStatus, Position, booked_to_record
 
 #: Where a servicing write's items stand in its DynamoDB transaction: the loan's update, then its audit link.
 _LOAN, _LINK = 0, 1
@@ -69,6 +75,11 @@ def new_attributes(
         else:
             values["next_due_on"] = position.next_due_on.isoformat()
             values["due_shard"] = due_shard(loan.loan_id)
+        # The OpenLoans index holds active loans only: a loan closed (or written off) leaves it.
+        if position.status is LoanStatus.ACTIVE:
+            values["open_shard"] = open_shard(loan.loan_id)
+        else:
+            removes.append("open_shard")
     values["servicing"] = state
     values["version"] = loan.version + 1
     return values, removes

@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lending.api.language import message_in, preferred_language
 from lending.errors import LendingError
-from lending.roles import UNDERWRITERS
+from lending.roles import OPERATIONS, UNDERWRITERS
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_NESTING = 32
@@ -242,4 +242,12 @@ def require_underwriter(app: APIGatewayRestResolver) -> str:
     subject = borrower_id(app)
     if UNDERWRITERS not in groups(app):
         raise HttpError(HTTPStatus.FORBIDDEN, "forbidden", "this needs an underwriter")
+    return subject
+
+
+def require_operations(app: APIGatewayRestResolver) -> str:
+    """The operator's subject, or 403 for anyone outside the operations group."""
+    subject = borrower_id(app)
+    if OPERATIONS not in groups(app):
+        raise HttpError(HTTPStatus.FORBIDDEN, "forbidden", "this needs operations")
     return subject
