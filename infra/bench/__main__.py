@@ -8,7 +8,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("domain", "scoring", "platform", "cold", "servicing", "lists", "collections")
+BENCHMARKS = ("domain", "scoring", "platform", "cold", "servicing", "lists", "collections", "early_warning")
 
 
 def main(argv: list[str] | None = None) -> int:
