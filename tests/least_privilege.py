@@ -226,6 +226,11 @@ UNRECORDED: dict[str, str] = {
             "DrawdownReleaseFunction",
         )
     },
+    "EarlyWarningCheckFunction dynamodb:Query AuditTable": (
+        "the re-check's servicing write reads the chain's head only when the loan keeps none (no servicing write "
+        "since booking) or the chain grew outside servicing; on the test clock every loan was serviced first "
+        "(tests/integration/adapters/test_early_warning_recheck.py drives that path)"
+    ),
     "AcceptanceRequestFunction states:SendTaskSuccess OriginationStateMachine": (
         "a retried wait for acceptance (after a Lambda error) finds the borrower accepted on the failed attempt's "
         "token and hands the acceptance over on its own (tests/unit/test_acceptance_steps.py drives it)"
