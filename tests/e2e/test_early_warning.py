@@ -1,12 +1,13 @@
 """Early warning before a missed payment, over HTTP on the local stack: the sandbox's triggers on the test clock.
 
-Four borrowers are paid out today: a line on a bank account ending ``5555`` (its inflows fall by 60% from the second
-month), a line of a phone ending ``0005`` (the bureau shows a default at another lender 30 days after payout), a
-business loan of a business named ``… POWER …`` (its electricity use falls by 70% from the second month), and an
-ordinary borrower. The test clock then passes the first of the month after next (later when that is not yet 30
-days on), so the monthly re-check has run on the second month's figures: each trigger takes its policy's action
-(the limit cut to what is drawn, drawdowns frozen, a flag) and is listed for operations; the ordinary borrower gets
-no warning.
+Five borrowers are paid out today: a line on a bank account ending ``5555`` (its inflows fall by 60% from the
+second month), a line of a phone ending ``0005`` (the bureau shows a default at another lender 30 days after
+payout), a business loan of a business named ``… POWER …`` (its electricity use falls by 70% from the second
+month), an ordinary borrower, and one whose collections fail (account ``3333``: the daily close's delinquency
+warnings). The test clock then passes the first of the month after next (later when that is not yet 30 days on),
+so the monthly re-check has run on the second month's figures: each trigger takes its policy's action (the limit
+cut to what is drawn, drawdowns frozen, a flag) and is listed for operations; the ordinary borrower gets no
+warning.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ def loans(client: Client, platform: LocalPlatform) -> dict[str, str]:
             business={"name": "Hua POWER Works", "industry": "retail", "registered_on": "2020-01-01"},
         ),
         "ordinary": _opened(client, "0001", "6789", "ew-ordinary"),
+        # Collections fail on 3333: the daily close's delinquency warnings are listed beside the re-check's.
+        "delinquent": _opened(client, "0001", "3333", "ew-delinquent"),
     }
     _drawn(client, opened["cash_flow"], "20000.00", "ew-draw-cash-flow")
     _drawn(client, opened["bureau"], "10000.00", "ew-draw-bureau")
@@ -129,6 +132,11 @@ def test_each_sandbox_trigger_raises_its_warning_with_its_action_and_an_ordinary
     assert (electricity["kind"], electricity["action"]) == ("electricity_drop", "none")
     assert Decimal(electricity["evidence"]["share"]) > Decimal("0.50")
     assert loans["ordinary"] not in by_loan
+    # And the daily close's warnings on the loan left unpaid are listed too, one per bucket it entered, no other
+    delinquent = by_loan[loans["delinquent"]]
+    assert {(w["kind"], w["action"]) for w in delinquent} == {("delinquency_worsened", "none")}
+    assert delinquent[-1]["evidence"]["bucket"] == "dpd_1_30"
+    assert delinquent[-1]["evidence"]["days_past_due"] == 1
     # And each warning names its month: the re-check on the first of the month looked at the month before
     assert cash_flow["warning_id"] == f"{loans['cash_flow']}/{cash_flow['raised_at'][:7]}/cash_flow_drop"
 
