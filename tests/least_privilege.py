@@ -44,6 +44,8 @@ WORKFLOW_FUNCTIONS = [
     "HardshipReferralFunction",
     "HardshipOfferFunction",
     "HardshipOutcomeFunction",
+    "OpenLoansFunction",
+    "EarlyWarningCheckFunction",
 ]
 TABLES = [
     "ApplicationsTable",
@@ -55,6 +57,7 @@ TABLES = [
     "PortfolioTable",
     "ReconciliationTable",
     "HardshipTable",
+    "WarningsTable",
 ]
 #: Physical names as the deployed stack would report them, made by hand (Ref of a table is its name, and so on).
 NAMES: dict[str, str] = {
@@ -68,6 +71,9 @@ NAMES: dict[str, str] = {
     "PortfolioTable": "lending-portfolio-dev",
     "ReconciliationTable": "lending-reconciliation-dev",
     "HardshipTable": "lending-hardship-requests-dev",
+    "WarningsTable": "lending-warnings-dev",
+    "EarlyWarningFlow": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-early-warning-dev",
+    "EarlyWarningFlow.Name": "lending-early-warning-dev",
     "PiiKey": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
     "DeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:lending-dlq-dev",
     "OriginationStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lending-origination-dev",
@@ -179,6 +185,23 @@ USES: dict[str, set[str]] = {
         "dynamodb:UpdateItem PortfolioTable",
         "dynamodb:Query PortfolioTable",
         "dynamodb:PutItem PortfolioTable",
+        "dynamodb:PutItem WarningsTable",
+    },
+    "EarlyWarningStartFunction": {"states:StartExecution EarlyWarningFlow"},
+    "OpenLoansFunction": {"dynamodb:Query LoansTable/index/OpenLoans"},
+    "EarlyWarningCheckFunction": _LOAN_STEP
+    | _AUDIT
+    | _DECRYPT
+    | {
+        "dynamodb:GetItem ApplicationsTable",
+        "dynamodb:PutItem WarningsTable",
+        "dynamodb:UpdateItem WarningsTable",
+        "events:PutEvents LendingEventBus",
+        "sns:Publish BorrowerNotificationsTopic",
+    },
+    "WarningsFunction": {
+        "dynamodb:Query WarningsTable/index/WarningsFeed",
+        "secretsmanager:GetSecretValue ListCursorSecret",
     },
     "AuditAnchorFunction": {
         "dynamodb:Query AuditTable/index/AuditChains",
@@ -236,11 +259,18 @@ USES: dict[str, set[str]] = {
         "sns:Publish BorrowerNotificationsTopic",
     },
     "OriginationStateMachine": {
-        f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if not name.startswith(("Drawdown", "Hardship"))
+        f"lambda:InvokeFunction {name}"
+        for name in WORKFLOW_FUNCTIONS
+        if not name.startswith(("Drawdown", "Hardship"))
+        and name not in ("OpenLoansFunction", "EarlyWarningCheckFunction")
     },
     "HardshipFlow": {f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if name.startswith("Hardship")},
     "DrawdownStateMachine": {
         f"lambda:InvokeFunction {name}" for name in WORKFLOW_FUNCTIONS if name.startswith("Drawdown")
+    },
+    "EarlyWarningFlow": {
+        "lambda:InvokeFunction OpenLoansFunction",
+        "lambda:InvokeFunction EarlyWarningCheckFunction",
     },
 }
 
@@ -258,6 +288,11 @@ UNRECORDED: dict[str, str] = {
             "DrawdownReleaseFunction",
         )
     },
+    "EarlyWarningCheckFunction dynamodb:Query AuditTable": (
+        "the re-check's servicing write reads the chain's head only when the loan keeps none (no servicing write "
+        "since booking) or the chain grew outside servicing; on the test clock every loan was serviced first "
+        "(tests/integration/adapters/test_early_warning_recheck.py drives that path)"
+    ),
     "AcceptanceRequestFunction states:SendTaskSuccess OriginationStateMachine": (
         "a retried wait for acceptance (after a Lambda error) finds the borrower accepted on the failed attempt's "
         "token and hands the acceptance over on its own (tests/unit/test_acceptance_steps.py drives it)"

@@ -9,10 +9,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
+from lending import clock
 from lending.adapters import stores
 from lending.adapters.servicing import publish_event, publish_warning, servicing_store
-from lending.adapters.settings import Settings, settings
+from lending.adapters.settings import WarningsSettings, settings
+from lending.adapters.warnings import warning_store
 from lending.catalogue import load_catalogue
+from lending.early_warning import delinquency_warning
 from lending.steps.daily_close import close_date_for, close_day, snapshot_day
 
 logger = Logger()
@@ -20,7 +23,7 @@ tracer = Tracer()
 metrics = Metrics()
 
 
-class DailyCloseSettings(Settings):
+class DailyCloseSettings(WarningsSettings):
     """What this function is given beyond every function's settings (template.yaml)."""
 
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
@@ -32,13 +35,20 @@ class DailyCloseSettings(Settings):
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     day = close_date_for(event)
     logger.append_keys(close_date=day.isoformat())
-    bus = settings(DailyCloseSettings).event_bus_name
+    config = settings(DailyCloseSettings)
+    warnings = warning_store(config.warnings_table)
+
+    def warn(warning: dict[str, Any]) -> None:
+        # Kept for operations (GET /v1/ops/warnings) beside the event; both are idempotent by the warning's id.
+        warnings.record(delinquency_warning(warning, clock.now()).to_record())
+        publish_warning(config.event_bus_name, warning)
+
     summary: dict[str, Any] = close_day(
         day,
         store=servicing_store(),
         catalogue=load_catalogue(),
-        warn=lambda warning: publish_warning(bus, warning),
-        announce=lambda detail_type, detail: publish_event(bus, detail_type, detail),
+        warn=warn,
+        announce=lambda detail_type, detail: publish_event(config.event_bus_name, detail_type, detail),
     )
     # After every loan of the day: the portfolio as the day left it.
     snapshot = snapshot_day(day, portfolio=stores.portfolio(), catalogue=load_catalogue())

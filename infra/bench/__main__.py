@@ -8,7 +8,17 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("domain", "scoring", "platform", "cold", "servicing", "lists", "collections", "operations")
+BENCHMARKS = (
+    "domain",
+    "scoring",
+    "platform",
+    "cold",
+    "servicing",
+    "lists",
+    "collections",
+    "operations",
+    "early_warning",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -299,8 +299,9 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
 def _scenario(platform: LocalPlatform) -> None:
     """Sandbox traffic that reaches every function, most of them ``SAMPLES`` times: approved loans, declines,
     payouts the bank rejects, referrals an underwriter approves, two lines drawn on (one rejected), repayments
-    (pushed, and asked for from the app), the nightly jobs for each of the days after (close, seal, auto-debit,
-    reconciliation), and operations reading the funding, the reconciliation and loans."""
+    (pushed, and asked for from the app), the warnings operations read, the monthly re-check, the nightly jobs for
+    each of the days after (close, seal, auto-debit, reconciliation), and operations reading the funding, the
+    reconciliation and loans."""
     from lending import clock
     from lending.webhooks import SIGNATURE_HEADER, sign
 
@@ -345,6 +346,15 @@ def _scenario(platform: LocalPlatform) -> None:
     deadline = time.monotonic() + 300
     while _drawdowns_running(platform) and time.monotonic() < deadline:
         time.sleep(0.5)
+    # Operations read the warnings; the monthly re-check runs once (its start, the open loans' listing, a batch's
+    # check), fired for the day before today as its schedule would fire for a month's last day.
+    for _ in range(SAMPLES):
+        _request(f"{api}/v1/ops/warnings", platform.tokens["operations"])
+    _post(
+        f"{platform.control_url}/schedules/EveryMonth",
+        json.dumps({"date": (clock.today() - timedelta(days=1)).isoformat()}).encode(),
+        {"Content-Type": "application/json"},
+    )
     # The nightly closes of today and the days after: the test clock moved on runs them (the last step: the
     # children's clock is the system's, and nothing after it asks them the date).
     later = (clock.today() + timedelta(days=SAMPLES)).isoformat()

@@ -18,7 +18,7 @@ from typing import Any
 
 from infra.bench.platform import counted_calls
 from infra.bench.servicing import _invoke, _loan, _reset_tables, _schedule_rows, _seed
-from infra.local.control import firing_time, scheduled_event
+from infra.local.control import next_firing, scheduled_event
 from infra.local.stack import DeployedStack, local_stack
 from infra.local.template import load_template, schedules, table_definitions
 from infra.local.vendors.collections import SandboxCollectionProvider
@@ -69,7 +69,7 @@ def _run(stack: DeployedStack, provider: SandboxCollectionProvider, portfolio: i
     seeding = time.perf_counter() - started
     job = schedules(load_template())[JOB]
     # The job fires early on the day it collects, just after the close of the day before.
-    event = scheduled_event(stack, job, firing_time(job.expression, day - timedelta(days=1)))
+    event = scheduled_event(stack, job, next_firing(job.expression, day - timedelta(days=1)))
     asked_before = len(provider.collections())
     with counted_calls() as calls:
         started = time.perf_counter()

@@ -28,7 +28,7 @@ from typing import Any
 from infra.bench.platform import counted_calls
 from infra.local.api import proxy_event
 from infra.local.calls import Answered, answering, recording
-from infra.local.control import firing_time, scheduled_event
+from infra.local.control import next_firing, scheduled_event
 from infra.local.runtime import InProcessRuntime, LambdaContext
 from infra.local.stack import DeployedStack, local_stack
 from infra.local.template import load_template, schedules, table_definitions
@@ -310,7 +310,7 @@ def _close(stack: DeployedStack, portfolio: int) -> dict[str, Any]:
     _seed(stack, loans)
     seeding = time.perf_counter() - started
     schedule_spec = schedules(load_template())["EveryNight"]
-    event = scheduled_event(stack, schedule_spec, firing_time(schedule_spec.expression, day))
+    event = scheduled_event(stack, schedule_spec, next_firing(schedule_spec.expression, day))
     with counted_calls() as calls:
         started = time.perf_counter()
         summary = _invoke(stack, schedule_spec.function, event)

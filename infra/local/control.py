@@ -7,7 +7,8 @@
 - ``GET /reports/model-monitoring?month=YYYY-MM``: the month's model-monitoring report, likewise.
 - ``GET /clock``: the test clock, ``{"date", "now"}``; ``POST /clock`` with ``{"advance_to": "YYYY-MM-DD"}``: move
   it forward a day at a time, firing every scheduled function for each day that ends, in order, as EventBridge
-  would; answers when they have run. A schedule fires only for a day that has ended on the clock.
+  would (a monthly one only for the day whose span holds its day of the month); answers when they have run, a
+  job that starts a workflow once its execution has ended. A schedule fires only for a day that has ended.
 
 It listens on loopback only, beside the API, and is written to ``.local/stack.json`` as ``control_url``.
 """
@@ -27,19 +28,51 @@ from infra.local.stack import DeployedStack
 from infra.local.template import ScheduleSpec, load_template, schedules
 from lending import clock
 
-_CRON = re.compile(r"^cron\((\d+) (\d+) \* \* \? \*\)$")
+_CRON = re.compile(r"^cron\((\d+) (\d+) (\*|\d+) \* \? \*\)$")
 _CST = timedelta(hours=8)
+_DAY = timedelta(days=1)
 
 
-def firing_time(expression: str, day: date) -> datetime:
-    """When a daily ``cron(M H * * ? *)`` first fires after ``day`` ends in China Standard Time (UTC+8)."""
+def _parse(expression: str) -> tuple[int, int, int | None]:
     match = _CRON.match(expression)
     if match is None:
-        raise ValueError(f"the local stack fires daily cron(M H * * ? *) schedules only, not {expression}")
-    minute, hour = int(match.group(1)), int(match.group(2))
-    day_ends = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC) - _CST
+        raise ValueError(
+            "the local stack fires daily cron(M H * * ? *) and monthly cron(M H D * ? *) schedules only, "
+            f"not {expression}"
+        )
+    day_of_month = None if match.group(3) == "*" else int(match.group(3))
+    return int(match.group(1)), int(match.group(2)), day_of_month
+
+
+def _first_after_day_ends(expression: str, day: date) -> tuple[datetime, int | None]:
+    """The first time of day the schedule names after ``day`` ends in China (UTC+8), and its day of the month."""
+    minute, hour, day_of_month = _parse(expression)
+    day_ends = datetime.combine(day + _DAY, time(), tzinfo=UTC) - _CST
     fires = datetime.combine(day_ends.date(), time(hour, minute), tzinfo=UTC)
-    return fires if fires >= day_ends else fires + timedelta(days=1)
+    return (fires if fires >= day_ends else fires + _DAY), day_of_month
+
+
+def firing_time(expression: str, day: date) -> datetime | None:
+    """When a schedule fires for ``day``: its first firing after the day ends in China Standard Time (UTC+8) and
+    before the next day ends. A daily ``cron(M H * * ? *)`` fires for every day; a monthly ``cron(M H D * ? *)``
+    only for the day whose span holds day D of a month (None for the others)."""
+    fires, day_of_month = _first_after_day_ends(expression, day)
+    return fires if day_of_month is None or fires.day == day_of_month else None
+
+
+def next_firing(expression: str, day: date) -> datetime:
+    """The schedule's first firing after ``day`` ends (a monthly one: up to a month later)."""
+    for ahead in range(32):
+        fires = firing_time(expression, day + timedelta(days=ahead))
+        if fires is not None:
+            return fires
+    raise ValueError(f"{expression} never fires")
+
+
+def _time_of_day(expression: str) -> timedelta:
+    """How long after a day ends the schedule fires (its order among the jobs of a day)."""
+    fires, _ = _first_after_day_ends(expression, date(2000, 1, 1))
+    return fires - (datetime.combine(date(2000, 1, 2), time(), tzinfo=UTC) - _CST)
 
 
 def scheduled_event(stack: DeployedStack, schedule: ScheduleSpec, at: datetime) -> dict[str, Any]:
@@ -62,7 +95,7 @@ def fire(stack: DeployedStack, name: str, day: date) -> dict[str, Any]:
     import boto3
 
     schedule = schedules(load_template())[name]
-    event = scheduled_event(stack, schedule, firing_time(schedule.expression, day))
+    event = scheduled_event(stack, schedule, next_firing(schedule.expression, day))
     response = boto3.client("lambda", region_name=stack.region).invoke(
         FunctionName=stack.physical_ids[schedule.function], Payload=json.dumps(event).encode()
     )
@@ -72,7 +105,31 @@ def fire(stack: DeployedStack, name: str, day: date) -> dict[str, Any]:
             f"{schedule.function} failed for {day.isoformat()}: "
             f"{payload.get('errorType')}: {payload.get('errorMessage')}"
         )
+    if payload.get("execution_arn"):
+        # A job that starts a workflow (the monthly re-check) has run when its execution has ended.
+        payload["execution"] = wait_for_execution(stack, str(payload["execution_arn"]), schedule.function, day)
     return payload
+
+
+#: How long a scheduled workflow may run before the control gives up on it (a broken stack only).
+EXECUTION_SECONDS = 600.0
+
+
+def wait_for_execution(stack: DeployedStack, execution_arn: str, function: str, day: date) -> str:
+    """The execution's status once it is no longer running; :class:`JobFailed` unless it succeeded."""
+    import time as clock_time
+
+    import boto3
+
+    stepfunctions = boto3.client("stepfunctions", region_name=stack.region)
+    deadline = clock_time.monotonic() + EXECUTION_SECONDS
+    while True:
+        status = str(stepfunctions.describe_execution(executionArn=execution_arn)["status"])
+        if status == "SUCCEEDED":
+            return status
+        if status != "RUNNING" or clock_time.monotonic() > deadline:
+            raise JobFailed(f"the workflow {function} started for {day.isoformat()} ended {status}")
+        clock_time.sleep(0.1)
 
 
 class JobFailed(RuntimeError):
@@ -105,11 +162,13 @@ def advance_clock(stack: DeployedStack, to: date) -> dict[str, Any]:
         if to < clock.today():
             raise ValueError(f"the clock never moves back: today is {clock.today().isoformat()}")
         jobs = schedules(load_template()).values()
-        by_firing = sorted(jobs, key=lambda job: firing_time(job.expression, date(2000, 1, 1)))
+        by_firing = sorted(jobs, key=lambda job: _time_of_day(job.expression))
         ran: list[dict[str, Any]] = []
         while (day := clock.today()) < to:
             clock.advance_to(day + timedelta(days=1))
             for schedule in by_firing:
+                if firing_time(schedule.expression, day) is None:
+                    continue  # a monthly job, on a day it does not fire for
                 ran.append({"job": schedule.name, "date": day.isoformat(), "result": fire(stack, schedule.name, day)})
         return {**clock_view(), "ran": ran}
 

@@ -69,6 +69,8 @@ def refusal(terms: LoanTerms, position: Position, amount: Money, on: date, held:
     """Why a drawdown cannot be made now, in words for the borrower; None when it can."""
     if terms.kind != "revolving":
         return "only a credit line can be drawn on"
+    if terms.warning_frozen:
+        return "drawdowns on the line are frozen after an early warning on the business; ask us to review it"
     if position.frozen:
         return "the line is frozen while a payment is overdue; bring it up to date to draw again"
     assert terms.term_months is not None

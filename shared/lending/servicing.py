@@ -133,6 +133,10 @@ class LoanTerms:
     rules: Classification = _DEFAULT_RULES
     write_off_days: int | None = None
     written_off_on: date | None = None
+    # An early warning's actions on a line (lending.early_warning): the limit cut to what was drawn then, and a
+    # freeze of drawdowns; both kept in the servicing state (``limit_cut``, ``warning_freeze``).
+    limit_cut_to: Money | None = None
+    warning_frozen: bool = False
 
     @classmethod
     def from_record(cls, loan: Mapping[str, Any], catalogue: Catalogue) -> LoanTerms:
@@ -156,11 +160,15 @@ class LoanTerms:
             "written_off_on": date.fromisoformat(str(written_off["on"])) if written_off else None,
         }
         if product.kind == "revolving":
+            state = loan.get("servicing") or {}
+            cut = state.get("limit_cut")
             return cls(
                 kind="revolving",
                 limit=Money.of(str(loan["limit"])),
                 term_months=int(loan["term_months"]),
                 freeze_when_past_due=product.freeze_drawdowns_when_past_due,
+                limit_cut_to=None if not cut else Money.of(str(cut["to"])),
+                warning_frozen=bool(state.get("warning_freeze")),
                 **common,
             )
         instalments = tuple(
@@ -564,10 +572,13 @@ def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date)
     write_off_before(through + _ONE_DAY)
     book.recognise(_line_recognition("close", loan_id, *line.advance_to(through), through))
     dpd = line.days_past_due(through)
-    line.frozen = (terms.freeze_when_past_due and dpd > 0) or book.off
+    line.frozen = (terms.freeze_when_past_due and dpd > 0) or terms.warning_frozen or book.off
     owes = bool(line.principal_outstanding or line.interest_accrued or line.penalty_accrued)
     oldest = line.oldest_unpaid_due_date
     next_statement = line.next_statement_date
+    available = line.available_limit
+    if terms.limit_cut_to is not None:
+        available = min(available, max(terms.limit_cut_to - line.principal_outstanding, Money.ZERO))
     allowance = book.provide(terms.classification, line.principal_outstanding, terms.rules, through)
     return Position(
         loan_id=loan_id,
@@ -578,7 +589,7 @@ def _replay_line(terms: LoanTerms, history: list[ServicingEvent], through: date)
         fee_accrued=Money.ZERO,
         penalty_accrued=line.penalty_accrued,
         credit_balance=line.credit_balance,
-        available_limit=Money.ZERO if book.off else line.available_limit,
+        available_limit=Money.ZERO if book.off else available,
         frozen=line.frozen,
         days_past_due=dpd,
         bucket=bucket_for(dpd, terms.buckets),

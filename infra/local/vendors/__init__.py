@@ -1,7 +1,8 @@
 """Sandbox vendors: real HTTP servers on loopback that behave as the sandbox tables of the API contract say.
 
 ``SandboxVendors`` starts the identity vendor, the credit bureau, the bank and tax data vendor, the payout
-provider and the collection provider, each on its own port (ephemeral by default), in background threads::
+provider, the collection provider and the electricity data vendor, each on its own port (ephemeral by default), in
+background threads::
 
     with SandboxVendors(identity_secret=secret) as vendors:
         vendors.urls.identity  # http://127.0.0.1:54321
@@ -21,9 +22,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 
+from infra.local.vendors.bank_book import SandboxBankBook
 from infra.local.vendors.bank_data import SandboxBankData
 from infra.local.vendors.bureau import SandboxCreditBureau
 from infra.local.vendors.collections import SandboxCollection, SandboxCollectionProvider
+from infra.local.vendors.electricity import SandboxElectricityData
 from infra.local.vendors.identity import Delivery, SandboxIdentityVendor
 from infra.local.vendors.payouts import SandboxPayout, SandboxPayoutProvider
 from infra.local.vendors.server import SandboxServer
@@ -32,10 +35,12 @@ from lending.calendar import business_date
 
 __all__ = [
     "Delivery",
+    "SandboxBankBook",
     "SandboxBankData",
     "SandboxCollection",
     "SandboxCollectionProvider",
     "SandboxCreditBureau",
+    "SandboxElectricityData",
     "SandboxIdentityVendor",
     "SandboxPayout",
     "SandboxPayoutProvider",
@@ -58,6 +63,7 @@ class VendorUrls:
     bank_data: str
     payouts: str
     collections: str
+    electricity: str
 
     def as_parameters(self) -> dict[str, str]:
         """The template Parameters that name the vendors, set to these URLs."""
@@ -67,11 +73,12 @@ class VendorUrls:
             "BankDataUrl": self.bank_data,
             "PayoutProviderUrl": self.payouts,
             "CollectionProviderUrl": self.collections,
+            "ElectricityDataUrl": self.electricity,
         }
 
 
 class SandboxVendors:
-    """All five sandbox vendors, started and stopped together."""
+    """All six sandbox vendors, started and stopped together."""
 
     def __init__(
         self,
@@ -93,14 +100,18 @@ class SandboxVendors:
             callback_backoff=callback_backoff,
             clock=clock,
         )
-        self.bureau = SandboxCreditBureau(host=host, api_key=api_key, clock=clock)
+        # One sandbox bank: the payout provider notes whom it paid and when, the data vendor whose accounts they
+        # are; the early-warning triggers read it.
+        self.book = SandboxBankBook()
+        self.bureau = SandboxCreditBureau(host=host, api_key=api_key, clock=clock, book=self.book)
 
         def today() -> date:
             # The business date of the vendors' moment: China's calendar date, as the business assessment reads it.
             return business_date(clock())
 
-        self.bank_data = SandboxBankData(host=host, api_key=api_key, today=today)
-        self.payouts = SandboxPayoutProvider(host=host, api_key=api_key, clock=clock)
+        self.bank_data = SandboxBankData(host=host, api_key=api_key, today=today, book=self.book)
+        self.electricity = SandboxElectricityData(host=host, api_key=api_key, today=today, book=self.book)
+        self.payouts = SandboxPayoutProvider(host=host, api_key=api_key, clock=clock, book=self.book)
         # Its notices are signed with the payments webhook secret, set once the stack has created it.
         self.collections = SandboxCollectionProvider(
             host=host,
@@ -113,7 +124,7 @@ class SandboxVendors:
 
     @property
     def servers(self) -> tuple[SandboxServer, ...]:
-        return (self.identity, self.bureau, self.bank_data, self.payouts, self.collections)
+        return (self.identity, self.bureau, self.bank_data, self.payouts, self.collections, self.electricity)
 
     @property
     def identity_secret(self) -> bytes:
@@ -124,7 +135,12 @@ class SandboxVendors:
     def urls(self) -> VendorUrls:
         """Base URLs of the running vendors."""
         return VendorUrls(
-            self.identity.url, self.bureau.url, self.bank_data.url, self.payouts.url, self.collections.url
+            self.identity.url,
+            self.bureau.url,
+            self.bank_data.url,
+            self.payouts.url,
+            self.collections.url,
+            self.electricity.url,
         )
 
     def start(self) -> SandboxVendors:

@@ -5,6 +5,8 @@ profile, as at the bureau, so the three vendors tell one consistent story about 
 function of the applicant and of today's date (the window is the last whole months before it). Today is the
 platform's business date (:func:`lending.clock.today`, China's calendar date on the platform's one clock), so the
 window moves with the local test clock and turns at midnight in China, the day the platform's business assessment sees.
+An account ending ``5555`` sees its inflows fall from the second month after the sandbox bank's first payout into it
+(:mod:`infra.local.vendors.bank_book`): the early-warning trigger.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Callable
 from datetime import date
 from http import HTTPStatus
 
-from infra.local.vendors.profiles import profile_for, statement, tax_filings
+from infra.local.vendors.bank_book import SandboxBankBook
+from infra.local.vendors.profiles import inflows_fall_from, profile_for, statement, tax_filings
 from infra.local.vendors.server import Answer, Request, SandboxServer, invalid, require_text
 from lending import clock
 
@@ -41,9 +44,11 @@ class SandboxBankData(SandboxServer):
         port: int = 0,
         api_key: str | None = None,
         today: Callable[[], date] = _business_date,
+        book: SandboxBankBook | None = None,
     ) -> None:
         super().__init__(host=host, port=port, api_key=api_key)
         self._today = today
+        self.book = book if book is not None else SandboxBankBook()
         self.route("GET", "/v1/statements", self._statements)
         self.route("GET", "/v1/tax-filings", self._tax_filings)
 
@@ -61,8 +66,10 @@ class SandboxBankData(SandboxServer):
         if problems:
             raise invalid(problems)
         profile = profile_for(phone, id_number)
+        self.book.banks(id_number, phone, account)
+        falls_from = inflows_fall_from(account, self.book.first_paid_into(account))
         logger.info("bank statement of %d months (profile %s)", months, profile.name)
-        return Answer(HTTPStatus.OK, statement(profile, id_number, self._today(), months))
+        return Answer(HTTPStatus.OK, statement(profile, id_number, self._today(), months, falls_from=falls_from))
 
     def _tax_filings(self, request: Request) -> Answer:
         problems: dict[str, str] = {}

@@ -2,7 +2,8 @@
 
 The wire contract is :mod:`lending.adapters.vendors.bureau`'s. The same applicant and consent reference always get
 the same report (its ``report_id`` included); only ``generated_at`` follows the clock, the platform's one clock
-(:func:`lending.clock.now`) unless a test passes its own.
+(:func:`lending.clock.now`) unless a test passes its own. A phone ending ``0005`` shows a default at another lender
+from 30 days after the sandbox bank first paid the person (:mod:`infra.local.vendors.bank_book`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 
-from infra.local.vendors.profiles import credit_report_fields, profile_for
+from infra.local.vendors.bank_book import SandboxBankBook
+from infra.local.vendors.profiles import bureau_defaults, credit_report_fields, profile_for
 from infra.local.vendors.server import Answer, Request, SandboxError, SandboxServer, invalid, require_text
 from lending import clock as platform_clock
+from lending.calendar import business_date
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +40,11 @@ class SandboxCreditBureau(SandboxServer):
         port: int = 0,
         api_key: str | None = None,
         clock: Callable[[], datetime] = _platform_now,
+        book: SandboxBankBook | None = None,
     ) -> None:
         super().__init__(host=host, port=port, api_key=api_key)
         self._clock = clock
+        self.book = book if book is not None else SandboxBankBook()
         self.route("POST", "/v1/reports", self._report)
 
     def _report(self, request: Request) -> Answer:
@@ -63,11 +68,14 @@ class SandboxCreditBureau(SandboxServer):
         profile = profile_for(phone, id_number)
         report_id = "rpt_" + hashlib.sha256(f"{id_number}\x1f{consent}".encode()).hexdigest()[:24]
         logger.info("credit report %s for consent %s", report_id, consent)
+        now = self._clock()
         return Answer(
             HTTPStatus.OK,
             {
                 "report_id": report_id,
-                "generated_at": self._clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                **credit_report_fields(profile),
+                "generated_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                **credit_report_fields(
+                    profile, bureau_defaults(phone, self.book.first_paid_to(id_number, phone), business_date(now))
+                ),
             },
         )

@@ -1,7 +1,9 @@
 """The sandbox payout provider: pays by Idempotency-Key, and keeps a record a test can check.
 
 Decided by the bank account: ending ``0000`` the bank rejects it (422 ``account_rejected``); ending ``1111`` the
-first two attempts of each key answer 503 and the third pays; anything else pays at once. The wire contract is
+first two attempts of each key answer 503 and the third pays; anything else pays at once. The first payout into
+each account is noted in the sandbox bank's book (:mod:`infra.local.vendors.bank_book`), which the early-warning
+triggers read. The wire contract is
 :mod:`lending.adapters.vendors.payouts`'s, plus one sandbox-only inspection endpoint::
 
     GET /v1/payouts?reference=<ours>   200 {"payouts": [{"payout_id", "idempotency_key", "status", "amount",
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
+from infra.local.vendors.bank_book import SandboxBankBook
 from infra.local.vendors.server import (
     Answer,
     Request,
@@ -31,6 +34,7 @@ from infra.local.vendors.server import (
     money_order,
     utc_now,
 )
+from lending.calendar import business_date
 from lending.money import Money
 
 logger = logging.getLogger(__name__)
@@ -76,9 +80,11 @@ class SandboxPayoutProvider(SandboxServer):
         port: int = 0,
         api_key: str | None = None,
         clock: Callable[[], datetime] = utc_now,
+        book: SandboxBankBook | None = None,
     ) -> None:
         super().__init__(host=host, port=port, api_key=api_key)
         self._clock = clock
+        self.book = book if book is not None else SandboxBankBook()
         self._lock = threading.Lock()
         self._payouts: dict[str, SandboxPayout] = {}  # by idempotency key
         self._fingerprints: dict[str, str] = {}  # the body first sent with each key
@@ -131,6 +137,7 @@ class SandboxPayoutProvider(SandboxServer):
                 created_at=self._clock(),
             )
             self._payouts[key] = made
+            self.book.paid(account, business_date(made.created_at))
         logger.info("payout %s of %s made for reference %s", made.payout_id, amount, reference)
         return Answer(HTTPStatus.CREATED, self._wire(made))
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,8 +34,24 @@ WEAK = "weak"
 BORDERLINE = "borderline"
 DERIVED = "derived"
 
-#: The last four digits of the phone that pick a named profile.
-PHONE_SUFFIX_PROFILES: dict[str, str] = {"0001": STRONG, "0002": WEAK, "0003": BORDERLINE}
+#: The last four digits of the phone that pick a named profile (``0005``: approved like ``0001``, then the bureau
+#: reports a new default at another lender, see :func:`bureau_defaults`).
+PHONE_SUFFIX_PROFILES: dict[str, str] = {"0001": STRONG, "0002": WEAK, "0003": BORDERLINE, "0005": STRONG}
+
+# ------------------------------------------------------------------ early-warning triggers (on the test clock)
+# Each counts from the sandbox bank's first payout to the borrower (infra.local.vendors.bank_book), the loan's
+# first month being the payout's: "the second month" is the calendar month after it.
+
+#: A bank account ending so: operating inflows fall by CASH_FLOW_FALL from the second month.
+CASH_FLOW_DROP_ACCOUNT_SUFFIX = "5555"
+CASH_FLOW_FALL = Decimal("0.60")
+#: A phone ending so: from NEW_DEFAULT_AFTER_DAYS after the payout, the bureau reports a default at another lender.
+NEW_DEFAULT_PHONE_SUFFIX = "0005"
+NEW_DEFAULT_AFTER_DAYS = 30
+NEW_DEFAULT_AMOUNT = Money.of("80000.00")
+#: A business name containing one of these: electricity use falls by ELECTRICITY_FALL from the second month.
+POWER_NAME_MARKERS = ("电力", "POWER")
+ELECTRICITY_FALL = Decimal("0.70")
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,10 +259,11 @@ def profile_for(phone: str, id_number: str) -> SandboxProfile:
     return PROFILES[named] if named is not None else derived_profile(id_number)
 
 
-def credit_report_fields(profile: SandboxProfile) -> dict[str, Any]:
-    """The bureau figures in their wire form."""
+def credit_report_fields(profile: SandboxProfile, defaults: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The bureau figures in their wire form (with the defaults at other lenders reported, if any)."""
     figures = profile.bureau
     return {
+        "defaults": defaults or [],
         "seniority_years": figures.seniority_years,
         "home": figures.home.value,
         "marital": figures.marital.value,
@@ -295,8 +312,21 @@ def _receipts(inflow: Money, month: date, seed: str) -> list[tuple[date, Money]]
     return [(month.replace(day=day), amount) for day, amount in zip(days, amounts, strict=True) if amount]
 
 
-def statement(profile: SandboxProfile, seed: str, today: date, months: int) -> dict[str, Any]:
-    """The wire form of a bank statement over the last ``months`` whole months (no more than the account's history)."""
+def second_month(paid_on: date | None) -> date | None:
+    """The first day of the loan's second month (the payout's month is its first); None: never paid."""
+    return None if paid_on is None else add_months(paid_on.replace(day=1), 1)
+
+
+def inflows_fall_from(account: str, paid_on: date | None) -> date | None:
+    """The month from which the account's inflows fall (the ``5555`` trigger), or None."""
+    return second_month(paid_on) if account.endswith(CASH_FLOW_DROP_ACCOUNT_SUFFIX) else None
+
+
+def statement(
+    profile: SandboxProfile, seed: str, today: date, months: int, *, falls_from: date | None = None
+) -> dict[str, Any]:
+    """The wire form of a bank statement over the last ``months`` whole months (no more than the account's history);
+    from ``falls_from`` on, operating inflows are CASH_FLOW_FALL lower."""
     cash_flow = profile.cash_flow
     if cash_flow.history_months is not None:
         months = min(months, cash_flow.history_months)
@@ -304,8 +334,11 @@ def statement(profile: SandboxProfile, seed: str, today: date, months: int) -> d
     rent = cash_flow.fixed_costs.times(Decimal("0.4"), Rounding.HALF_UP)
     payroll = cash_flow.fixed_costs - rent
     lines: list[tuple[date, Money, str]] = []
+    kept = CONTEXT.subtract(Decimal(1), CASH_FLOW_FALL)
     for index, month in enumerate(covered):
         inflow = operating_inflow(cash_flow, covered, index)
+        if falls_from is not None and month >= falls_from:
+            inflow = inflow.times(kept, Rounding.HALF_UP)
         lines.extend((on, amount, "sales") for on, amount in _receipts(inflow, month, seed))
         suppliers = inflow.times(cash_flow.variable_cost_share, Rounding.HALF_UP)
         first, second = suppliers.split(2)
@@ -345,3 +378,41 @@ def tax_filings(profile: SandboxProfile, today: date, months: int = 12) -> list[
         }
         for index, month in enumerate(covered)
     ]
+
+
+# ----------------------------------------------------------------------------------- bureau defaults, electricity
+
+
+def bureau_defaults(phone: str, paid_on: date | None, today: date) -> list[dict[str, str]]:
+    """The defaults at other lenders the bureau reports (the ``0005`` trigger: one, from 30 days after payout)."""
+    if not phone.endswith(NEW_DEFAULT_PHONE_SUFFIX) or paid_on is None:
+        return []
+    reported_on = paid_on + timedelta(days=NEW_DEFAULT_AFTER_DAYS)
+    if today < reported_on:
+        return []
+    return [{"reported_on": reported_on.isoformat(), "amount": str(NEW_DEFAULT_AMOUNT)}]
+
+
+#: kWh a month per CNY of average monthly revenue: a business's use scales with its trade.
+_KWH_PER_CNY = Decimal("0.025")
+
+
+def electricity_readings(
+    profile: SandboxProfile, seed: str, business_name: str, today: date, months: int, paid_on: date | None
+) -> list[dict[str, str]]:
+    """Monthly use of the premises over the last ``months`` whole months: steady within 5% of a level set by the
+    business's revenue; a business named with a POWER_NAME_MARKERS word uses ELECTRICITY_FALL less from the second
+    month after payout."""
+    level = CONTEXT.multiply(profile.cash_flow.average_revenue.to_decimal(), _KWH_PER_CNY)
+    falls_from = second_month(paid_on) if any(m in business_name.upper() for m in POWER_NAME_MARKERS) else None
+    kept = CONTEXT.subtract(Decimal(1), ELECTRICITY_FALL)
+    readings = []
+    for month in window(today, months):
+        wobble = CONTEXT.divide(Decimal(_digest(seed, month.isoformat(), "kwh")[0] % 11 - 5), Decimal(100))
+        kwh = CONTEXT.multiply(level, CONTEXT.add(Decimal(1), wobble))
+        if falls_from is not None and month >= falls_from:
+            kwh = CONTEXT.multiply(kwh, kept)
+        readings.append(
+            {"month": month.isoformat(), "kwh": str(kwh.quantize(Decimal("0.1"), rounding=Rounding.HALF_UP.value))}
+        )
+    return readings

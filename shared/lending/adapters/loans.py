@@ -8,6 +8,7 @@ from typing import Any
 from lending.adapters.attribute_values import from_item, to_item
 from lending.adapters.aws import client
 from lending.adapters.due_index import due_shard
+from lending.adapters.open_index import open_shard
 from lending.adapters.portfolio import PortfolioStore
 from lending.errors import LoanNotFound
 
@@ -22,6 +23,8 @@ class LoanRepository:
         """Book a loan record; False when it exists (a retried booking)."""
         if loan.get("next_due_on"):
             loan = {**loan, "due_shard": due_shard(str(loan["loan_id"]))}  # the DueLoans index's partition key
+        if loan.get("status") == "ACTIVE":
+            loan = {**loan, "open_shard": open_shard(str(loan["loan_id"]))}  # the OpenLoans index's partition key
         put = {
             "TableName": self._table,
             "Item": to_item(loan),

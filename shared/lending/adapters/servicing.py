@@ -12,6 +12,11 @@ The loan as servicing sees it is lending.serviced_loan.ServicedLoan; this module
 - ``status`` (S): ``ACTIVE``, ``CLOSED`` or ``WRITTEN_OFF``.
 - ``next_due_on`` (S) with ``due_shard`` (S): the keys of the sparse ``DueLoans`` index (see
   lending.adapters.due_index), removed when nothing will fall due.
+- ``open_shard`` (S): the key of the sparse ``OpenLoans`` index (lending.adapters.open_index), kept while the loan
+  is ``ACTIVE``, removed when it is not.
+- ``servicing.limit_cut`` (``{"to", "warning_id", "on"}``) and ``servicing.warning_freeze`` (``{"warning_id",
+  "on"}``): an early warning's actions on a line, honoured by its replay; ``servicing.early_warnings``: the
+  re-check's rules raised and still matching, by kind (lending.early_warning).
 
 One servicing write is one TransactWriteItems: the ledger transaction and its balance updates (via
 :meth:`DynamoLedgerStore.record_with`), the loan item's update conditioned on ``version``, and the audit link.
@@ -28,6 +33,7 @@ from lending.adapters.audit_store import DynamoAuditStore
 from lending.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_shard
 from lending.adapters.ledger_store import DynamoLedgerStore
 from lending.adapters.loans import LoanRepository
+from lending.adapters.open_index import open_shard
 from lending.adapters.portfolio import PortfolioStore
 from lending.audit import ChainHead
 from lending.catalogue import LoanClass
@@ -91,6 +97,11 @@ def new_attributes(
         else:
             values["next_due_on"] = look.isoformat()
             values["due_shard"] = due_shard(loan.loan_id)
+        # The OpenLoans index holds active loans only: a loan closed (or written off) leaves it.
+        if position.status is LoanStatus.ACTIVE:
+            values["open_shard"] = open_shard(loan.loan_id)
+        else:
+            removes.append("open_shard")
     values["servicing"] = state
     values["version"] = loan.version + 1
     return values, removes

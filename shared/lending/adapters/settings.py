@@ -48,6 +48,12 @@ class PayoutSettings(Settings):
     payout_provider_url: str = Field(alias="PAYOUT_PROVIDER_URL", min_length=1)
 
 
+class WarningsSettings(Settings):
+    """A function that records early warnings (template.yaml: WarningsTable)."""
+
+    warnings_table: str = Field(alias="WARNINGS_TABLE", min_length=1)
+
+
 class CollectionsSettings(Settings):
     """What the functions that keep repayments (the app's, auto-debit's, the webhook's, the list's) are given."""
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -720,3 +721,24 @@ class HardshipReviewList(BaseModel):
     """``GET /v1/reviews?kind=hardship``: hardship requests waiting for an underwriter, oldest first."""
 
     reviews: list[HardshipReviewItem]
+
+
+class WarningView(BaseModel):
+    """One early warning, as operations read it: the loan, what was seen (figures only), what was done."""
+
+    warning_id: str
+    loan_id: str
+    kind: Literal["cash_flow_drop", "bureau_change", "electricity_drop", "delinquency_worsened"]
+    raised_at: AwareDatetime
+    as_of: date
+    evidence: dict[str, str | int | bool | None] = Field(
+        description="the figures behind it: before and after, the share fallen, or the bucket and days past due"
+    )
+    action: Literal["limit_cut", "freeze", "none"]
+
+
+class WarningList(BaseModel):
+    """``GET /v1/ops/warnings``: early warnings, newest first."""
+
+    items: list[WarningView]
+    next: str | None = Field(description="the cursor of the next page; null on the last")

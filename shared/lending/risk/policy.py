@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -121,6 +121,39 @@ class ReferralPolicy(_Strict):
         return finding.severity.rank >= self.refer_at_severity.rank and self.sources.get(finding.source, True)
 
 
+class WarningRule(_Strict):
+    """One early-warning rule: when it matches (``threshold``: the share a figure must fall by, more than it) and
+    what is done to the loan when it does."""
+
+    threshold: Share | None = None
+    action: Literal["cut_limit", "freeze", "flag"]
+
+
+class EarlyWarningRules(_Strict):
+    """The monthly re-check's rules, one per kind of warning."""
+
+    cash_flow_drop: WarningRule
+    bureau_change: WarningRule
+    electricity_drop: WarningRule
+
+    @model_validator(mode="after")
+    def _drops_have_thresholds(self) -> Self:
+        if self.cash_flow_drop.threshold is None or self.electricity_drop.threshold is None:
+            raise ValueError("cash_flow_drop and electricity_drop need a threshold")
+        return self
+
+
+class EarlyWarningPolicy(_Strict):
+    """The monthly re-check of open lines and business loans (lending.early_warning): how much fresh data it reads
+    and its rules."""
+
+    # The latest whole months whose average inflow is set against the average at origination.
+    recent_months: int = Field(ge=1, le=6)
+    # Months of electricity readings the latest month is set against (their median).
+    electricity_window_months: int = Field(ge=2, le=24)
+    rules: EarlyWarningRules
+
+
 class DecisionPolicy(_Strict):
     """The whole policy, validated at load."""
 
@@ -131,6 +164,7 @@ class DecisionPolicy(_Strict):
     business_assessment: BusinessAssessmentPolicy
     electricity: ElectricityPolicy
     referral: ReferralPolicy
+    early_warning: EarlyWarningPolicy
 
 
 def check_policy_fits(policy: DecisionPolicy, catalogue: Catalogue) -> None:

@@ -81,3 +81,17 @@ class HardshipEnd(HardshipStep):
     outcome: Literal["RESTRUCTURED", "DECLINED", "EXPIRED"]
     reason: str | None = None
     error: dict[str, Any] | None = None
+
+
+class OpenLoansPage(StepInput):
+    """The early-warning re-check's listing: the month, and where the last page of open loans ended (None: first)."""
+
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    cursor: dict[str, Any] | None
+
+
+class WarningBatch(StepInput):
+    """A batch of open loans to re-check for the month."""
+
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    loan_ids: list[str] = Field(min_length=1, max_length=100)

@@ -5,6 +5,7 @@ One module per vendor, each documenting its wire contract in its docstring:
 - :mod:`.identity` — identity check (face match, liveness, ID number); the result comes back as a signed webhook.
 - :mod:`.bureau` — credit report: behaviour data for the scoring model.
 - :mod:`.bank_data` — bank statements and tax filings for the business assessment.
+- :mod:`.electricity` — monthly electricity use of a business's premises (the monthly early-warning re-check).
 - :mod:`.payouts` — payouts to the borrower's bank account, idempotent by key.
 
 Common to all: JSON bodies; money as two-place decimal strings; times RFC 3339 UTC; an optional API key sent as

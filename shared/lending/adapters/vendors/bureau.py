@@ -16,15 +16,18 @@ Wire contract
          "derogatory_records": true | false,
          "job": "fixed" | "freelance" | "partime" | "others",
          "monthly_expenses": "<decimal, 2 places>", "monthly_income": "<decimal, 2 places>",
-         "assets": "<decimal, 2 places>", "debt": "<decimal, 2 places>"}
+         "assets": "<decimal, 2 places>", "debt": "<decimal, 2 places>",
+         "defaults": [{"reported_on": "YYYY-MM-DD", "amount": "<decimal, 2 places>"}, …]}   (optional)
     422 {"error": {"code": "invalid_request" | "consent_required", …}}
 
-Amounts are CNY: monthly income and expenses, total assets and total debt of the person. A report is read-only,
-so asking again is harmless.
+Amounts are CNY: monthly income and expenses, total assets and total debt of the person. ``defaults`` lists the
+person's defaults the bureau holds from other lenders, each with the day it was reported (none: an empty list or
+no key). A report is read-only, so asking again is harmless.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -78,6 +81,15 @@ class JobType(StrEnum):
     OTHERS = "others"
 
 
+class ReportedDefault(BaseModel):
+    """A default at another lender, as the bureau reports it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    reported_on: date
+    amount: Money
+
+
 class CreditReport(BaseModel):
     """The bureau's report on one applicant: behaviour data for the credit model."""
 
@@ -94,6 +106,7 @@ class CreditReport(BaseModel):
     monthly_income: Money
     assets: Money
     debt: Money
+    defaults: tuple[ReportedDefault, ...] = ()
 
     @field_validator("monthly_expenses", "monthly_income", "assets", "debt")
     @classmethod
