@@ -229,6 +229,7 @@ USES: dict[str, set[str]] = {
         "dynamodb:Query ReconciliationTable",
         "dynamodb:GetItem PortfolioTable",
         "dynamodb:Query PortfolioTable",
+        "dynamodb:Query WarningsTable/index/LoanWarnings",
     },
     "WriteOffFunction": _LOAN_STEP
     | _AUDIT

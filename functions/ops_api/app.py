@@ -20,7 +20,8 @@ from lending.adapters import stores
 from lending.adapters.aws import client
 from lending.adapters.pii import decrypt_fields
 from lending.adapters.reconciliation_store import ReconciliationStore
-from lending.adapters.settings import Settings, settings
+from lending.adapters.settings import WarningsSettings, settings
+from lending.adapters.warnings import warning_store
 from lending.api import models, ops_models, risk_models
 from lending.api.http import HttpError, make_resolver, require_operations
 from lending.bookkeeping import funding_source
@@ -36,7 +37,7 @@ FORBIDDEN = {403: {"description": "the caller is not in the operations group"}}
 NO_QUERY = {422: {"description": "a query parameter was given: this route takes none"}}
 
 
-class OpsApiSettings(Settings):
+class OpsApiSettings(WarningsSettings):
     """What this function is given beyond every function's settings (template.yaml)."""
 
     reconciliation_table: str = Field(alias="RECONCILIATION_TABLE", min_length=1)
@@ -114,6 +115,7 @@ def get_loan(loan_id: str) -> ops_models.OpsLoanView:
         applications=stores.applications(),
         decrypt=decrypt_fields,
         catalogue=load_catalogue(),
+        warnings=warning_store(settings(OpsApiSettings).warnings_table).for_loan,
     )
 
 

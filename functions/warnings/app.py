@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -31,23 +30,6 @@ def _secret() -> bytes:
     return str(get_secret(settings(WarningsApiSettings).list_cursor_secret_arn, max_age=300)).encode()
 
 
-def _plain(value: Any) -> Any:
-    """A stored figure as the API shows it (DynamoDB's numbers come back as Decimal: counts are whole)."""
-    return int(value) if isinstance(value, Decimal) else value
-
-
-def warning_view(record: dict[str, Any]) -> models.WarningView:
-    return models.WarningView(
-        warning_id=record["warning_id"],
-        loan_id=record["loan_id"],
-        kind=record["kind"],
-        raised_at=record["raised_at"],
-        as_of=record["as_of"],
-        evidence={str(k): _plain(v) for k, v in (record.get("evidence") or {}).items()},
-        action=record["action"],
-    )
-
-
 LimitQuery = Annotated[int, params.Query(ge=1, le=100, description="items per page: 1–100 (default 20)")]
 CursorQuery = Annotated[
     str | None, params.Query(min_length=1, max_length=1024, description="the previous page's next, as given (opaque)")
@@ -71,7 +53,7 @@ def list_warnings(limit: LimitQuery = 20, cursor: CursorQuery = None) -> models.
     after = paging.key_after(paging.position(cursor, scope=scope, secret=_secret()))
     records, following = warning_store(settings(WarningsSettings).warnings_table).page(limit, after)
     return models.WarningList(
-        items=[warning_view(r) for r in records],
+        items=[models.WarningView.from_record(r) for r in records],
         next=None if following is None else cursors.encode(following, scope=scope, secret=_secret()),
     )
 

@@ -88,6 +88,8 @@ def test_a_loan_nobody_repays_is_graded_provisioned_written_off_and_recovered(
     _closed_through(client, first_due + timedelta(days=91))
     seen = _ops(client, f"/v1/ops/loans/{loan_id}")
     assert (seen["classification"], Decimal(seen["provision"])) == ("substandard", principal * Decimal("0.25"))
+    # with the delinquency warnings the closes raised on the way, as operations see them on the loan
+    assert {w["kind"] for w in seen["warnings"]} == {"delinquency_worsened"}
 
     # 180 days overdue: written off, nothing left on the book, the borrower still owing all of it
     written_on = first_due + timedelta(days=180)

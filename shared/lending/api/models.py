@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -735,6 +737,20 @@ class WarningView(BaseModel):
         description="the figures behind it: before and after, the share fallen, or the bucket and days past due"
     )
     action: Literal["limit_cut", "freeze", "none"]
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> WarningView:
+        """A kept warning (lending.adapters.warnings) as the API shows it (stored counts come back as Decimal)."""
+        evidence = record.get("evidence") or {}
+        return cls(
+            warning_id=record["warning_id"],
+            loan_id=record["loan_id"],
+            kind=record["kind"],
+            raised_at=record["raised_at"],
+            as_of=record["as_of"],
+            evidence={str(k): int(v) if isinstance(v, Decimal) else v for k, v in evidence.items()},
+            action=record["action"],
+        )
 
 
 class WarningList(BaseModel):

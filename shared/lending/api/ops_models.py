@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from lending.api.models import LoanView, MoneyString, RateString
+from lending.api.models import LoanView, MoneyString, RateString, WarningView
 
 # ---- GET /v1/ops/funding
 
@@ -134,3 +134,4 @@ class OpsLoanView(LoanView):
     )
     provision: MoneyString | None = Field(description="the loan-loss allowance held for it (null until provisioned)")
     funding: list[FundingShareView]
+    warnings: list[WarningView] = Field(default_factory=list, description="its early warnings, newest first")

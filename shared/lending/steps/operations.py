@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol
 
+from lending.api.models import WarningView
 from lending.api.ops_models import (
     FundingShareView,
     FundingSourceView,
@@ -119,7 +120,13 @@ def funding_view(
 
 
 def ops_loan_view(
-    loan_id: str, *, loans: Records, applications: Records, decrypt: Decrypt, catalogue: Catalogue
+    loan_id: str,
+    *,
+    loans: Records,
+    applications: Records,
+    decrypt: Decrypt,
+    catalogue: Catalogue,
+    warnings: Callable[[str], list[dict[str, Any]]] = lambda loan_id: [],
 ) -> OpsLoanView:
     """Any borrower's loan as operations sees it: the borrower's view as of today, its class and provision, each
     source's part, and the borrower's personal data masked (decrypted here, never kept or logged)."""
@@ -144,4 +151,5 @@ def ops_loan_view(
             )
             for share in loan_funding(loan, position.principal_outstanding)
         ],
+        warnings=[WarningView.from_record(record) for record in warnings(loan_id)],
     )
