@@ -11,7 +11,7 @@ from pydantic import Field
 
 from lending import clock
 from lending.adapters import stores
-from lending.adapters.servicing import publish_event, publish_warning, servicing_store
+from lending.adapters.servicing import EventBatch, publish_warning, servicing_store
 from lending.adapters.settings import WarningsSettings, settings
 from lending.adapters.warnings import warning_store
 from lending.catalogue import load_catalogue
@@ -43,13 +43,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         warnings.record(delinquency_warning(warning, clock.now()).to_record())
         publish_warning(config.event_bus_name, warning)
 
-    summary: dict[str, Any] = close_day(
-        day,
-        store=servicing_store(),
-        catalogue=load_catalogue(),
-        warn=warn,
-        announce=lambda detail_type, detail: publish_event(config.event_bus_name, detail_type, detail),
-    )
+    announcements = EventBatch(config.event_bus_name)
+    try:
+        summary: dict[str, Any] = close_day(
+            day, store=servicing_store(), catalogue=load_catalogue(), warn=warn, announce=announcements.add
+        )
+    finally:
+        announcements.flush()  # what was decided and written is announced, even if a later loan failed
     # After every loan of the day: the portfolio as the day left it.
     snapshot = snapshot_day(day, portfolio=stores.portfolio(), catalogue=load_catalogue())
     summary["portfolio_loans"] = snapshot["loans"]
