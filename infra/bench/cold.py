@@ -300,8 +300,8 @@ def _scenario(platform: LocalPlatform) -> None:
     """Sandbox traffic that reaches every function, most of them ``SAMPLES`` times: approved loans, declines,
     payouts the bank rejects, referrals an underwriter approves, two lines drawn on (one rejected), repayments
     (pushed, and asked for from the app), the warnings operations read, the monthly re-check, the nightly jobs for
-    each of the days after (close, seal, auto-debit, reconciliation), and operations reading the funding, the
-    reconciliation and loans."""
+    each of the days after (close, seal, auto-debit, reconciliation), operations reading the funding, the
+    reconciliation, the portfolio and loans, hardship relief asked, approved and accepted, and a write-off by hand."""
     from lending import clock
     from lending.webhooks import SIGNATURE_HEADER, sign
 
@@ -366,8 +366,45 @@ def _scenario(platform: LocalPlatform) -> None:
     # Operations read the funding, the nights' reconciliation and a loan (nothing here asks the children the date
     # but the loan view, which reads it as the borrower's view does).
     operator = platform.tokens["operations"]
-    for path in ("/v1/ops/funding", "/v1/ops/reconciliation", *(f"/v1/ops/loans/{v['loan_id']}" for v in views[:3])):
+    for path in (
+        "/v1/ops/funding",
+        "/v1/ops/reconciliation",
+        "/v1/ops/portfolio",
+        *(f"/v1/ops/loans/{v['loan_id']}" for v in views[:3]),
+    ):
         _request(f"{api}{path}", operator)
+    # Hardship relief on two loans: asked, approved, its contract read and accepted, the loan restructured; and a
+    # write-off by hand on another, asked by one operator and confirmed by a second.
+    for n, view in enumerate(views[:2]):
+        base = f"{api}/v1/loans/{view['loan_id']}/hardship"
+        asked = _request(base, borrower, "POST", {"kind": "payment_holiday", "months": 1, "reason": "bench"}, f"hr-{n}")
+        path = f"{base}/{asked['request_id']}"
+        _until(
+            lambda path=path: _request(path, borrower)["status"] == "UNDER_REVIEW" and _queued(api, underwriter, path)
+        )
+        _request(f"{api}/v1/reviews/{asked['request_id']}", underwriter, "POST", {"decision": "approve", "note": "b"})
+        _until(lambda path=path: _request(path, borrower)["status"] == "APPROVED")
+        contract = _request(f"{path}/contract", borrower)
+        _request(f"{path}/acceptance", borrower, "POST", {"contract_sha256": contract["sha256"]}, f"hr-accept-{n}")
+        _until(lambda path=path: _request(path, borrower)["status"] == "RESTRUCTURED")
+    written = f"{api}/v1/ops/loans/{views[2]['loan_id']}/write-off"
+    _request(written, operator, "POST", {"reason": "bench"})
+    _request(f"{written}/decision", platform.tokens["operations2"], "POST", {"decision": "confirm"})
+
+
+def _queued(api: str, underwriter: str, path: str) -> bool:
+    """Is the hardship request at ``path`` in the underwriters' queue yet (its workflow put it there)?"""
+    request_id = path.rsplit("/", 1)[1]
+    queue = _request(f"{api}/v1/reviews?kind=hardship", underwriter)["reviews"]
+    return any(item["request_id"] == request_id for item in queue)
+
+
+def _until(done: Callable[[], bool], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the cold bench's scenario did not reach a state it waits for")
+        time.sleep(0.2)
 
 
 def _drawdowns_running(platform: LocalPlatform) -> bool:
