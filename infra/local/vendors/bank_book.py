@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable, Mapping
 from datetime import date
+
+from infra.local.vendors.server import SandboxServer
+from lending import clock
 
 
 def _digest(*parts: str) -> str:
@@ -50,3 +54,34 @@ class SandboxBankBook:
                 self._first_paid[a] for a in self._accounts.get(_digest(id_number, phone), ()) if a in self._first_paid
             ]
         return min(days) if days else None
+
+
+def months_asked(query: Mapping[str, str], problems: dict[str, str], least: int, most: int) -> int:
+    """The ``months`` of a data request (12 when not given); a problem noted when it is not from least to most."""
+    text = query.get("months", "12")
+    months = int(text) if text.isdigit() else 0
+    if not least <= months <= most:
+        problems["months"] = f"a whole number from {least} to {most}"
+    return months
+
+
+def _business_date() -> date:
+    """The platform's business date, read at each request (the test clock may have moved since the start)."""
+    return clock.today()
+
+
+class BankBookServer(SandboxServer):
+    """A sandbox data vendor that reads the sandbox bank's memory and the platform's business date per request."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        today: Callable[[], date] = _business_date,
+        book: SandboxBankBook | None = None,
+    ) -> None:
+        super().__init__(host=host, port=port, api_key=api_key)
+        self._today = today
+        self.book = book if book is not None else SandboxBankBook()

@@ -12,14 +12,12 @@ An account ending ``5555`` sees its inflows fall from the second month after the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import date
 from http import HTTPStatus
+from typing import Any
 
-from infra.local.vendors.bank_book import SandboxBankBook
+from infra.local.vendors.bank_book import BankBookServer, months_asked
 from infra.local.vendors.profiles import inflows_fall_from, profile_for, statement, tax_filings
-from infra.local.vendors.server import Answer, Request, SandboxServer, invalid, require_text
-from lending import clock
+from infra.local.vendors.server import Answer, Request, invalid, require_text
 
 logger = logging.getLogger(__name__)
 
@@ -27,28 +25,13 @@ MAX_MONTHS = 24
 TAX_FILING_MONTHS = 12
 
 
-def _business_date() -> date:
-    """The platform's business date, read at each request (the test clock may have moved since the start)."""
-    return clock.today()
-
-
-class SandboxBankData(SandboxServer):
+class SandboxBankData(BankBookServer):
     """Bank statements and tax filings on loopback."""
 
     name = "bank_data"
 
-    def __init__(
-        self,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        api_key: str | None = None,
-        today: Callable[[], date] = _business_date,
-        book: SandboxBankBook | None = None,
-    ) -> None:
-        super().__init__(host=host, port=port, api_key=api_key)
-        self._today = today
-        self.book = book if book is not None else SandboxBankBook()
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
         self.route("GET", "/v1/statements", self._statements)
         self.route("GET", "/v1/tax-filings", self._tax_filings)
 
@@ -59,10 +42,7 @@ class SandboxBankData(SandboxServer):
         phone = require_text(request.query, "phone", problems)
         if account and not account.isdigit():
             problems["account"] = "digits"
-        months_text = request.query.get("months", "12")
-        months = int(months_text) if months_text.isdigit() else 0
-        if not 1 <= months <= MAX_MONTHS:
-            problems["months"] = f"a whole number from 1 to {MAX_MONTHS}"
+        months = months_asked(request.query, problems, 1, MAX_MONTHS)
         if problems:
             raise invalid(problems)
         profile = profile_for(phone, id_number)

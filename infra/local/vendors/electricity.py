@@ -10,42 +10,25 @@ platform's business date, read at each request, so the window moves with the loc
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import date
 from http import HTTPStatus
+from typing import Any
 
-from infra.local.vendors.bank_book import SandboxBankBook
+from infra.local.vendors.bank_book import BankBookServer, months_asked
 from infra.local.vendors.profiles import electricity_readings, profile_for
-from infra.local.vendors.server import Answer, Request, SandboxServer, invalid, require_text
-from lending import clock
+from infra.local.vendors.server import Answer, Request, invalid, require_text
 
 logger = logging.getLogger(__name__)
 
 MAX_MONTHS = 24
 
 
-def _business_date() -> date:
-    """The platform's business date, read at each request (the test clock may have moved since the start)."""
-    return clock.today()
-
-
-class SandboxElectricityData(SandboxServer):
+class SandboxElectricityData(BankBookServer):
     """Electricity readings on loopback."""
 
     name = "electricity_data"
 
-    def __init__(
-        self,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        api_key: str | None = None,
-        today: Callable[[], date] = _business_date,
-        book: SandboxBankBook | None = None,
-    ) -> None:
-        super().__init__(host=host, port=port, api_key=api_key)
-        self._today = today
-        self.book = book if book is not None else SandboxBankBook()
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
         self.route("GET", "/v1/consumption", self._consumption)
 
     def _consumption(self, request: Request) -> Answer:
@@ -53,10 +36,7 @@ class SandboxElectricityData(SandboxServer):
         business_name = require_text(request.query, "business_name", problems)
         id_number = require_text(request.query, "id_number", problems)
         phone = require_text(request.query, "phone", problems)
-        months_text = request.query.get("months", "12")
-        months = int(months_text) if months_text.isdigit() else 0
-        if not 2 <= months <= MAX_MONTHS:
-            problems["months"] = f"a whole number from 2 to {MAX_MONTHS}"
+        months = months_asked(request.query, problems, 2, MAX_MONTHS)
         if problems:
             raise invalid(problems)
         profile = profile_for(phone, id_number)
