@@ -22,6 +22,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from time import perf_counter
 from typing import Any
 
 from infra.local.stack import DeployedStack
@@ -169,7 +170,10 @@ def advance_clock(stack: DeployedStack, to: date) -> dict[str, Any]:
             for schedule in by_firing:
                 if firing_time(schedule.expression, day) is None:
                     continue  # a monthly job, on a day it does not fire for
-                ran.append({"job": schedule.name, "date": day.isoformat(), "result": fire(stack, schedule.name, day)})
+                started = perf_counter()
+                result = fire(stack, schedule.name, day)
+                seconds = round(perf_counter() - started, 3)
+                ran.append({"job": schedule.name, "date": day.isoformat(), "seconds": seconds, "result": result})
         return {**clock_view(), "ran": ran}
 
 

@@ -265,3 +265,10 @@ def platform(deadlines: Mapping[str, str], grant_evidence: GrantEvidence) -> Ite
 @pytest.fixture(scope="module")
 def client(platform: LocalPlatform) -> Client:
     return Client(platform)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules that move the test clock months ahead run first: every day the clock passes runs every nightly job
+    over every loan and chain the stack holds, so those days cost least before the rest of the suite has booked its
+    loans (the others read their dates from the clock, wherever it stands). Otherwise the order is pytest's."""
+    items.sort(key=lambda item: item.get_closest_marker("months_on_the_clock") is None)

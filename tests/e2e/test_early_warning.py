@@ -26,6 +26,8 @@ from lending.calendar import add_months
 if TYPE_CHECKING:
     from conftest import Client
 
+pytestmark = pytest.mark.months_on_the_clock
+
 TERMINAL = {"DISBURSED", "DECLINED", "FAILED", "EXPIRED", "LINE_OPENED"}
 
 

@@ -20,6 +20,8 @@ from lending.webhooks import SIGNATURE_HEADER, sign
 if TYPE_CHECKING:
     from conftest import Client
 
+pytestmark = pytest.mark.months_on_the_clock
+
 
 def _control(platform: LocalPlatform, path: str, body: Any = None) -> Any:
     request = urllib.request.Request(
