@@ -91,11 +91,12 @@ def scheduled_event(stack: DeployedStack, schedule: ScheduleSpec, at: datetime) 
     }
 
 
-def fire(stack: DeployedStack, name: str, day: date) -> dict[str, Any]:
-    """Invoke the scheduled function through moto's Lambda, as its rule would for ``day``."""
+def fire(stack: DeployedStack, name: str, day: date, schedule: ScheduleSpec | None = None) -> dict[str, Any]:
+    """Invoke the scheduled function through moto's Lambda, as its rule would for ``day`` (``schedule``: the
+    template's, when the caller has it already: parsing the template costs more than most jobs)."""
     import boto3
 
-    schedule = schedules(load_template())[name]
+    schedule = schedule or schedules(load_template())[name]
     event = scheduled_event(stack, schedule, next_firing(schedule.expression, day))
     response = boto3.client("lambda", region_name=stack.region).invoke(
         FunctionName=stack.physical_ids[schedule.function], Payload=json.dumps(event).encode()
@@ -171,7 +172,7 @@ def advance_clock(stack: DeployedStack, to: date) -> dict[str, Any]:
                 if firing_time(schedule.expression, day) is None:
                     continue  # a monthly job, on a day it does not fire for
                 started = perf_counter()
-                result = fire(stack, schedule.name, day)
+                result = fire(stack, schedule.name, day, schedule)
                 seconds = round(perf_counter() - started, 3)
                 ran.append({"job": schedule.name, "date": day.isoformat(), "seconds": seconds, "result": result})
         return {**clock_view(), "ran": ran}
