@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from pathlib import Path
 
 from cfnlint.decode import cfn_yaml
@@ -49,3 +50,9 @@ def test_template_builds_the_layer_from_shared_for_the_function_runtime() -> Non
 
 def test_the_catalogue_ships_inside_the_layer_package() -> None:
     assert (ROOT / "shared" / "lending" / "data" / "catalogue.json").is_file()
+
+
+def test_every_test_module_has_a_name_of_its_own() -> None:
+    # pytest imports test modules by basename (rootdir, no packages): two of one name stop the whole collection
+    names = Counter(path.name for path in (ROOT / "tests").rglob("test_*.py"))
+    assert [name for name, count in names.items() if count > 1] == []
