@@ -123,6 +123,19 @@ def _add_schema(document: dict[str, Any], model: Any) -> dict[str, str]:
     return {"$ref": ref_template.format(model=model.__name__)}
 
 
+def _not_null(parameter: dict[str, Any]) -> None:
+    """An optional query parameter as a query string can carry it: a value, or absent. Pydantic's ``str | None``
+    says ``anyOf [string, null]``, and no query string can send a null (absent is what None means)."""
+    schema = parameter.get("schema", {})
+    alternatives = schema.get("anyOf")
+    if parameter.get("in") != "query" or not alternatives:
+        return
+    kept = [alternative for alternative in alternatives if alternative.get("type") != "null"]
+    if len(kept) == 1 and len(kept) < len(alternatives):
+        del schema["anyOf"]
+        schema.update(kept[0])
+
+
 def complete(document: dict[str, Any], routes: list[ApiRoute]) -> None:
     """Add to ``document`` what the shared layers answer and who may call, per route of the template."""
     from lending.api.models import ErrorBody
@@ -136,6 +149,8 @@ def complete(document: dict[str, Any], routes: list[ApiRoute]) -> None:
     by_operation = {(route.method, route.path): route for route in routes}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                _not_null(parameter)
             key = (method.upper(), path)
             route = by_operation.get(key)
             if route is None:
