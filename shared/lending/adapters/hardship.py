@@ -183,23 +183,11 @@ def hardship_requests() -> HardshipRepository:
 
 def publisher(detail_type: str, detail: Mapping[str, Any]) -> None:
     """A hardship event on the lending event bus (consumers dedupe by ``request_id`` and the detail type)."""
-    import json
-
+    from lending.adapters.events import put_events
     from lending.adapters.settings import EventBusSettings, settings
-    from lending.errors import LendingError
 
-    response = client("events").put_events(
-        Entries=[
-            {
-                "EventBusName": settings(EventBusSettings).event_bus_name,
-                "Source": "lending.hardship",
-                "DetailType": detail_type,
-                "Detail": json.dumps(dict(detail)),
-            }
-        ]
-    )
-    if response.get("FailedEntryCount"):
-        raise LendingError(f"the event bus did not accept {detail_type} for {detail.get('request_id')}")
+    bus = settings(EventBusSettings).event_bus_name
+    put_events(bus, "lending.hardship", [(detail_type, detail)], f"{detail_type} for {detail.get('request_id')}")
 
 
 def start_hardship_flow(request_id: str) -> None:

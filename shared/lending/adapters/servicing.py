@@ -31,16 +31,20 @@ from typing import Any, Literal
 from lending.adapters.attribute_values import to_attribute
 from lending.adapters.audit_store import DynamoAuditStore
 from lending.adapters.due_index import DUE_INDEX, DUE_SHARDS, due_shard
+from lending.adapters.events import PUT_EVENTS_LIMIT, put_events
 from lending.adapters.ledger_store import DynamoLedgerStore
 from lending.adapters.loans import LoanRepository
 from lending.adapters.open_index import open_shard
 from lending.adapters.portfolio import PortfolioStore
 from lending.audit import ChainHead
 from lending.catalogue import LoanClass
-from lending.errors import ConcurrentChange, LendingError
+from lending.errors import ConcurrentChange
 from lending.ledger import Transaction
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import LoanStatus, Position, booked_to_record
+
+#: The event bus source of servicing's events.
+SOURCE = "lending.servicing"
 
 #: Where a servicing write's items stand in its DynamoDB transaction: the loan's update, then its audit link.
 _LOAN, _LINK = 0, 1
@@ -271,22 +275,7 @@ def publish_warning(event_bus_name: str, warning: Mapping[str, Any]) -> None:
 
 def publish_event(event_bus_name: str, detail_type: str, detail: Mapping[str, Any]) -> None:
     """A servicing event on the lending event bus (consumers dedupe by the id in its detail)."""
-    import json
-
-    from lending.adapters.aws import client
-
-    response = client("events").put_events(
-        Entries=[
-            {
-                "EventBusName": event_bus_name,
-                "Source": "lending.servicing",
-                "DetailType": detail_type,
-                "Detail": json.dumps(dict(detail)),
-            }
-        ]
-    )
-    if response.get("FailedEntryCount"):
-        raise LendingError(f"the {detail_type} event for {detail.get('loan_id')} was not accepted by the event bus")
+    put_events(event_bus_name, SOURCE, [(detail_type, detail)], f"{detail_type} for {detail.get('loan_id')}")
 
 
 class EventBatch:
@@ -294,7 +283,7 @@ class EventBatch:
     daily close announces a night's grades and write-offs in a tenth of the calls one each would take. ``flush``
     sends what is left; events sent are never sent again by this batch."""
 
-    LIMIT = 10
+    LIMIT = PUT_EVENTS_LIMIT
 
     def __init__(self, event_bus_name: str) -> None:
         self._bus = event_bus_name
@@ -306,21 +295,6 @@ class EventBatch:
             self.flush()
 
     def flush(self) -> None:
-        import json
-
-        from lending.adapters.aws import client
-
-        while self._waiting:
-            batch, self._waiting = self._waiting[: self.LIMIT], self._waiting[self.LIMIT :]
-            entries = [
-                {
-                    "EventBusName": self._bus,
-                    "Source": "lending.servicing",
-                    "DetailType": detail_type,
-                    "Detail": json.dumps(dict(detail)),
-                }
-                for detail_type, detail in batch
-            ]
-            response = client("events").put_events(Entries=entries)
-            if response.get("FailedEntryCount"):
-                raise LendingError(f"{response['FailedEntryCount']} servicing event(s) not accepted by the event bus")
+        waiting, self._waiting = self._waiting, []
+        if waiting:
+            put_events(self._bus, SOURCE, waiting, "servicing events")

@@ -87,23 +87,14 @@ def warning_store(table_name: str) -> WarningStore:
 
 def publish_early_warning(event_bus_name: str, warning: Mapping[str, Any]) -> None:
     """``EarlyWarningRaised`` on the lending event bus (consumers dedupe by ``warning_id``)."""
-    import json
+    from lending.adapters.events import put_events
 
-    from lending.adapters.aws import client
-    from lending.errors import LendingError
-
-    response = client("events").put_events(
-        Entries=[
-            {
-                "EventBusName": event_bus_name,
-                "Source": "lending.early_warning",
-                "DetailType": "EarlyWarningRaised",
-                "Detail": json.dumps(dict(warning)),
-            }
-        ]
+    put_events(
+        event_bus_name,
+        "lending.early_warning",
+        [("EarlyWarningRaised", warning)],
+        f"warning {warning.get('warning_id')}",
     )
-    if response.get("FailedEntryCount"):
-        raise LendingError(f"the early warning {warning.get('warning_id')} was not accepted by the event bus")
 
 
 def notify_borrower(topic_arn: str, notice: Mapping[str, Any]) -> None:
