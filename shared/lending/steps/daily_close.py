@@ -20,7 +20,7 @@ from lending.catalogue import Catalogue, LoanClass
 from lending.classification import Restructure, classify, observation_ends
 from lending.portfolio import build_snapshot
 from lending.serviced_loan import ServicedLoan
-from lending.servicing import LoanStatus, LoanTerms, bucket_rank, difference, replay
+from lending.servicing import LoanStatus, LoanTerms, Position, bucket_rank, difference, replay
 from lending.steps.ports import DueLoans, LoanStore, PortfolioFigures
 from lending.steps.servicing import redo, warned
 
@@ -70,6 +70,13 @@ def close_day(
     }
 
 
+def grade(position: Position, day: date, terms: LoanTerms, state: Mapping[str, Any]) -> LoanClass:
+    """The loan's grade on ``day`` from its replayed position, the grade it had and its restructures."""
+    return classify(
+        position.days_past_due, day, terms.rules, previous=terms.classification, restructures=restructures(state)
+    )
+
+
 def restructures(state: Mapping[str, Any]) -> list[Restructure]:
     """The loan's restructures (hardship relief), as classification reads them."""
     return [
@@ -104,17 +111,15 @@ def close_loan(
         # The grade and the write-off follow from what the replay says of the day; either changes the books (the
         # allowance, the receivables), so the day is replayed again with them before anything is posted.
         restructured = restructures(loan.state)
-        grade = classify(
-            position.days_past_due, day, terms.rules, previous=terms.classification, restructures=restructured
-        )
+        graded = grade(position, day, terms, loan.state)
         write_off = (
             position.status is LoanStatus.ACTIVE
             and terms.write_off_days is not None
             and position.days_past_due >= terms.write_off_days
         )
         previous_grade = terms.classification
-        if grade is not previous_grade or write_off:
-            terms = replace(terms, classification=grade, written_off_on=day if write_off else terms.written_off_on)
+        if graded is not previous_grade or write_off:
+            terms = replace(terms, classification=graded, written_off_on=day if write_off else terms.written_off_on)
             position = replay(terms, loan.events, through)
         transaction = difference(
             f"{loan_id}/close/{day}", "close", day, loan.booked, position.booked, f"loan {loan_id}"
@@ -138,7 +143,7 @@ def close_loan(
             transaction is not None
             or bucket_rank(position.bucket, terms.buckets) != before_rank
             or position.frozen != bool(loan.state.get("frozen"))
-            or grade is not previous_grade
+            or graded is not previous_grade
         )
         if warning is not None:
             # Before the write: an alert may repeat after a crash (same warning_id) but is never lost.
@@ -149,7 +154,7 @@ def close_loan(
             "bucket": position.bucket,
             "penalty_accrued": str(position.penalty_accrued),
             "frozen": position.frozen,
-            "classification": grade.value,
+            "classification": graded.value,
             "provision": str(position.provision),
         }
         changes: dict[str, Any] = {
@@ -161,10 +166,10 @@ def close_loan(
         # Announced once the write has landed (a redo after a race may decide otherwise): after a crash between
         # the two, the event is lost rather than false; the audit chain has it either way.
         announcements: list[tuple[str, dict[str, Any]]] = []
-        if grade is not previous_grade:
+        if graded is not previous_grade:
             kind = "classified"
             facts["classification_before"] = previous_grade.value
-            changes["classification"] = grade.value
+            changes["classification"] = graded.value
             changes["classified_on"] = day.isoformat()
             announcements.append(
                 ("LoanClassified", {"event_id": f"{loan_id}/{day}/classified", "loan_id": loan_id, **facts})
@@ -191,7 +196,7 @@ def close_loan(
             "loan_id": loan_id,
             "changed": changed,
             "warned": warning is not None,
-            "classified": grade is not previous_grade,
+            "classified": graded is not previous_grade,
             "written_off": write_off,
             "announcements": announcements,
         }

@@ -35,7 +35,7 @@ from lending.api.models import (
 from lending.audit import rfc3339_utc
 from lending.calendar import business_date
 from lending.catalogue import Catalogue
-from lending.classification import classify, observation_ends
+from lending.classification import observation_ends
 from lending.contract import Contract, canonical_bytes, digest, render_restructure
 from lending.errors import (
     AlreadyAccepted,
@@ -55,6 +55,7 @@ from lending.restructuring import ReliefKind, Restructure, RestructuredPlan
 from lending.serviced_loan import ServicedLoan
 from lending.servicing import LoanTerms, difference, relief_plan, replay
 from lending.steps.acceptance import deadline_passed, offer_deadline
+from lending.steps.daily_close import grade as grade_of
 from lending.steps.daily_close import restructures as restructures_of
 from lending.steps.ports import Audit, LoanStore, Resume
 from lending.steps.servicing import redo
@@ -442,9 +443,7 @@ def apply_restructure(
         # Graded at once (at least special mention, substandard if it was non-performing), not at its next due date,
         # months away after a holiday: the allowance follows the grade from today.
         watched = restructures_of(record["servicing"])
-        grade = classify(
-            position.days_past_due, today, terms.rules, previous=terms.classification, restructures=watched
-        )
+        grade = grade_of(position, today, terms, record["servicing"])
         if grade is not terms.classification:
             terms = replace(terms, classification=grade)
             position = replay(terms, loan.events, through)
